@@ -1,0 +1,44 @@
+# mrswarm — make targets a newcomer can guess.
+SHELL := bash
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+GO ?= go
+
+.PHONY: all build demo test bench generate lint deps ollama python-deps clean
+
+all: build
+
+build:
+	$(GO) build -o bin/mrswarm ./cmd/mrswarm
+
+# Everything the tests and the demo need: the pinned Ollama build and Debian's
+# python3 packages. Idempotent: reuses what is already installed.
+deps: ollama python-deps
+
+ollama:
+	scripts/tools.sh ollama
+
+python-deps:
+	scripts/python-deps.sh
+
+# The main job: sample data, a local Ollama with a model, the server, and a
+# campaign_optimization run streamed to the terminal.
+demo: deps build
+	scripts/demo.sh
+
+# The whole test suite against a real Ollama (fails, never skips, without it).
+test: deps
+	MRSWARM_REQUIRE_OLLAMA=1 $(GO) test -race -count=1 -timeout 25m ./...
+
+bench: deps build
+	scripts/bench.sh
+
+generate:
+	scripts/tools.sh gen
+	cd proto && buf generate
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+clean:
+	rm -rf bin .cache results

@@ -1,0 +1,137 @@
+// Package store keeps mrswarm's data in one embedded DuckDB database: datasets
+// loaded from CSV, Parquet or JSON, result tables named by handles, and runs.
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Functions wrap them with %w and context; callers test with errors.Is.
+var (
+	// ErrNotFound: unknown dataset, handle or run.
+	ErrNotFound = errors.New("store: not found")
+	// ErrInvalid: bad input (malformed file, bad SQL, bad name, bad page size...).
+	ErrInvalid = errors.New("store: invalid argument")
+	// ErrPermission: a path outside the data root.
+	ErrPermission = errors.New("store: permission denied")
+	// ErrPrecondition: the operation cannot run in the current state (e.g. a missing role).
+	ErrPrecondition = errors.New("store: failed precondition")
+	// ErrLimit: over a configured limit.
+	ErrLimit = errors.New("store: limit exceeded")
+	// ErrTimeout: a statement ran past the statement timeout.
+	ErrTimeout = errors.New("store: statement timeout")
+)
+
+// Role is the semantic role of a column.
+type Role string
+
+// The column roles that tools address.
+const (
+	RoleDate     Role = "date"
+	RoleRegion   Role = "region"
+	RoleCountry  Role = "country"
+	RoleBrand    Role = "brand"
+	RoleCategory Role = "category"
+	RoleUnits    Role = "units"
+	RoleRevenue  Role = "revenue"
+	RoleCost     Role = "cost"
+	RoleProfit   Role = "profit"
+	RoleMargin   Role = "margin"
+	RolePrice    Role = "price"
+	RoleStore    Role = "store"
+)
+
+// Roles lists every role in a fixed order.
+var Roles = []Role{RoleDate, RoleRegion, RoleCountry, RoleBrand, RoleCategory, RoleUnits,
+	RoleRevenue, RoleCost, RoleProfit, RoleMargin, RolePrice, RoleStore}
+
+// Format is a dataset file format.
+type Format string
+
+// Supported formats. FormatAuto infers from the file extension.
+const (
+	FormatAuto    Format = ""
+	FormatCSV     Format = "csv"
+	FormatParquet Format = "parquet"
+	FormatJSON    Format = "json"
+)
+
+// Column is a column name, its DuckDB type and its role (may be empty).
+type Column struct {
+	Name string
+	Type string
+	Role Role
+}
+
+// Dataset describes a loaded dataset. Its table in SQL is named Name.
+type Dataset struct {
+	Name         string
+	Fingerprint  string // hex SHA-256 of the content
+	Rows         int64
+	Bytes        int64
+	Columns      []Column
+	Roles        map[Role]string // role -> column name
+	LoadedAt     time.Time
+	LoadDuration time.Duration
+	Source       string // path relative to the data root, or "upload"
+	Format       Format
+}
+
+// Column returns the column that has role r, and whether there is one.
+func (d Dataset) Column(r Role) (string, bool) {
+	c, ok := d.Roles[r]
+	return c, ok && c != ""
+}
+
+// LoadResult is what a load did.
+type LoadResult struct {
+	Dataset   Dataset
+	CacheHit  bool          // identical content was already loaded under this name
+	Duration  time.Duration // wall time of the call
+	BytesRead int64
+}
+
+// ColumnStats are key numbers of one numeric result column.
+type ColumnStats struct {
+	Column              string
+	Min, Max, Mean, Sum float64
+	Nulls               int64
+}
+
+// Summary is the bounded description of a stored result.
+type Summary struct {
+	Handle    string // e.g. "res_3f9a1c2e"
+	Source    string // "sql", "tool:<name>", "step:<run>/<step>", "report"
+	Dataset   string
+	Rows      int64
+	Columns   []Column
+	Head      [][]any // first rows, JSON-friendly values (string, float64, int64, bool, nil)
+	Stats     []ColumnStats
+	CreatedAt time.Time
+	Text      string // the summary as bounded text for a prompt (under ~1 KB)
+}
+
+// Page is a slice of a result's rows.
+type Page struct {
+	Handle     string
+	Offset     int64
+	Columns    []Column
+	Rows       [][]any // JSON-friendly values, column order
+	CSV        string  // set instead of Rows when CSV was asked for
+	TotalRows  int64
+	NextOffset int64
+	Done       bool
+}
+
+// Options configure a Store.
+type Options struct {
+	// DataRoot confines file loads and user SQL file access. Required.
+	DataRoot string
+	// StatementTimeout bounds user SQL and tool queries (default 30s).
+	StatementTimeout time.Duration
+	// MaxPageSize is the largest page GetPage serves (default 10000).
+	MaxPageSize int
+	// HeadRows is the number of rows in a summary (default 5).
+	HeadRows int
+}

@@ -134,4 +134,7 @@ type Options struct {
 	MaxPageSize int
 	// HeadRows is the number of rows in a summary (default 5).
 	HeadRows int
+	// StagingDir holds uploads while they load (default: "<db path>.staging", or a
+	// temporary folder for an in-memory database). User SQL may read it too.
+	StagingDir string
 }

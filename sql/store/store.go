@@ -3,95 +3,211 @@ package store
 import (
 	"context"
 	dbsql "database/sql"
-	"errors"
-	"io"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	// Registers the "duckdb" database/sql driver.
+	_ "github.com/duckdb/duckdb-go/v2"
 )
 
-var errUnimplemented = errors.New("store: unimplemented")
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+// Defaults for zero Options fields.
+const (
+	DefaultStatementTimeout = 30 * time.Second
+	DefaultMaxPageSize      = 10000
+	DefaultHeadRows         = 5
+	DefaultPageSize         = 100
+)
 
 // Store is the embedded DuckDB database shared by every part of mrswarm.
+// It is safe for concurrent use.
 type Store struct {
-	db   *dbsql.DB
-	opts Options
+	db       *dbsql.DB
+	opts     Options
+	root     string // DataRoot, absolute with symlinks resolved
+	staging  string // folder for uploads in flight, inside DuckDB's allowed directories
+	ownStage bool   // staging was created by Open and is removed by Close
+	keywords map[string]bool
+
+	// loadMu serialises dataset catalog changes (load, replace, drop, roles) so that
+	// the staging-table swap and its metadata change never interleave.
+	loadMu sync.Mutex
 }
 
 // Open opens (or creates) the DuckDB file at path; "" opens an in-memory database.
+// It confines DuckDB's own file access to the data root and the staging folder
+// and then locks DuckDB's configuration.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
-	return nil, errUnimplemented
+	s := &Store{opts: withDefaults(opts)}
+	if err := s.setupDirs(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db, err := dbsql.Open("duckdb", path)
+	if err != nil {
+		s.removeStaging()
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	s.db = db
+	if err := s.setup(ctx); err != nil {
+		db.Close()
+		s.removeStaging()
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return errUnimplemented }
-
-// DataRoot is the folder file loads and user SQL are confined to.
-func (s *Store) DataRoot() string { return s.opts.DataRoot }
-
-// LoadFile loads a file under the data root as dataset name.
-func (s *Store) LoadFile(ctx context.Context, name, path string, f Format, roles map[Role]string) (LoadResult, error) {
-	return LoadResult{}, errUnimplemented
+func withDefaults(o Options) Options {
+	if o.StatementTimeout <= 0 {
+		o.StatementTimeout = DefaultStatementTimeout
+	}
+	if o.MaxPageSize <= 0 {
+		o.MaxPageSize = DefaultMaxPageSize
+	}
+	if o.HeadRows <= 0 {
+		o.HeadRows = DefaultHeadRows
+	}
+	return o
 }
 
-// LoadReader loads streamed bytes as dataset name; filename helps infer the format.
-func (s *Store) LoadReader(ctx context.Context, name, filename string, f Format, r io.Reader, roles map[Role]string) (LoadResult, error) {
-	return LoadResult{}, errUnimplemented
+// setupDirs resolves the data root and creates the staging folder.
+func (s *Store) setupDirs(path string) error {
+	if s.opts.DataRoot == "" {
+		return fmt.Errorf("%w: data root is required", ErrInvalid)
+	}
+	root, err := resolveDir(s.opts.DataRoot)
+	if err != nil {
+		return fmt.Errorf("%w: data root: %v", ErrInvalid, err)
+	}
+	s.root = root
+	switch {
+	case s.opts.StagingDir != "":
+		s.staging = s.opts.StagingDir
+	case path != "":
+		s.staging = path + ".staging"
+	default:
+		dir, err := os.MkdirTemp("", "mrswarm-staging-")
+		if err != nil {
+			return err
+		}
+		s.staging, s.ownStage = dir, true
+	}
+	if err := os.MkdirAll(s.staging, 0o700); err != nil {
+		return fmt.Errorf("staging folder: %w", err)
+	}
+	s.staging, err = resolveDir(s.staging)
+	return err
 }
 
-// Dataset describes one dataset.
-func (s *Store) Dataset(ctx context.Context, name string) (Dataset, error) {
-	return Dataset{}, errUnimplemented
+func resolveDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	abs, err = filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", err
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("%s is not a directory", dir)
+	}
+	return abs, nil
 }
 
-// Datasets lists every dataset by name.
-func (s *Store) Datasets(ctx context.Context) ([]Dataset, error) { return nil, errUnimplemented }
-
-// DropDataset removes a dataset and its table.
-func (s *Store) DropDataset(ctx context.Context, name string) error { return errUnimplemented }
-
-// SetRoles overrides column roles; an empty column clears a role.
-func (s *Store) SetRoles(ctx context.Context, name string, roles map[Role]string) (Dataset, error) {
-	return Dataset{}, errUnimplemented
+// setup configures DuckDB, locks its configuration and creates the metadata schema.
+func (s *Store) setup(ctx context.Context) error {
+	settings := []string{
+		fmt.Sprintf("SET allowed_directories = [%s, %s]", quoteLit(s.root+"/"), quoteLit(s.staging+"/")),
+		fmt.Sprintf("SET temp_directory = %s", quoteLit(filepath.Join(s.staging, "duckdb_tmp"))),
+		"SET enable_external_access = false",
+		"SET autoinstall_known_extensions = false",
+		"SET lock_configuration = true",
+	}
+	for _, q := range settings {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("configure duckdb (%s): %w", q, err)
+		}
+	}
+	if err := s.applySchema(ctx); err != nil {
+		return err
+	}
+	return s.loadKeywords(ctx)
 }
 
-// RunSQL runs one untrusted, read-only SELECT/WITH statement and stores its result.
-func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
-	return Summary{}, errUnimplemented
+// applySchema runs the embedded schema files in file-name order.
+func (s *Store) applySchema(ctx context.Context) error {
+	names, err := fs.Glob(schemaFS, "schema/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		body, err := schemaFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := s.db.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("schema %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
-// SaveQuery runs trusted SQL with bound args and stores its result as a handle.
-func (s *Store) SaveQuery(ctx context.Context, source, dataset, query string, args ...any) (Summary, error) {
-	return Summary{}, errUnimplemented
+func (s *Store) loadKeywords(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'`)
+	if err != nil {
+		return fmt.Errorf("keywords: %w", err)
+	}
+	defer rows.Close()
+	s.keywords = map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		s.keywords[strings.ToLower(k)] = true
+	}
+	return rows.Err()
 }
 
-// SaveRows stores rows built in Go (reports, findings) as a handle.
-func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Column, rows [][]any) (Summary, error) {
-	return Summary{}, errUnimplemented
+// Close closes the database; in-flight statements finish first.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	s.removeStaging()
+	return err
 }
 
-// Query runs trusted read-only SQL under the statement timeout.
-func (s *Store) Query(ctx context.Context, query string, args ...any) (*dbsql.Rows, error) {
-	return nil, errUnimplemented
+func (s *Store) removeStaging() {
+	if s.ownStage {
+		os.RemoveAll(s.staging)
+	}
 }
 
-// Result returns the summary of a handle.
-func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
-	return Summary{}, errUnimplemented
-}
+// DataRoot is the folder file loads and user SQL are confined to (absolute, symlinks resolved).
+func (s *Store) DataRoot() string { return s.root }
 
-// Results lists stored results, newest first.
-func (s *Store) Results(ctx context.Context) ([]Summary, error) { return nil, errUnimplemented }
-
-// DeleteResult removes a handle and its table.
-func (s *Store) DeleteResult(ctx context.Context, handle string) error { return errUnimplemented }
-
-// GetPage returns up to limit rows from offset, as values or as CSV.
-func (s *Store) GetPage(ctx context.Context, handle string, offset int64, limit int, csv bool) (Page, error) {
-	return Page{}, errUnimplemented
-}
-
-// StreamRows calls fn with consecutive pages of chunkRows rows until the result ends.
-func (s *Store) StreamRows(ctx context.Context, handle string, chunkRows int, csv bool, fn func(Page) error) error {
-	return errUnimplemented
-}
+// DB is the raw database handle for trusted packages of this module (e.g. run persistence).
+// It bypasses the statement timeout and every check of untrusted input.
+func (s *Store) DB() *dbsql.DB { return s.db }
 
 // ResultTable is the SQL name of a handle's table.
 func (s *Store) ResultTable(handle string) string { return "results." + handle }
+
+// withTimeout bounds ctx by the statement timeout.
+func (s *Store) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.StatementTimeout)
+}
+

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// classify wraps a DuckDB error from a statement run under ctx (bounded by the
+// statement timeout) in the matching sentinel. Caller cancellation passes through.
+func classify(ctx context.Context, parent context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if perr := parent.Err(); perr != nil {
+		return fmt.Errorf("%w: %v", perr, err)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	switch de.Type {
+	case duckdb.ErrorTypePermission:
+		return fmt.Errorf("%w: %s", ErrPermission, cleanMsg(de.Msg))
+	case duckdb.ErrorTypeInterrupt:
+		return fmt.Errorf("%w: %s", ErrTimeout, cleanMsg(de.Msg))
+	case duckdb.ErrorTypeParser, duckdb.ErrorTypeBinder, duckdb.ErrorTypeCatalog,
+		duckdb.ErrorTypeConversion, duckdb.ErrorTypeInvalidInput, duckdb.ErrorTypeSyntax,
+		duckdb.ErrorTypeOutOfRange, duckdb.ErrorTypeDivideByZero, duckdb.ErrorTypeMismatchType,
+		duckdb.ErrorTypeInvalidType, duckdb.ErrorTypeParameterNotResolved,
+		duckdb.ErrorTypeParameterNotAllowed, duckdb.ErrorTypeNotImplemented:
+		return fmt.Errorf("%w: %s", ErrInvalid, cleanMsg(de.Msg))
+	case duckdb.ErrorTypeOutOfMemory:
+		return fmt.Errorf("%w: %s", ErrLimit, cleanMsg(de.Msg))
+	}
+	return err
+}
+
+// cleanMsg keeps the informative head of a DuckDB message: the lines before the
+// suggestions, the option dump and the "LINE n:" pointer, joined with "; ".
+func cleanMsg(msg string) string {
+	var keep []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			if len(keep) > 0 {
+				break
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "Possible Solution") || strings.HasPrefix(line, "LINE ") {
+			break
+		}
+		keep = append(keep, line)
+	}
+	out := strings.Join(keep, "; ")
+	if len(out) > 600 {
+		out = out[:600] + "…"
+	}
+	return out
+}

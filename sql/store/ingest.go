@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	dbsql "database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// ingest reads src into a staging table, checks it, infers roles and swaps it
+// in for the dataset in one transaction. On any error the staging table is
+// dropped and the old dataset is untouched. The caller holds loadMu.
+func (s *Store) ingest(ctx context.Context, name string, src source, overrides map[Role]string, start time.Time) (Dataset, error) {
+	if src.size == 0 || src.fp == emptySHA256 {
+		return Dataset{}, fmt.Errorf("%w: %s: line 1: file is empty", ErrInvalid, src.display)
+	}
+	reader, err := readerSQL(src)
+	if err != nil {
+		return Dataset{}, err
+	}
+	stage := "_load_" + randHex(6)
+	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS main.`+quoteIdent(stage))
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE main.`+quoteIdent(stage)+` AS SELECT * FROM `+reader); err != nil {
+		return Dataset{}, loadError(ctx, err, src)
+	}
+	rec, err := s.describeStage(ctx, stage, src, overrides)
+	if err != nil {
+		return Dataset{}, err
+	}
+	rec.Name, rec.LoadedAt, rec.LoadDuration = name, time.Now().UTC(), time.Since(start)
+	err = s.inTx(ctx, func(tx *dbsql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS main.`+quoteIdent(name)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE main.`+quoteIdent(stage)+` RENAME TO `+quoteIdent(name)); err != nil {
+			return err
+		}
+		return putDataset(ctx, tx, rec)
+	})
+	if err != nil {
+		return Dataset{}, fmt.Errorf("replace table: %w", err)
+	}
+	return rec.Dataset, nil
+}
+
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// describeStage reads the staging table's schema and size and settles its roles.
+func (s *Store) describeStage(ctx context.Context, stage string, src source, overrides map[Role]string) (datasetRecord, error) {
+	cols, err := tableColumns(ctx, s.db, "main", stage)
+	if err != nil {
+		return datasetRecord{}, err
+	}
+	if len(cols) == 0 {
+		return datasetRecord{}, fmt.Errorf("%w: %s: no columns", ErrInvalid, src.display)
+	}
+	rec := datasetRecord{Dataset: Dataset{Fingerprint: src.fp, Bytes: src.size, Columns: cols,
+		Source: src.origin, Format: src.format}}
+	if src.origin != "upload" {
+		rec.srcPath, rec.srcSize, rec.srcMtime = src.path, src.size, src.mtime
+	}
+	q := `SELECT count(*) FROM main.` + quoteIdent(stage)
+	if err := s.db.QueryRowContext(ctx, q).Scan(&rec.Rows); err != nil {
+		return rec, err
+	}
+	dateLike, err := s.dateLikeColumns(ctx, stage, cols)
+	if err != nil {
+		return rec, err
+	}
+	roles, err := applyRoles(cols, inferRoles(cols, dateLike), overrides)
+	if err != nil {
+		return rec, err
+	}
+	rec.Roles, rec.Columns = roles, withRoles(cols, roles)
+	return rec, nil
+}
+
+// dateLikeColumns finds VARCHAR columns whose non-null values all cast to DATE.
+func (s *Store) dateLikeColumns(ctx context.Context, table string, cols []Column) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, c := range cols {
+		if c.Type != "VARCHAR" || !strings.Contains(normName(c.Name), "date") && !strings.Contains(normName(c.Name), "day") {
+			continue
+		}
+		var ok bool
+		q := fmt.Sprintf(`SELECT count(%[1]s) > 0 AND count(%[1]s) = count(try_cast(%[1]s AS DATE)) FROM main.%[2]s`,
+			quoteIdent(c.Name), quoteIdent(table))
+		if err := s.db.QueryRowContext(ctx, q).Scan(&ok); err != nil {
+			return nil, err
+		}
+		out[c.Name] = ok
+	}
+	return out, nil
+}
+
+// tableColumns lists a table's columns and DuckDB types in order.
+func tableColumns(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*dbsql.Rows, error)
+}, schema, table string) ([]Column, error) {
+	rows, err := q.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, schema, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+// loadError turns a DuckDB read error into ErrInvalid naming the file; DuckDB's
+// message carries the line (CSV, JSON) or the column it failed on.
+func loadError(ctx context.Context, err error, src source) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: %v", ctx.Err(), err)
+	}
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	msg := strings.ReplaceAll(de.Msg, src.path, src.display)
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, src.display, cleanMsg(msg))
+}

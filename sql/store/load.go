@@ -1,0 +1,296 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	dbsql "database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// source is a file to ingest and how to name it in messages and metadata.
+type source struct {
+	path    string // absolute path DuckDB reads
+	display string // name used in messages: path under the data root, or the upload's filename
+	origin  string // Dataset.Source
+	format  Format
+	size    int64
+	mtime   int64
+	fp      string
+}
+
+// LoadFile loads a file under the data root as dataset name. A path is relative
+// to the data root or absolute inside it; anything else is ErrPermission.
+func (s *Store) LoadFile(ctx context.Context, name, path string, f Format, roles map[Role]string) (LoadResult, error) {
+	start := time.Now()
+	src, err := s.fileSource(name, path, f)
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
+	}
+	if res, ok := s.unchangedFile(ctx, name, src, roles, start); ok {
+		return res, nil
+	}
+	read, err := hashFile(ctx, src.path)
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q from %s: %w", name, src.display, err)
+	}
+	src.fp = read.fp
+	res, err := s.loadSource(ctx, name, src, roles, start)
+	res.BytesRead = read.n
+	return res, err
+}
+
+// fileSource validates the name, confines path to the data root and picks the format.
+func (s *Store) fileSource(name, path string, f Format) (source, error) {
+	if err := s.checkName(name); err != nil {
+		return source{}, err
+	}
+	abs, rel, err := s.confine(path)
+	if err != nil {
+		return source{}, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return source{}, fmt.Errorf("%w: %s: %v", ErrNotFound, rel, err)
+	}
+	if !st.Mode().IsRegular() {
+		return source{}, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, rel)
+	}
+	format, err := pickFormat(f, abs)
+	if err != nil {
+		return source{}, fmt.Errorf("%s: %w", rel, err)
+	}
+	return source{path: abs, display: rel, origin: rel, format: format,
+		size: st.Size(), mtime: st.ModTime().UnixNano()}, nil
+}
+
+// confine resolves path (relative to the data root, or absolute) with symlinks and
+// returns it with its slash path relative to the root; outside the root is ErrPermission.
+func (s *Store) confine(path string) (abs, rel string, err error) {
+	if path == "" {
+		return "", "", fmt.Errorf("%w: empty path", ErrInvalid)
+	}
+	p := path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(s.root, p)
+	}
+	p = filepath.Clean(p)
+	if !within(s.root, p) {
+		return "", "", fmt.Errorf("%w: %q is outside the data root", ErrPermission, path)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %q: %v", ErrNotFound, path, errors.Unwrap(err))
+	}
+	if !within(s.root, real) {
+		return "", "", fmt.Errorf("%w: %q resolves outside the data root", ErrPermission, path)
+	}
+	r, _ := filepath.Rel(s.root, real)
+	return real, filepath.ToSlash(r), nil
+}
+
+func within(root, p string) bool {
+	r, err := filepath.Rel(root, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r)
+}
+
+// pickFormat returns f, or the format named by the file extension when f is FormatAuto.
+func pickFormat(f Format, path string) (Format, error) {
+	switch f {
+	case FormatCSV, FormatParquet, FormatJSON:
+		return f, nil
+	case FormatAuto:
+	default:
+		return "", fmt.Errorf("%w: unknown format %q (csv, parquet, json)", ErrInvalid, f)
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	switch ext {
+	case ".csv", ".tsv", ".txt":
+		return FormatCSV, nil
+	case ".parquet", ".pq":
+		return FormatParquet, nil
+	case ".json", ".jsonl", ".ndjson":
+		return FormatJSON, nil
+	}
+	return "", fmt.Errorf("%w: unknown format of %q: use a .csv, .parquet or .json file or name the format", ErrInvalid, filepath.Base(path))
+}
+
+// unchangedFile reports a cache hit without reading the file when the dataset
+// was loaded from the same path with the same size and modification time.
+func (s *Store) unchangedFile(ctx context.Context, name string, src source, roles map[Role]string, start time.Time) (LoadResult, bool) {
+	rec, err := s.datasetRecord(ctx, s.db, name)
+	if err != nil || rec.srcPath != src.path || rec.srcSize != src.size || rec.srcMtime != src.mtime {
+		return LoadResult{}, false
+	}
+	ds := rec.Dataset
+	if len(roles) > 0 {
+		if ds, err = s.SetRoles(ctx, name, roles); err != nil {
+			return LoadResult{}, false
+		}
+	}
+	return LoadResult{Dataset: ds, CacheHit: true, Duration: time.Since(start)}, true
+}
+
+type hashed struct {
+	fp string
+	n  int64
+}
+
+func hashFile(ctx context.Context, path string) (hashed, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return hashed{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, ctxReader{ctx, f})
+	if err != nil {
+		return hashed{}, err
+	}
+	return hashed{hex.EncodeToString(h.Sum(nil)), n}, nil
+}
+
+// ctxReader stops a copy when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// LoadReader loads streamed bytes as dataset name; filename helps infer the format.
+// The bytes go to a file in the staging folder, hashed on the way, then load like a file.
+func (s *Store) LoadReader(ctx context.Context, name, filename string, f Format, r io.Reader, roles map[Role]string) (LoadResult, error) {
+	start := time.Now()
+	if err := s.checkName(name); err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
+	}
+	format, err := pickFormat(f, filename)
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
+	}
+	display := filepath.Base(filename)
+	if filename == "" {
+		display = "upload"
+	}
+	tmp, read, err := s.spool(ctx, r, format)
+	if tmp != "" {
+		defer os.Remove(tmp)
+	}
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q from %s: %w", name, display, err)
+	}
+	src := source{path: tmp, display: display, origin: "upload", format: format, fp: read.fp, size: read.n}
+	res, err := s.loadSource(ctx, name, src, roles, start)
+	res.BytesRead = read.n
+	return res, err
+}
+
+// spool copies r into a new staging file, hashing it on the way.
+func (s *Store) spool(ctx context.Context, r io.Reader, f Format) (string, hashed, error) {
+	file, err := os.CreateTemp(s.staging, "upload-*."+string(f))
+	if err != nil {
+		return "", hashed{}, err
+	}
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(file, h), 1<<20)
+	n, err := io.Copy(w, ctxReader{ctx, r})
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	return file.Name(), hashed{hex.EncodeToString(h.Sum(nil)), n}, err
+}
+
+// loadSource is the shared tail of both loads: a hit when the fingerprint is
+// unchanged, else ingest into a staging table and swap it in atomically.
+func (s *Store) loadSource(ctx context.Context, name string, src source, roles map[Role]string, start time.Time) (LoadResult, error) {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	old, err := s.datasetRecord(ctx, s.db, name)
+	if err == nil && old.Fingerprint == src.fp {
+		return s.hit(ctx, old, src, roles, start)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return LoadResult{}, err
+	}
+	ds, err := s.ingest(ctx, name, src, roles, start)
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q from %s: %w", name, src.display, err)
+	}
+	return LoadResult{Dataset: ds, Duration: time.Since(start)}, nil
+}
+
+// hit records the file's identity (so the next load of it reads nothing) and
+// applies role overrides; the table is not touched.
+func (s *Store) hit(ctx context.Context, rec datasetRecord, src source, roles map[Role]string, start time.Time) (LoadResult, error) {
+	merged, err := applyRoles(rec.Columns, rec.Roles, roles)
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q: %w", rec.Name, err)
+	}
+	rec.Roles, rec.Columns = merged, withRoles(rec.Columns, merged)
+	if src.origin != "upload" {
+		rec.srcPath, rec.srcSize, rec.srcMtime = src.path, src.size, src.mtime
+	}
+	if err := s.inTx(ctx, func(tx *dbsql.Tx) error { return putDataset(ctx, tx, rec) }); err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q: %w", rec.Name, err)
+	}
+	return LoadResult{Dataset: rec.Dataset, CacheHit: true, Duration: time.Since(start)}, nil
+}
+
+// readerSQL is the table function that reads src.
+func readerSQL(src source) (string, error) {
+	p := quoteLit(src.path)
+	switch src.format {
+	case FormatCSV:
+		delim, err := sniffDelim(src.path)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("read_csv(%s, header = true, strict_mode = true, ignore_errors = false, null_padding = false, delim = %s)", p, quoteLit(delim)), nil
+	case FormatParquet:
+		return fmt.Sprintf("read_parquet(%s)", p), nil
+	case FormatJSON:
+		return fmt.Sprintf("read_json_auto(%s)", p), nil
+	}
+	return "", fmt.Errorf("%w: unknown format %q", ErrInvalid, src.format)
+}
+
+// sniffDelim picks the delimiter from the header line (the most frequent of , ; tab |),
+// so a ragged row cannot trick DuckDB's sniffer into reading one wide column.
+func sniffDelim(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return "", fmt.Errorf("%w: line 1: empty file or empty header line", ErrInvalid)
+	}
+	best, n := ",", 0
+	for _, d := range []string{",", ";", "\t", "|"} {
+		if c := bytes.Count(line, []byte(d)); c > n {
+			best, n = d, c
+		}
+	}
+	return best, nil
+}

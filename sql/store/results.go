@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	dbsql "database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SaveQuery runs trusted SQL with bound args under the statement timeout and
+// stores its result as a handle. source says what produced it (e.g. "tool:kpi").
+func (s *Store) SaveQuery(ctx context.Context, source, dataset, query string, args ...any) (Summary, error) {
+	tctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	h := newHandle()
+	q := "CREATE TABLE " + s.ResultTable(h) + " AS\n" + trimQuery(query) + "\n"
+	if _, err := s.db.ExecContext(tctx, q, args...); err != nil {
+		return Summary{}, fmt.Errorf("save query (%s): %w", source, classify(tctx, ctx, err))
+	}
+	return s.finishResult(ctx, h, source, dataset)
+}
+
+// SaveRows stores rows built in Go (reports, findings) as a handle. A column
+// without a type is VARCHAR; each row has one value per column.
+func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Column, rows [][]any) (Summary, error) {
+	if len(cols) == 0 {
+		return Summary{}, fmt.Errorf("save rows (%s): %w: no columns", source, ErrInvalid)
+	}
+	h := newHandle()
+	defs := make([]string, len(cols))
+	marks := make([]string, len(cols))
+	for i, c := range cols {
+		typ := c.Type
+		if typ == "" {
+			typ = "VARCHAR"
+		}
+		defs[i], marks[i] = quoteIdent(c.Name)+" "+typ, "?"
+	}
+	table := s.ResultTable(h)
+	err := s.inTx(ctx, func(tx *dbsql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+table+" ("+strings.Join(defs, ", ")+")"); err != nil {
+			return err
+		}
+		ins := "INSERT INTO " + table + " VALUES (" + strings.Join(marks, ", ") + ")"
+		for i, r := range rows {
+			if len(r) != len(cols) {
+				return fmt.Errorf("%w: row %d has %d values for %d columns", ErrInvalid, i, len(r), len(cols))
+			}
+			if _, err := tx.ExecContext(ctx, ins, r...); err != nil {
+				return fmt.Errorf("row %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Summary{}, fmt.Errorf("save rows (%s): %w", source, classify(ctx, ctx, err))
+	}
+	return s.finishResult(ctx, h, source, dataset)
+}
+
+// finishResult summarises a new result table and records it; on failure the table is dropped.
+func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Summary, error) {
+	sum, err := s.summarize(ctx, h)
+	if err == nil {
+		sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC()
+		sum.Text = renderText(sum)
+		err = s.putResult(ctx, sum)
+	}
+	if err != nil {
+		s.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+s.ResultTable(h))
+		return Summary{}, fmt.Errorf("store result: %w", err)
+	}
+	return sum, nil
+}
+
+func (s *Store) putResult(ctx context.Context, sum Summary) error {
+	cols, _ := json.Marshal(sum.Columns)
+	head, err := json.Marshal(sum.Head)
+	if err != nil {
+		return err
+	}
+	stats, _ := json.Marshal(sum.Stats)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO mrswarm.results
+		(handle, source, dataset, row_count, columns, head, stats, text, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sum.Handle, sum.Source, sum.Dataset, sum.Rows,
+		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt)
+	return err
+}
+
+const resultCols = `handle, source, dataset, row_count, columns, head, stats, text, created_at`
+
+// Result returns the summary of a handle.
+func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
+	if err := checkHandle(handle); err != nil {
+		return Summary{}, err
+	}
+	row := s.db.QueryRowContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE handle = ?`, handle)
+	sum, err := scanSummary(row)
+	if errors.Is(err, dbsql.ErrNoRows) {
+		return Summary{}, fmt.Errorf("result %q: %w", handle, ErrNotFound)
+	}
+	if err != nil {
+		return Summary{}, fmt.Errorf("result %q: %w", handle, err)
+	}
+	return sum, nil
+}
+
+// Results lists stored results, newest first.
+func (s *Store) Results(ctx context.Context) ([]Summary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results ORDER BY created_at DESC, handle`)
+	if err != nil {
+		return nil, fmt.Errorf("list results: %w", err)
+	}
+	defer rows.Close()
+	var out []Summary
+	for rows.Next() {
+		sum, err := scanSummary(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list results: %w", err)
+		}
+		out = append(out, sum)
+	}
+	return out, rows.Err()
+}
+
+func scanSummary(sc scanner) (Summary, error) {
+	var sum Summary
+	var cols, head, stats string
+	if err := sc.Scan(&sum.Handle, &sum.Source, &sum.Dataset, &sum.Rows, &cols, &head, &stats,
+		&sum.Text, &sum.CreatedAt); err != nil {
+		return sum, err
+	}
+	sum.CreatedAt = sum.CreatedAt.UTC()
+	if err := json.Unmarshal([]byte(cols), &sum.Columns); err != nil {
+		return sum, err
+	}
+	if err := json.Unmarshal([]byte(stats), &sum.Stats); err != nil {
+		return sum, err
+	}
+	d := json.NewDecoder(strings.NewReader(head))
+	d.UseNumber()
+	if err := d.Decode(&sum.Head); err != nil {
+		return sum, err
+	}
+	for _, r := range sum.Head {
+		for i := range r {
+			if i < len(sum.Columns) {
+				r[i] = fromJSON(r[i], sum.Columns[i].Type)
+			}
+		}
+	}
+	return sum, nil
+}
+
+// DeleteResult removes a handle and its table.
+func (s *Store) DeleteResult(ctx context.Context, handle string) error {
+	if _, err := s.Result(ctx, handle); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	return s.inTx(ctx, func(tx *dbsql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.ResultTable(handle)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM mrswarm.results WHERE handle = ?`, handle)
+		return err
+	})
+}
+
+// Query runs trusted read-only SQL under the statement timeout. The deadline
+// stays on the returned rows: read them promptly.
+func (s *Store) Query(ctx context.Context, query string, args ...any) (*dbsql.Rows, error) {
+	tctx, cancel := s.withTimeout(ctx)
+	rows, err := s.db.QueryContext(tctx, query, args...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("query: %w", classify(tctx, ctx, err))
+	}
+	time.AfterFunc(s.opts.StatementTimeout, cancel)
+	return rows, nil
+}

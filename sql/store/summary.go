@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	dbsql "database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Bounds of a summary.
+const (
+	maxStatsColumns = 24   // numeric columns with stats
+	maxTextBytes    = 1000 // Summary.Text hard cap
+	maxCellRunes    = 18   // a head cell in Text
+	maxTextColumns  = 8    // head columns shown in Text
+	maxListColumns  = 16   // columns listed in Text
+)
+
+// summarize reads a result table's columns, row count and numeric stats (one
+// SQL pass) and its first rows.
+func (s *Store) summarize(ctx context.Context, h string) (Summary, error) {
+	cols, err := tableColumns(ctx, s.db, "results", h)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Handle: h, Columns: cols}
+	if err := s.stats(ctx, &sum); err != nil {
+		return Summary{}, err
+	}
+	sum.Head, err = s.readRows(ctx, h, cols, 0, s.opts.HeadRows)
+	return sum, err
+}
+
+// stats fills Rows and Stats with one aggregate query over the table.
+func (s *Store) stats(ctx context.Context, sum *Summary) error {
+	sel := []string{"count(*)"}
+	var numeric []string
+	for _, c := range sum.Columns {
+		if isNumeric(c.Type) && len(numeric) < maxStatsColumns {
+			numeric = append(numeric, c.Name)
+			q := quoteIdent(c.Name)
+			sel = append(sel, fmt.Sprintf("min(%[1]s)::DOUBLE, max(%[1]s)::DOUBLE, avg(%[1]s)::DOUBLE, sum(%[1]s)::DOUBLE, count(*) - count(%[1]s)", q))
+		}
+	}
+	vals := make([]dbsql.NullFloat64, 4*len(numeric))
+	nulls := make([]int64, len(numeric))
+	dest := []any{&sum.Rows}
+	for i := range numeric {
+		dest = append(dest, &vals[4*i], &vals[4*i+1], &vals[4*i+2], &vals[4*i+3], &nulls[i])
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.ResultTable(sum.Handle)
+	if err := s.db.QueryRowContext(ctx, q).Scan(dest...); err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	for i, name := range numeric {
+		sum.Stats = append(sum.Stats, ColumnStats{Column: name, Min: vals[4*i].Float64,
+			Max: vals[4*i+1].Float64, Mean: vals[4*i+2].Float64, Sum: vals[4*i+3].Float64, Nulls: nulls[i]})
+	}
+	return nil
+}
+
+// renderText writes the summary as compact text for a prompt, never longer
+// than maxTextBytes: lines are added while they fit, cells and lists are capped.
+func renderText(sum Summary) string {
+	var b textBuilder
+	what := sum.Source
+	if sum.Dataset != "" {
+		what += " on " + sum.Dataset
+	}
+	b.line(fmt.Sprintf("%s (%s): %d rows x %d columns", sum.Handle, what, sum.Rows, len(sum.Columns)))
+	b.line("columns: " + columnList(sum.Columns))
+	if len(sum.Head) > 0 {
+		b.line(fmt.Sprintf("first %d rows:", len(sum.Head)))
+		b.line(headRow(headerCells(sum.Columns)))
+		for _, r := range sum.Head {
+			b.line(headRow(r))
+		}
+	}
+	for _, st := range sum.Stats {
+		b.line(fmt.Sprintf("%s: min %s max %s mean %s sum %s nulls %d", clip(st.Column),
+			num(st.Min), num(st.Max), num(st.Mean), num(st.Sum), st.Nulls))
+	}
+	return b.String()
+}
+
+// textBuilder keeps whole lines while they fit in maxTextBytes and marks the cut.
+type textBuilder struct {
+	strings.Builder
+	full bool
+}
+
+func (b *textBuilder) line(s string) {
+	const more = "…"
+	if b.full {
+		return
+	}
+	if b.Len()+len(s)+1 > maxTextBytes-len(more) {
+		b.full = true
+		b.WriteString(more)
+		return
+	}
+	b.WriteString(s)
+	b.WriteByte('\n')
+}
+
+func columnList(cols []Column) string {
+	parts := make([]string, 0, maxListColumns+1)
+	for i, c := range cols {
+		if i == maxListColumns {
+			parts = append(parts, fmt.Sprintf("+%d more", len(cols)-i))
+			break
+		}
+		parts = append(parts, clip(c.Name)+" "+clip(c.Type))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func headerCells(cols []Column) []any {
+	out := make([]any, len(cols))
+	for i, c := range cols {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func headRow(r []any) string {
+	parts := make([]string, 0, maxTextColumns+1)
+	for i, v := range r {
+		if i == maxTextColumns {
+			parts = append(parts, fmt.Sprintf("+%d", len(r)-i))
+			break
+		}
+		if f, ok := v.(float64); ok {
+			parts = append(parts, num(f))
+			continue
+		}
+		parts = append(parts, clip(cellText(v)))
+	}
+	return strings.Join(parts, " | ")
+}
+
+// clip shortens s to maxCellRunes runes on one line.
+func clip(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if utf8.RuneCountInString(s) <= maxCellRunes {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxCellRunes-1]) + "…"
+}
+
+// num formats a number compactly: at most 2 decimals, no exponent below 1e15.
+func num(f float64) string {
+	if f >= 1e15 || f <= -1e15 {
+		return strconv.FormatFloat(f, 'g', 6, 64)
+	}
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}

@@ -1,0 +1,126 @@
+// Package metrics exposes mrswarm's Prometheus metrics: gRPC calls and latencies,
+// runs by final status, LLM calls and tokens by model and agent, SQL tool latency,
+// dataset cache hits and misses, and the Go runtime and process collectors.
+//
+// Every Metrics owns its registry, so servers started side by side in tests never
+// share series.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Namespace prefixes every mrswarm metric name.
+const Namespace = "mrswarm"
+
+// Dataset load results, the values of the "result" label of dataset load series.
+const (
+	LoadHit  = "hit"
+	LoadMiss = "miss"
+)
+
+// Metrics holds mrswarm's collectors. Its methods are safe for concurrent use.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	rpcRequests *prometheus.CounterVec   // method, code
+	rpcLatency  *prometheus.HistogramVec // method, code
+
+	runs       *prometheus.CounterVec // status
+	runsActive prometheus.Gauge
+	steps      *prometheus.CounterVec // kind, status
+
+	llmCalls         *prometheus.CounterVec   // model, agent
+	promptTokens     *prometheus.CounterVec   // model, agent
+	completionTokens *prometheus.CounterVec   // model, agent
+	llmLatency       *prometheus.HistogramVec // model
+
+	toolLatency *prometheus.HistogramVec // tool
+	toolErrors  *prometheus.CounterVec   // tool
+
+	datasetLoads       *prometheus.CounterVec   // result
+	datasetLoadLatency *prometheus.HistogramVec // result
+
+	agents agentIndex
+}
+
+// New creates the metrics and registers them, with the Go and process collectors,
+// on reg; a nil reg gets a fresh registry.
+func New(reg *prometheus.Registry) *Metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := &Metrics{reg: reg, agents: agentIndex{byStep: map[stepKey]string{}}}
+	m.newRPC()
+	m.newRuns()
+	m.newLLM()
+	m.newData()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.rpcRequests, m.rpcLatency,
+		m.runs, m.runsActive, m.steps,
+		m.llmCalls, m.promptTokens, m.completionTokens, m.llmLatency,
+		m.toolLatency, m.toolErrors,
+		m.datasetLoads, m.datasetLoadLatency,
+	)
+	return m
+}
+
+// Registry is the registry the metrics are registered on.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the metrics in the Prometheus exposition format (mount it at /metrics).
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// latencyBuckets span 100 µs to ~100 s: SQL tools sit at the low end, LLM calls high.
+var latencyBuckets = prometheus.ExponentialBuckets(0.0001, 4, 11)
+
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+}
+
+func histogramVec(name, help string, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: Namespace, Name: name, Help: help, Buckets: latencyBuckets,
+	}, labels)
+}
+
+func (m *Metrics) newRPC() {
+	m.rpcRequests = counterVec("grpc_requests_total",
+		"gRPC requests handled, by full method and status code.", "method", "code")
+	m.rpcLatency = histogramVec("grpc_request_duration_seconds",
+		"gRPC request latency (whole stream for streaming RPCs), by method and code.", "method", "code")
+}
+
+func (m *Metrics) newRuns() {
+	m.runs = counterVec("runs_total", "Pipeline runs finished, by final status.", "status")
+	m.runsActive = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "runs_active", Help: "Pipeline runs started and not yet finished.",
+	})
+	m.steps = counterVec("steps_total", "Pipeline steps finished, by kind and final status.", "kind", "status")
+}
+
+func (m *Metrics) newLLM() {
+	m.llmCalls = counterVec("llm_calls_total", "LLM calls, by model and agent.", "model", "agent")
+	m.promptTokens = counterVec("llm_prompt_tokens_total",
+		"Prompt tokens as the LLM server counted them, by model and agent.", "model", "agent")
+	m.completionTokens = counterVec("llm_completion_tokens_total",
+		"Completion tokens as the LLM server counted them, by model and agent.", "model", "agent")
+	m.llmLatency = histogramVec("llm_call_duration_seconds", "LLM call wall time, by model.", "model")
+}
+
+func (m *Metrics) newData() {
+	m.toolLatency = histogramVec("tool_call_duration_seconds", "SQL tool call latency, by tool.", "tool")
+	m.toolErrors = counterVec("tool_call_errors_total", "SQL tool calls that failed, by tool.", "tool")
+	m.datasetLoads = counterVec("dataset_loads_total",
+		`Dataset loads, by result: "hit" (same content already loaded) or "miss".`, "result")
+	m.datasetLoadLatency = histogramVec("dataset_load_duration_seconds",
+		"Dataset load wall time, by result.", "result")
+}

@@ -128,10 +128,3 @@ type Result struct {
 	LLMTime   time.Duration // sum of wall time of LLM calls
 	SQLTime   time.Duration // sum of tool call durations
 }
-
-var errUnimplemented = errors.New("agent: unimplemented")
-
-// Run drives one agent to a final answer using schema-constrained (or native) tool calls.
-func Run(ctx context.Context, model LLM, st *store.Store, task Task, obs Observer) (Result, error) {
-	return Result{}, errUnimplemented
-}

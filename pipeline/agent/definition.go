@@ -1,5 +1,22 @@
 package agent
 
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/mrswarm/mrswarm/sql/tools"
+)
+
+// MaxStepsLimit is the largest step budget a definition may ask for.
+const MaxStepsLimit = 8
+
 // Definition is an agent: data, loaded from the embedded agents.yaml or sent by users.
 type Definition struct {
 	Name      string   `yaml:"name" json:"name"`
@@ -12,8 +29,128 @@ type Definition struct {
 	Model     string   `yaml:"model" json:"model"` // "" = run/server default
 }
 
-// Builtins returns the original roles, in a stable order.
-func Builtins() []Definition { return nil }
+//go:embed agents.yaml
+var builtinYAML []byte
+
+var builtins = sync.OnceValue(func() []Definition {
+	ds, err := ParseDefinitions(builtinYAML)
+	if err != nil {
+		panic("agent: embedded agents.yaml: " + err.Error())
+	}
+	return ds
+})
+
+// Builtins returns the original roles, in a stable order. The slice is a fresh copy.
+func Builtins() []Definition {
+	ds := builtins()
+	out := make([]Definition, len(ds))
+	for i, d := range ds {
+		d.Tools = slices.Clone(d.Tools)
+		out[i] = d
+	}
+	return out
+}
+
+// Builtin returns the built-in definition called name, and whether there is one.
+func Builtin(name string) (Definition, bool) {
+	for _, d := range Builtins() {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Definition{}, false
+}
+
+// ParseDefinitions decodes a YAML (or JSON) list of definitions, rejecting unknown
+// fields. It does not validate them; call [Validate] on each.
+func ParseDefinitions(data []byte) ([]Definition, error) {
+	var ds []Definition
+	if err := yaml.UnmarshalWithOptions(data, &ds, yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDefinition, err)
+	}
+	return ds, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
 
 // Validate checks d and wraps ErrInvalidDefinition, listing every problem.
-func Validate(d Definition) error { return nil }
+func Validate(d Definition) error {
+	var probs []string
+	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
+	switch {
+	case d.Name == "":
+		add("name is empty")
+	case !nameRE.MatchString(d.Name):
+		add("name %q must start with a letter and hold at most 64 letters, digits, _ . -", d.Name)
+	}
+	if strings.TrimSpace(d.Role) == "" {
+		add("role is empty")
+	}
+	if strings.TrimSpace(d.Task) == "" {
+		add("task is empty")
+	} else if err := checkTemplate(d.Task); err != nil {
+		add("task template: %v", err)
+	}
+	probs = append(probs, toolProblems(d)...)
+	if len(probs) == 0 {
+		return nil
+	}
+	name := d.Name
+	if name == "" {
+		name = "(unnamed)"
+	}
+	return fmt.Errorf("%w %q: %s", ErrInvalidDefinition, name, strings.Join(probs, "; "))
+}
+
+// toolProblems checks tool names against sql/tools and the step budget against the tools.
+func toolProblems(d Definition) []string {
+	var probs []string
+	known := map[string]bool{}
+	for _, s := range tools.Specs() {
+		known[s.Name] = true
+	}
+	seen := map[string]bool{}
+	for _, t := range d.Tools {
+		switch {
+		case !known[t]:
+			probs = append(probs, fmt.Sprintf("unknown tool %q", t))
+		case seen[t]:
+			probs = append(probs, fmt.Sprintf("tool %q listed twice", t))
+		}
+		seen[t] = true
+	}
+	switch {
+	case d.MaxSteps < 0 || d.MaxSteps > MaxStepsLimit:
+		probs = append(probs, fmt.Sprintf("max_steps %d is outside 0..%d", d.MaxSteps, MaxStepsLimit))
+	case d.MaxSteps == 0 && len(d.Tools) > 0:
+		probs = append(probs, "max_steps is 0 but tools are listed")
+	case d.MaxSteps > 0 && len(d.Tools) == 0:
+		probs = append(probs, fmt.Sprintf("max_steps is %d but no tools are listed", d.MaxSteps))
+	}
+	return probs
+}
+
+// templateFuncs are the helpers a task template may use.
+var templateFuncs = template.FuncMap{
+	"join":  strings.Join,
+	"money": func(v float64) string { return fmt.Sprintf("%.2f", v) },
+}
+
+// checkTemplate parses text and executes it on sample inputs, so that unknown fields fail.
+func checkTemplate(text string) error {
+	_, err := renderTask(text, Inputs{Brands: []string{"x"}, Extra: map[string]string{}})
+	return err
+}
+
+// renderTask renders a task template over in.
+func renderTask(text string, in Inputs) (string, error) {
+	t, err := template.New("task").Funcs(templateFuncs).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, in); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(b.String()), nil
+}

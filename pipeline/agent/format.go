@@ -1,0 +1,228 @@
+package agent
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// Bounds of the final answer, kept small so that even a tiny model finishes within
+// num_predict: Ollama turns the format into a llama.cpp grammar, which enforces
+// enum, const, maxLength, maxItems and integer minimum/maximum.
+const (
+	maxSummaryLen  = 300
+	maxFindings    = 3
+	maxFindingLen  = 200
+	maxCiteHandles = 3
+	// maxGrammarEnum is the largest enum kept in a format; larger ones become bounded
+	// strings in the grammar (the tool's own schema still validates the value).
+	maxGrammarEnum = 64
+	// maxGrammarArray bounds arrays that have no maxItems.
+	maxGrammarArray = 8
+	// maxGrammarString bounds free strings that have no maxLength.
+	maxGrammarString = 64
+	// maxFormatBytes keeps the format well under the 32 KB grammar buffer of Ollama
+	// v0.6.5 (llama.SchemaToGrammar truncates longer grammars).
+	maxFormatBytes = 24 << 10
+)
+
+// Answer actions.
+const (
+	actionCall  = "call_tool"
+	actionFinal = "final"
+)
+
+// obj is a JSON object that keeps its key order, so the grammar (which follows the
+// schema's property order) asks for "action" first.
+type obj []kv
+
+type kv struct {
+	k string
+	v any
+}
+
+// MarshalJSON writes the keys in order.
+func (o obj) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, e := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(e.k)
+		v, err := json.Marshal(e.v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// strictObject is an object schema with the given properties, all required.
+func strictObject(props obj) obj {
+	req := make([]string, len(props))
+	for i, p := range props {
+		req[i] = p.k
+	}
+	return obj{{"type", "object"}, {"properties", props}, {"required", req}, {"additionalProperties", false}}
+}
+
+// finalSchema is the final-answer branch; handles lists the handles a finding may cite.
+func finalSchema(handles []string) obj {
+	cite := any(obj{{"type", "array"}, {"const", []string{}}})
+	if len(handles) > 0 {
+		cite = obj{{"type", "array"}, {"maxItems", maxCiteHandles},
+			{"items", obj{{"type", "string"}, {"enum", handles}}}}
+	}
+	finding := strictObject(obj{
+		{"text", obj{{"type", "string"}, {"maxLength", maxFindingLen}}},
+		{"handles", cite},
+	})
+	return strictObject(obj{
+		{"action", obj{{"const", actionFinal}}},
+		{"summary", obj{{"type", "string"}, {"maxLength", maxSummaryLen}}},
+		{"findings", obj{{"type", "array"}, {"maxItems", maxFindings}, {"items", finding}}},
+	})
+}
+
+// callSchema is the tool-call branch for one tool with args schema args.
+func callSchema(tool string, args any) obj {
+	return strictObject(obj{
+		{"action", obj{{"const", actionCall}}},
+		{"tool", obj{{"const", tool}}},
+		{"args", args},
+	})
+}
+
+// turnFormat is the format of one turn: a call to one of tools (whose grammar-bounded
+// args schemas are in bounded) or, always, a final answer.
+func turnFormat(tools []*toolDef, handles []string, finalOnly bool) (json.RawMessage, error) {
+	var s any = finalSchema(handles)
+	if !finalOnly && len(tools) > 0 {
+		alts := make([]any, 0, len(tools)+1)
+		for _, t := range tools {
+			alts = append(alts, callSchema(t.name, t.bounded))
+		}
+		s = obj{{"anyOf", append(alts, s)}}
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFormatBytes {
+		return nil, fmt.Errorf("turn format is %d bytes, over the %d bytes Ollama's grammar conversion handles; give the agent fewer tools", len(b), maxFormatBytes)
+	}
+	return b, nil
+}
+
+// boundSchema returns a copy of a decoded JSON Schema that a grammar keeps short:
+// descriptions dropped, big enums replaced by bounded strings, and arrays, strings
+// and free-form objects bounded. It only narrows what the grammar allows.
+func boundSchema(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		switch k {
+		case "description", "title", "examples", "default", "$comment":
+			continue
+		case "properties":
+			props := map[string]any{}
+			for name, p := range x.(map[string]any) {
+				props[name] = boundSchema(p)
+			}
+			out[k] = props
+		case "items", "additionalProperties", "not":
+			out[k] = boundSchema(x)
+		case "anyOf", "oneOf", "allOf", "prefixItems":
+			arr, _ := x.([]any)
+			bs := make([]any, len(arr))
+			for i, e := range arr {
+				bs[i] = boundSchema(e)
+			}
+			out[k] = bs
+		default:
+			out[k] = x
+		}
+	}
+	boundKeywords(out)
+	return out
+}
+
+// boundKeywords adds the bounds a grammar needs to one schema object.
+func boundKeywords(s map[string]any) {
+	if e, ok := s["enum"].([]any); ok && len(e) > maxGrammarEnum {
+		delete(s, "enum")
+		s["type"], s["maxLength"] = "string", maxGrammarString
+	}
+	switch s["type"] {
+	case "array":
+		if _, ok := s["maxItems"]; !ok {
+			s["maxItems"] = maxGrammarArray
+		}
+	case "string":
+		_, enum := s["enum"]
+		_, cnst := s["const"]
+		_, pat := s["pattern"]
+		_, ml := s["maxLength"]
+		if !enum && !cnst && !pat && !ml {
+			s["maxLength"] = maxGrammarString
+		}
+	case "object", nil:
+		if _, ok := s["properties"]; !ok && s["type"] == "object" {
+			// A free-form object has no bound in the grammar: offer none of it.
+			s["properties"], s["additionalProperties"] = map[string]any{}, false
+		} else if ap, ok := s["additionalProperties"]; ok && ap != false {
+			s["additionalProperties"] = false
+		}
+	}
+}
+
+// compile compiles a JSON Schema document.
+func compile(name string, schema []byte) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("schema %s: %w", name, err)
+	}
+	c := jsonschema.NewCompiler()
+	url := "mem:///" + name + ".json"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, fmt.Errorf("schema %s: %w", name, err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("schema %s: %w", name, err)
+	}
+	return sch, nil
+}
+
+// validateJSON validates raw JSON against sch and returns a short error.
+func validateJSON(sch *jsonschema.Schema, raw []byte) error {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("not valid JSON: %v", err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		return fmt.Errorf("does not match the schema: %s", clip(oneLine(err.Error()), 400))
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

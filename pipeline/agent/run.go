@@ -1,0 +1,129 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/sql/store"
+)
+
+// defaultMaxRetries is the number of invalid-output retries per turn.
+const defaultMaxRetries = 2
+
+// runner is the state of one Run.
+type runner struct {
+	model  LLM
+	st     *store.Store
+	task   Task
+	obs    Observer
+	native bool
+	tools  []*toolDef
+	byName map[string]*toolDef
+	known  []string // citable handles: upstream results, then produced ones
+	msgs   []llm.Message
+	steps  int // tool calls made
+	res    Result
+}
+
+// Run drives one agent to a final answer using schema-constrained (or native) tool calls.
+func Run(ctx context.Context, model LLM, st *store.Store, task Task, obs Observer) (Result, error) {
+	r, err := newRunner(ctx, model, st, task, obs)
+	if err != nil {
+		return Result{}, err
+	}
+	for turn := 1; ; turn++ {
+		if err := ctx.Err(); err != nil {
+			return r.res, fmt.Errorf("agent %q turn %d: %w", task.Def.Name, turn, err)
+		}
+		finalOnly := r.steps >= task.Def.MaxSteps || len(r.tools) == 0
+		a, err := r.turn(ctx, turn, finalOnly)
+		if err != nil {
+			if finalOnly && len(r.tools) > 0 && errors.Is(err, ErrInvalidOutput) {
+				err = fmt.Errorf("%w after %d tool calls: %w", ErrBudgetExhausted, r.steps, err)
+			}
+			return r.res, err
+		}
+		r.res.Turns = turn
+		r.msgs = append(r.msgs, a.msg)
+		if a.final {
+			r.res.Summary, r.res.Findings = a.summary, a.findings
+			return r.res, nil
+		}
+		if err := r.runTools(ctx, turn, a.calls); err != nil {
+			return r.res, err
+		}
+	}
+}
+
+// newRunner validates the task, resolves tools and tool mode, and builds the prompt.
+func newRunner(ctx context.Context, model LLM, st *store.Store, task Task, obs Observer) (*runner, error) {
+	if err := Validate(task.Def); err != nil {
+		return nil, err
+	}
+	if task.Model == "" {
+		return nil, fmt.Errorf("%w %q: no model given", ErrInvalidDefinition, task.Def.Name)
+	}
+	if task.MaxRetries <= 0 {
+		task.MaxRetries = defaultMaxRetries
+	}
+	if task.TokenBudget <= 0 {
+		task.TokenBudget = defaultTokenBudget
+	}
+	r := &runner{model: model, st: st, task: task, obs: obs, byName: map[string]*toolDef{}}
+	var unavailable []string
+	var err error
+	if r.tools, unavailable, err = agentTools(ctx, st, task.Dataset, task.Def); err != nil {
+		return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
+	}
+	for _, t := range r.tools {
+		r.byName[t.name] = t
+	}
+	if r.native, err = useNative(ctx, model, task); err != nil {
+		return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
+	}
+	for _, u := range task.Upstream {
+		for _, s := range u.Results {
+			r.addKnown(s.Handle)
+		}
+	}
+	if err := r.buildPrompt(ctx, unavailable); err != nil {
+		return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
+	}
+	return r, nil
+}
+
+// buildPrompt sets the system and first user message.
+func (r *runner) buildPrompt(ctx context.Context, unavailable []string) error {
+	text := r.task.Def.Task
+	if r.task.Prompt != "" {
+		text = r.task.Prompt
+	}
+	taskText, err := renderTask(text, r.task.Inputs)
+	if err != nil {
+		return fmt.Errorf("%w: task template: %v", ErrInvalidDefinition, err)
+	}
+	var upstream string
+	if r.task.Context == ContextFull {
+		if upstream, err = fullContext(ctx, r.st, r.task.Upstream); err != nil {
+			return err
+		}
+	} else {
+		upstream = handlesContext(r.task.Upstream, r.task.TokenBudget)
+	}
+	r.msgs = []llm.Message{
+		{Role: "system", Content: systemPrompt(r.task.Def, r.tools, unavailable, r.native)},
+		{Role: "user", Content: userPrompt(taskText, r.task, upstream)},
+	}
+	return nil
+}
+
+func (r *runner) addKnown(h string) {
+	for _, k := range r.known {
+		if k == h {
+			return
+		}
+	}
+	r.known = append(r.known, h)
+}

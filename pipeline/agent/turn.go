@@ -1,0 +1,196 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/sql/tools"
+)
+
+// maxObservation bounds a tool error fed back to the model.
+const maxObservation = 400
+
+// turn asks the model until it gives a valid answer, retrying up to MaxRetries times
+// with the problem fed back. Retry messages do not stay in the conversation.
+func (r *runner) turn(ctx context.Context, turn int, finalOnly bool) (answer, error) {
+	rules, err := r.rules(finalOnly)
+	if err != nil {
+		return answer{}, err
+	}
+	var feedback []llm.Message
+	var last error
+	for attempt := 0; attempt <= r.task.MaxRetries; attempt++ {
+		req, err := r.request(rules, attempt > 0 && r.native && !lastWasCall(last))
+		if err != nil {
+			return answer{}, fmt.Errorf("agent %q turn %d: %w", r.task.Def.Name, turn, err)
+		}
+		req.Messages = append(slices.Clip(req.Messages), feedback...)
+		resp, err := r.chat(ctx, req, turn, attempt > 0)
+		if err != nil {
+			return answer{}, fmt.Errorf("agent %q turn %d: %w", r.task.Def.Name, turn, err)
+		}
+		a, err := r.parse(resp, rules)
+		if err == nil {
+			return a, nil
+		}
+		last = err
+		feedback = []llm.Message{
+			{Role: "assistant", Content: clip(resp.Message.Content, maxEcho)},
+			{Role: "user", Content: "Your answer was invalid: " + err.Error() + ". Answer again with one valid JSON object."},
+		}
+	}
+	return answer{}, fmt.Errorf("%w: agent %q turn %d: %d attempts, last problem: %w",
+		ErrInvalidOutput, r.task.Def.Name, turn, r.task.MaxRetries+1, last)
+}
+
+// errBadCall marks a native answer whose tool calls were invalid (so a retry keeps tools).
+var errBadCall = errors.New("invalid tool call")
+
+func lastWasCall(err error) bool { return errors.Is(err, errBadCall) }
+
+// rules describes what this turn accepts.
+func (r *runner) rules(finalOnly bool) (turnRules, error) {
+	doc, err := json.Marshal(finalSchema(r.known))
+	if err != nil {
+		return turnRules{}, err
+	}
+	final, err := compile("final", doc)
+	if err != nil {
+		return turnRules{}, err
+	}
+	return turnRules{finalOnly: finalOnly, tools: r.byName, handles: slices.Clone(r.known), final: final}, nil
+}
+
+// request builds the chat request of a turn. In native mode tools are offered unless
+// the turn is final-only or forceFinal asks for a schema-constrained final answer.
+func (r *runner) request(rules turnRules, forceFinal bool) (llm.Request, error) {
+	req := llm.Request{Model: r.task.Model, Messages: r.msgs, Options: r.task.Options}
+	var err error
+	switch {
+	case r.native && !rules.finalOnly && !forceFinal:
+		req.Tools = toolSpecs(r.tools)
+	case r.native:
+		req.Format, err = turnFormat(nil, rules.handles, true)
+	default:
+		req.Format, err = turnFormat(r.tools, rules.handles, rules.finalOnly)
+	}
+	return req, err
+}
+
+// parse validates a response in the runner's tool mode.
+func (r *runner) parse(resp llm.Response, rules turnRules) (answer, error) {
+	if !r.native {
+		return parseSchemaAnswer(resp, rules)
+	}
+	a, err := parseNativeAnswer(resp, rules)
+	if err != nil && len(resp.Message.ToolCalls) > 0 {
+		err = fmt.Errorf("%w: %w", errBadCall, err)
+	}
+	return a, err
+}
+
+// chat makes one LLM call and reports it.
+func (r *runner) chat(ctx context.Context, req llm.Request, turn int, retry bool) (llm.Response, error) {
+	start := time.Now()
+	resp, err := r.model.Chat(ctx, req)
+	r.res.LLMTime += time.Since(start)
+	if err != nil {
+		return resp, err
+	}
+	model := resp.Model
+	if model == "" {
+		model = req.Model
+	}
+	if r.obs.OnLLMCall != nil {
+		r.obs.OnLLMCall(Call{Turn: turn, Model: model, Usage: resp.Usage, Retry: retry})
+	}
+	return resp, nil
+}
+
+// runTools runs the calls of one answer within the step budget and appends what they
+// returned to the conversation. Tool errors go back to the model as observations.
+func (r *runner) runTools(ctx context.Context, turn int, calls []toolCall) error {
+	for _, c := range calls {
+		if r.steps >= r.task.Def.MaxSteps {
+			r.observe(c.tool, "not run: the tool budget is used up")
+			continue
+		}
+		r.steps++
+		r.res.ToolCalls++
+		start := time.Now()
+		sum, err := tools.Call(ctx, r.st, r.task.Dataset, c.tool, c.args)
+		d := time.Since(start)
+		r.res.SQLTime += d
+		use := ToolUse{Turn: turn, Tool: c.tool, Args: c.args, Handle: sum.Handle, Duration: d, Err: err}
+		if r.obs.OnToolCall != nil {
+			r.obs.OnToolCall(use)
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("agent %q turn %d: tool %s: %w", r.task.Def.Name, turn, c.tool, ctxErr)
+		}
+		if err != nil {
+			r.observe(c.tool, "error: "+clip(oneLine(err.Error()), maxObservation))
+			continue
+		}
+		r.res.Handles = append(r.res.Handles, sum.Handle)
+		r.addKnown(sum.Handle)
+		r.observe(c.tool, fmt.Sprintf("result stored as handle %s:\n%s", sum.Handle, sum.Text))
+	}
+	return nil
+}
+
+// observe appends a tool's outcome: a tool message in native mode, else a user message.
+func (r *runner) observe(tool, text string) {
+	if r.native {
+		r.msgs = append(r.msgs, llm.Message{Role: "tool", ToolName: tool, Content: text})
+		return
+	}
+	r.msgs = append(r.msgs, llm.Message{Role: "user", Content: "Tool " + tool + " " + text})
+}
+
+// capsCache remembers each model's capabilities per LLM, for ToolAuto.
+var capsCache sync.Map // capsKey -> []string
+
+type capsKey struct {
+	llm   any
+	model string
+}
+
+// useNative resolves the task's tool mode: auto asks the model for its capabilities
+// and falls back to schema mode when it cannot tell.
+func useNative(ctx context.Context, model LLM, task Task) (bool, error) {
+	switch task.ToolMode {
+	case ToolNative:
+		return true, nil
+	case ToolAuto:
+	default:
+		return false, nil
+	}
+	var key *capsKey
+	if t := reflect.TypeOf(model); t != nil && t.Comparable() {
+		key = &capsKey{model, task.Model}
+		if caps, ok := capsCache.Load(*key); ok {
+			return slices.Contains(caps.([]string), llm.CapabilityTools), nil
+		}
+	}
+	caps, err := model.Capabilities(ctx, task.Model)
+	switch {
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	case errors.Is(err, llm.ErrModelNotFound):
+		return false, err
+	case err != nil:
+		return false, nil
+	}
+	if key != nil {
+		capsCache.Store(*key, caps)
+	}
+	return slices.Contains(caps, llm.CapabilityTools), nil
+}

@@ -122,7 +122,7 @@ func (g *generator) row(b []byte) []byte {
 	country := reg.Countries[g.rng.IntN(len(reg.Countries))]
 	brand := Brands[g.rng.IntN(len(Brands))]
 	units := (40 + g.rng.Int64N(521)) * seasonality[month] / 100
-	price := (brand.BaseCents*(900+g.rng.Int64N(201)) + 500) / 1000 // ±10%
+	price := (brand.BaseCents*(901+g.rng.Int64N(199)) + 500) / 1000 // ±10%
 	cost := max(1, (price*(600+g.rng.Int64N(101))+500)/1000)        // 60–70% of price
 	revenue, totalCost := units*price, units*cost
 	profit := revenue - totalCost

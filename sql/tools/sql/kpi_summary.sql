@@ -1,0 +1,29 @@
+WITH base AS (
+  SELECT {{.Col "revenue"}} AS revenue
+    {{- if .Has "date"}}, {{.Col "date"}} AS d{{end}}
+    , {{if .Has "units"}}{{.Col "units"}}{{else}}NULL::DOUBLE{{end}} AS units
+    , {{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}} AS profit
+    , {{if .Has "cost"}}{{.Col "cost"}}{{else}}NULL::DOUBLE{{end}} AS cost
+  FROM {{.Table}} WHERE {{.Where}}
+){{if .Has "date"}},
+{{template "bounds" .}},
+{{template "periods" .}},
+growth AS (
+  SELECT {{template "label" (.With "p.cur_start")}} AS last_period,
+         CASE WHEN p.ok THEN {{template "label" (.With "p.prev_start")}} END AS previous_period,
+         sum(revenue) FILTER (WHERE d >= p.cur_start AND d < p.cur_next) AS last_period_revenue,
+         CASE WHEN p.ok THEN sum(revenue) FILTER (WHERE d >= p.prev_start AND d < p.cur_start) END AS previous_period_revenue
+  FROM base, periods p GROUP BY ALL
+){{end}}
+SELECT count(*) AS transactions, sum(revenue) AS total_revenue, sum(profit) AS total_profit,
+       sum(cost) AS total_cost, sum(units) AS total_units,
+       sum(profit) / NULLIF(sum(revenue), 0) * 100 AS margin_pct,
+       sum(revenue) / NULLIF(sum(units), 0) AS avg_price,
+       sum(revenue) / NULLIF(count(*), 0) AS revenue_per_transaction,
+       sum(units) / NULLIF(count(*), 0) AS units_per_transaction,
+       {{if .Has "date"}}min(g.last_period) AS last_period, min(g.previous_period) AS previous_period,
+       min(g.last_period_revenue) AS last_period_revenue, min(g.previous_period_revenue) AS previous_period_revenue,
+       (min(g.last_period_revenue) - min(g.previous_period_revenue)) / NULLIF(abs(min(g.previous_period_revenue)), 0) * 100 AS revenue_growth_pct
+       {{- else}}NULL::VARCHAR AS last_period, NULL::VARCHAR AS previous_period, NULL::DOUBLE AS last_period_revenue,
+       NULL::DOUBLE AS previous_period_revenue, NULL::DOUBLE AS revenue_growth_pct{{end}}
+FROM base{{if .Has "date"}}, growth g{{end}}

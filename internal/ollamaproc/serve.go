@@ -1,0 +1,91 @@
+package ollamaproc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// start runs `ollama serve` on a free loopback port in its own process group.
+func (p *Process) start() error {
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(p.Bin, "serve")
+	cmd.Env = environ(p.cfg,
+		"OLLAMA_HOST="+addr,
+		"OLLAMA_MODELS="+p.cfg.ModelsDir,
+		"OLLAMA_NUM_PARALLEL="+strconv.Itoa(p.cfg.NumParallel),
+		"OLLAMA_KEEP_ALIVE="+p.cfg.KeepAlive,
+		"OLLAMA_NOPRUNE=1",
+	)
+	cmd.Env = append(cmd.Env, p.cfg.Env...)
+	cmd.Stdout, cmd.Stderr = p.cfg.Log, p.cfg.Log
+	// Own process group so Stop reaches the runners too; SIGTERM when the
+	// parent dies so a crashed test binary leaves nothing behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("ollamaproc: start %s serve: %w", p.Bin, err)
+	}
+	p.cmd, p.Addr, p.Host = cmd, addr, "http://"+addr
+	p.exited = make(chan struct{})
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	return nil
+}
+
+// waitReady polls the server until it answers, it exits (wrapping
+// [ErrExited]), ctx ends or the ready timeout passes.
+func (p *Process) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.ReadyTimeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if p.answers(ctx) {
+			return nil
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("%w on %s: %v", ErrExited, p.Addr, p.waitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("ollamaproc: wait for ollama on %s: %w", p.Addr, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// answers reports whether GET /api/version succeeds.
+func (p *Process) answers(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Host+"/api/version", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("ollamaproc: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}

@@ -62,11 +62,14 @@ func (r *render) Col(role string) (string, error) {
 	return c, nil
 }
 
-// Dim is the column of the role named by argument arg, or the constant 'overall'.
+// Dim is the column of the role named by argument arg, or a constant for overall/none.
 func (r *render) Dim(arg string) (string, error) {
 	role, _ := r.a[arg].(string)
-	if role == "overall" || role == "none" {
-		return "'" + role + "'", nil
+	switch role {
+	case "overall":
+		return "'overall'", nil
+	case "none":
+		return "'all'", nil
 	}
 	return r.Col(role)
 }

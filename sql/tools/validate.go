@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	jskind "github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -157,14 +158,48 @@ func sortedKeys(m map[string]any) []string {
 
 var printer = message.NewPrinter(language.English)
 
-// schemaProblems validates inst against doc and returns one line per failed leaf.
-func schemaProblems(doc map[string]any, inst any) []string {
+// compiled caches compiled schemas by their JSON text.
+var compiled = struct {
+	sync.Mutex
+	m map[string]*jsonschema.Schema
+}{m: map[string]*jsonschema.Schema{}}
+
+// compile compiles a schema document, caching by its JSON text.
+func compile(doc map[string]any) (*jsonschema.Schema, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	compiled.Lock()
+	sch, ok := compiled.m[string(b)]
+	compiled.Unlock()
+	if ok {
+		return sch, nil
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	if err := c.AddResource("tool.json", doc); err != nil {
-		return []string{"internal schema error: " + err.Error()}
+	if err := c.AddResource("urn:mrswarm:tool", v); err != nil {
+		return nil, err
 	}
-	sch, err := c.Compile("tool.json")
+	if sch, err = c.Compile("urn:mrswarm:tool"); err != nil {
+		return nil, err
+	}
+	compiled.Lock()
+	if len(compiled.m) > 512 {
+		clear(compiled.m)
+	}
+	compiled.m[string(b)] = sch
+	compiled.Unlock()
+	return sch, nil
+}
+
+// schemaProblems validates inst against doc and returns one line per failed leaf.
+func schemaProblems(doc map[string]any, inst any) []string {
+	sch, err := compile(doc)
 	if err != nil {
 		return []string{"internal schema error: " + err.Error()}
 	}

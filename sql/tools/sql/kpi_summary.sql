@@ -9,11 +9,11 @@ WITH base AS (
 {{template "bounds" .}},
 {{template "periods" .}},
 growth AS (
-  SELECT {{template "label" (.With "p.cur_start")}} AS last_period,
-         CASE WHEN p.ok THEN {{template "label" (.With "p.prev_start")}} END AS previous_period,
-         sum(revenue) FILTER (WHERE d >= p.cur_start AND d < p.cur_next) AS last_period_revenue,
-         CASE WHEN p.ok THEN sum(revenue) FILTER (WHERE d >= p.prev_start AND d < p.cur_start) END AS previous_period_revenue
-  FROM base, periods p GROUP BY ALL
+  SELECT {{template "label" (.With "min(p.cur_start)")}} AS last_period,
+         CASE WHEN bool_and(p.ok) THEN {{template "label" (.With "min(p.prev_start)")}} END AS previous_period,
+         coalesce(sum(revenue) FILTER (WHERE d >= p.cur_start AND d < p.cur_next), 0) AS last_period_revenue,
+         CASE WHEN bool_and(p.ok) THEN coalesce(sum(revenue) FILTER (WHERE d >= p.prev_start AND d < p.cur_start), 0) END AS previous_period_revenue
+  FROM base, periods p
 ){{end}}
 SELECT count(*) AS transactions, sum(revenue) AS total_revenue, sum(profit) AS total_profit,
        sum(cost) AS total_cost, sum(units) AS total_units,

@@ -60,7 +60,7 @@ fc AS (
          p.b * fm.t AS slope_part,
          CASE WHEN p.seasonal AND l.c IS NOT NULL THEN 1 + 1 / l.n_g + (fm.t - l.tbar_g) ^ 2 / p.sxx_w
               ELSE 1 + 1 / p.n + (fm.t - p.tbar) ^ 2 / p.sxx_lin END AS vf
-  FROM fm, params p LEFT JOIN levels l ON l.moy = month(fm.month)
+  FROM fm CROSS JOIN params p LEFT JOIN levels l ON l.moy = month(fm.month)
 ),
 per AS (
   SELECT CASE {{.P "granularity"}} WHEN 'quarter' THEN date_trunc('quarter', month)::DATE ELSE month END AS period_start,

@@ -1,0 +1,82 @@
+// Command mrswarm is the mrswarm server and its tools: `mrswarm serve` starts the
+// gRPC API and REST gateway, `mrswarm gen-data` writes sample sales data.
+// Run `mrswarm help` for every subcommand.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+)
+
+// command is one subcommand. run gets the arguments after the subcommand name;
+// a flag.ErrHelp or usage error from it exits with code 2.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands are the subcommands. Adding one is one line here plus its file.
+var commands = map[string]command{
+	"serve":    {"run the gRPC API and REST gateway", runServe},
+	"gen-data": {"write deterministic sample beverage sales as CSV", runGenData},
+	"version":  {"print the version", runVersion},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "mrswarm: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	err := cmd.run(ctx, args[1:], stdout, stderr)
+	var uerr usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &uerr):
+		fmt.Fprintf(stderr, "mrswarm %s: %v\n", args[0], err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "mrswarm %s: %v\n", args[0], err)
+	return 1
+}
+
+// usageError is a bad command line (exit code 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: mrswarm <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprintln(w, "\nRun `mrswarm <command> -h` for its flags.")
+}

@@ -1,0 +1,171 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/mrswarm/mrswarm/pipeline/agent"
+)
+
+// Defaults of [Config] fields.
+const (
+	DefaultGRPCAddr         = "127.0.0.1:7070"
+	DefaultHTTPAddr         = "127.0.0.1:8080"
+	DefaultDBPath           = ".cache/mrswarm.duckdb"
+	DefaultDataRoot         = "."
+	DefaultOllamaHost       = "http://127.0.0.1:11434"
+	DefaultModel            = "llama3.2"
+	DefaultMaxParallel      = 2
+	DefaultStatementTimeout = 30 * time.Second
+	DefaultMaxPageSize      = 10000
+	DefaultMaxUploadBytes   = 2 << 30
+	DefaultShutdownTimeout  = 10 * time.Second
+)
+
+// Config is everything the server needs. [ParseConfig] fills it from flags with
+// environment fallbacks; tests build it directly.
+type Config struct {
+	GRPCAddr         string        // gRPC listen address
+	HTTPAddr         string        // REST gateway listen address
+	DBPath           string        // DuckDB file; "" is an in-memory database
+	DataRoot         string        // folder file loads and user SQL are confined to
+	OllamaHost       string        // Ollama base URL
+	Model            string        // default model of agent steps
+	ManagedOllama    bool          // start the pinned Ollama with the tiny model (Run only)
+	MaxParallel      int           // default LLM slots of a run
+	StatementTimeout time.Duration // bound on user SQL and tool queries
+	MaxPageSize      int           // largest page GetResultPage serves
+	MaxUploadBytes   int64         // largest upload UploadDataset accepts
+	ShutdownTimeout  time.Duration // how long in-flight calls may finish at shutdown
+	LogLevel         slog.Level
+
+	// Logger overrides the logger built from LogLevel.
+	Logger *slog.Logger
+	// LLM overrides the Ollama client (tests, embedding).
+	LLM agent.LLM
+}
+
+// env names the environment variables ParseConfig reads, by flag name.
+var env = map[string]string{
+	"grpc-addr":         "MRSWARM_GRPC_ADDR",
+	"http-addr":         "MRSWARM_HTTP_ADDR",
+	"db":                "MRSWARM_DB",
+	"data-root":         "MRSWARM_DATA_ROOT",
+	"ollama-host":       "MRSWARM_OLLAMA_HOST",
+	"model":             "MRSWARM_MODEL",
+	"managed-ollama":    "MRSWARM_MANAGED_OLLAMA",
+	"max-parallel":      "MRSWARM_MAX_PARALLEL",
+	"statement-timeout": "MRSWARM_STATEMENT_TIMEOUT",
+	"max-page-size":     "MRSWARM_MAX_PAGE_SIZE",
+	"max-upload-bytes":  "MRSWARM_MAX_UPLOAD_BYTES",
+	"shutdown-timeout":  "MRSWARM_SHUTDOWN_TIMEOUT",
+	"log-level":         "MRSWARM_LOG_LEVEL",
+}
+
+// ParseConfig reads the serve flags in args. Every flag falls back to its
+// environment variable (getenv, usually os.Getenv), then to its default; the
+// Ollama host also falls back to OLLAMA_HOST. Usage goes to out.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	c := Config{OllamaHost: DefaultOllamaHost}
+	if h := getenv("OLLAMA_HOST"); h != "" {
+		c.OllamaHost = h
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", DefaultGRPCAddr, "gRPC listen `address`")
+	fs.StringVar(&c.HTTPAddr, "http-addr", DefaultHTTPAddr, "REST gateway listen `address`")
+	fs.StringVar(&c.DBPath, "db", DefaultDBPath, "DuckDB `file` (empty: in memory)")
+	fs.StringVar(&c.DataRoot, "data-root", DefaultDataRoot, "`folder` file loads and SQL are confined to")
+	fs.StringVar(&c.OllamaHost, "ollama-host", c.OllamaHost, "Ollama base `URL` (also OLLAMA_HOST)")
+	fs.StringVar(&c.Model, "model", DefaultModel, "default Ollama `model` of agent steps")
+	fs.BoolVar(&c.ManagedOllama, "managed-ollama", false, "start the pinned Ollama with the tiny generated model")
+	fs.IntVar(&c.MaxParallel, "max-parallel", DefaultMaxParallel, "default `steps` of a run running at once")
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", DefaultStatementTimeout, "bound on user SQL and tool queries")
+	fs.IntVar(&c.MaxPageSize, "max-page-size", DefaultMaxPageSize, "largest result page in `rows`")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", DefaultMaxUploadBytes, "largest dataset upload in `bytes`")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "time in-flight calls get to finish")
+	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log `level` (debug, info, warn, error)")
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + env[f.Name] + "]" })
+	if err := applyEnv(fs, getenv); err != nil {
+		return Config{}, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	return c, c.validate()
+}
+
+// applyEnv sets every flag whose environment variable is set, so that flags
+// given on the command line still win.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := env[f.Name]
+		v := getenv(name)
+		if name == "" || v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// validate reports every out-of-range field at once.
+func (c Config) validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.GRPCAddr != "", "grpc address is empty")
+	check(c.HTTPAddr != "", "http address is empty")
+	check(c.DataRoot != "", "data root is empty")
+	check(c.MaxParallel > 0, "max parallel %d must be positive", c.MaxParallel)
+	check(c.StatementTimeout > 0, "statement timeout %v must be positive", c.StatementTimeout)
+	check(c.MaxPageSize > 0, "max page size %d must be positive", c.MaxPageSize)
+	check(c.MaxUploadBytes > 0, "max upload bytes %d must be positive", c.MaxUploadBytes)
+	check(c.ShutdownTimeout > 0, "shutdown timeout %v must be positive", c.ShutdownTimeout)
+	check(!c.ManagedOllama || c.LLM == nil, "managed ollama and an injected LLM exclude each other")
+	return errors.Join(errs...)
+}
+
+// withDefaults fills zero fields of a Config built in code.
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxParallel, DefaultMaxParallel)
+	def(&c.MaxPageSize, DefaultMaxPageSize)
+	if c.StatementTimeout == 0 {
+		c.StatementTimeout = DefaultStatementTimeout
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.OllamaHost == "" {
+		c.OllamaHost = DefaultOllamaHost
+	}
+	if c.Model == "" {
+		c.Model = DefaultModel
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	}
+	return c
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+
+	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+	"github.com/mrswarm/mrswarm/sql/store"
+)
+
+// datasetServer implements mrswarmv1.DatasetServiceServer over the store.
+type datasetServer struct {
+	mrswarmv1.UnimplementedDatasetServiceServer
+	st        *store.Store
+	maxUpload int64
+}
+
+func newDatasetServer(st *store.Store, maxUpload int64) mrswarmv1.DatasetServiceServer {
+	return &datasetServer{st: st, maxUpload: maxUpload}
+}
+
+func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadDatasetRequest) (*mrswarmv1.LoadDatasetResponse, error) {
+	if err := requireFields("name", req.GetName(), "path", req.GetPath()); err != nil {
+		return nil, err
+	}
+	f, err := formatToStore(req.GetFormat())
+	if err != nil {
+		return nil, err
+	}
+	roles, err := rolesToStore(req.GetRoles())
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.st.LoadFile(ctx, req.GetName(), req.GetPath(), f, roles)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return loadResultToProto(res), nil
+}
+
+func (s *datasetServer) ListDatasets(ctx context.Context, _ *mrswarmv1.ListDatasetsRequest) (*mrswarmv1.ListDatasetsResponse, error) {
+	ds, err := s.st.Datasets(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	out := &mrswarmv1.ListDatasetsResponse{Datasets: make([]*mrswarmv1.Dataset, len(ds))}
+	for i, d := range ds {
+		out.Datasets[i] = datasetToProto(d)
+	}
+	return out, nil
+}
+
+func (s *datasetServer) GetDataset(ctx context.Context, req *mrswarmv1.GetDatasetRequest) (*mrswarmv1.Dataset, error) {
+	if err := requireFields("name", req.GetName()); err != nil {
+		return nil, err
+	}
+	d, err := s.st.Dataset(ctx, req.GetName())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return datasetToProto(d), nil
+}
+
+func (s *datasetServer) DropDataset(ctx context.Context, req *mrswarmv1.DropDatasetRequest) (*mrswarmv1.DropDatasetResponse, error) {
+	if err := requireFields("name", req.GetName()); err != nil {
+		return nil, err
+	}
+	if err := s.st.DropDataset(ctx, req.GetName()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &mrswarmv1.DropDatasetResponse{}, nil
+}
+
+func (s *datasetServer) SetColumnRoles(ctx context.Context, req *mrswarmv1.SetColumnRolesRequest) (*mrswarmv1.Dataset, error) {
+	if err := requireFields("name", req.GetName()); err != nil {
+		return nil, err
+	}
+	if len(req.GetRoles()) == 0 {
+		return nil, invalidf("roles is empty: give role -> column pairs")
+	}
+	roles, err := rolesToStore(req.GetRoles())
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.st.SetRoles(ctx, req.GetName(), roles)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return datasetToProto(d), nil
+}
+
+// requireFields takes name, value pairs and names the first empty field.
+func requireFields(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return invalidf("%s is required", pairs[i])
+		}
+	}
+	return nil
+}

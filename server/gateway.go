@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+)
+
+// registers are the generated gateway registrations, one per service.
+var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+	mrswarmv1.RegisterDatasetServiceHandler,
+	mrswarmv1.RegisterResultServiceHandler,
+	mrswarmv1.RegisterToolServiceHandler,
+	mrswarmv1.RegisterPipelineServiceHandler,
+}
+
+// newGateway returns the REST handler: every RPC of the HTTP rules in
+// mrswarm_http.yaml forwarded over conn (so interceptors apply), plus
+// GET /openapi.json, GET /healthz and POST /v1/datasets/{name}:upload.
+//
+// JSON uses the proto field names (snake_case) and emits every field, zero
+// values included; 64-bit integers are strings and enums are their names, as in
+// protojson. Server streams are newline-delimited JSON, one {"result": ...}
+// object per message and {"error": ...} if the stream fails after it started.
+func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
+		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
+	)
+	for _, register := range registers {
+		if err := register(ctx, mux, conn); err != nil {
+			return nil, err
+		}
+	}
+	if err := mux.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI); err != nil {
+		return nil, err
+	}
+	up := &uploadHandler{mux: mux, client: mrswarmv1.NewDatasetServiceClient(conn)}
+	if err := mux.HandlePath(http.MethodPost, uploadPattern, up.serve); err != nil {
+		return nil, err
+	}
+	return mux, nil
+}
+
+// ndjson is the gateway's JSON marshaler; it labels streams as NDJSON.
+type ndjson struct{ *runtime.JSONPb }
+
+// StreamContentType is the content type of server streams.
+func (ndjson) StreamContentType(any) string { return "application/x-ndjson" }
+
+func newMarshaler() runtime.Marshaler {
+	return ndjson{&runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+	}}
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(mrswarmv1.OpenAPI)
+}

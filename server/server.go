@@ -1,0 +1,208 @@
+// Package server is mrswarm's API: the gRPC services over the DuckDB store, the
+// SQL tools and the pipeline runner, the REST gateway in front of them, and the
+// error mapping between the domain packages and gRPC status codes.
+//
+// [Run] listens on the configured addresses; [Serve] takes listeners, so tests
+// pass in-memory ones. Both return after ctx ends and every part has shut down.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/mrswarm/mrswarm/pipeline"
+	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+	"github.com/mrswarm/mrswarm/sql/store"
+)
+
+// Run listens on cfg.GRPCAddr and cfg.HTTPAddr and serves until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	if cfg.ManagedOllama {
+		stop, err := startManagedOllama(ctx, &cfg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	var lc net.ListenConfig
+	grpcLis, err := lc.Listen(ctx, "tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("listen grpc: %w", err)
+	}
+	httpLis, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("listen http: %w", err)
+	}
+	return Serve(ctx, cfg, grpcLis, httpLis)
+}
+
+// Serve serves gRPC on grpcLis and the REST gateway on httpLis until ctx ends,
+// then shuts down gracefully: HTTP first, then gRPC (forced after
+// cfg.ShutdownTimeout), then the pipeline runner, and the database last.
+// It closes both listeners.
+func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error {
+	defer grpcLis.Close()
+	defer httpLis.Close()
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "database", st.Close)
+
+	model, err := newLLM(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	runner := pipeline.NewRunner(st, model, pipeline.Config{MaxParallel: cfg.MaxParallel, DefaultModel: cfg.Model, Logger: log})
+	if err := runner.Recover(ctx); err != nil {
+		return fmt.Errorf("recover runs: %w", err)
+	}
+	defer closeLogged(log, "pipeline runner", func() error {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		return runner.Close(ctx)
+	})
+
+	gs, hs := newGRPCServer(cfg, st, runner)
+	conn, err := dialSelf(grpcLis)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	gw, err := newGateway(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	httpSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return serveUntilDone(ctx, cfg, gs, hs, httpSrv, grpcLis, httpLis)
+}
+
+// serveUntilDone runs both servers until ctx ends or one fails, then stops both.
+func serveUntilDone(ctx context.Context, cfg Config, gs *grpc.Server, hs *health.Server, httpSrv *http.Server, grpcLis, httpLis net.Listener) error {
+	errc := make(chan error, 2)
+	go func() { errc <- gs.Serve(grpcLis) }()
+	go func() {
+		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	cfg.Logger.Info("mrswarm serving", "grpc", grpcLis.Addr().String(), "rest", "http://"+httpLis.Addr().String(),
+		"openapi", "http://"+httpLis.Addr().String()+"/openapi.json", "db", cfg.DBPath, "data_root", cfg.DataRoot,
+		"ollama", cfg.OllamaHost, "model", cfg.Model)
+	var err error
+	pending := 2
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		pending--
+	}
+	cfg.Logger.Info("mrswarm shutting down", "timeout", cfg.ShutdownTimeout)
+	hs.Shutdown()
+	shutdown(context.WithoutCancel(ctx), cfg.ShutdownTimeout, gs, httpSrv)
+	for ; pending > 0; pending-- {
+		err = errors.Join(err, <-errc)
+	}
+	cfg.Logger.Info("mrswarm servers stopped")
+	return err
+}
+
+// shutdown stops HTTP first (in-flight requests finish), then gRPC; either is
+// forced once timeout has passed.
+func shutdown(ctx context.Context, timeout time.Duration, gs *grpc.Server, httpSrv *http.Server) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(ctx); err != nil {
+		httpSrv.Close()
+	}
+	stopped := make(chan struct{})
+	go func() {
+		gs.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		gs.Stop()
+		<-stopped
+	}
+}
+
+// newGRPCServer registers every service and the health service (SERVING).
+func newGRPCServer(cfg Config, st *store.Store, runner *pipeline.Runner) (*grpc.Server, *health.Server) {
+	gs := grpc.NewServer(
+		grpc.ChainUnaryInterceptor(logUnary(cfg.Logger)),
+		grpc.ChainStreamInterceptor(logStream(cfg.Logger)),
+		grpc.WaitForHandlers(true),
+	)
+	mrswarmv1.RegisterDatasetServiceServer(gs, newDatasetServer(st, cfg.MaxUploadBytes))
+	mrswarmv1.RegisterResultServiceServer(gs, newResultServer(st, cfg.MaxPageSize))
+	mrswarmv1.RegisterToolServiceServer(gs, newToolServer(st))
+	mrswarmv1.RegisterPipelineServiceServer(gs, newPipelineServer(runner))
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	for name := range gs.GetServiceInfo() {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	return gs, hs
+}
+
+func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
+	if cfg.DBPath != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
+			return nil, fmt.Errorf("database folder: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, cfg.DBPath, store.Options{
+		DataRoot: cfg.DataRoot, StatementTimeout: cfg.StatementTimeout, MaxPageSize: cfg.MaxPageSize,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", cfg.DBPath, err)
+	}
+	return st, nil
+}
+
+// dialSelf connects the gateway to the gRPC listener, in memory when the
+// listener can dial itself (bufconn).
+func dialSelf(lis net.Listener) (*grpc.ClientConn, error) {
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+	}
+	if d, ok := lis.(interface {
+		DialContext(context.Context) (net.Conn, error)
+	}); ok {
+		opts = append(opts, grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			return d.DialContext(ctx)
+		}))
+	}
+	conn, err := grpc.NewClient("passthrough:///"+lis.Addr().String(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("gateway connection: %w", err)
+	}
+	return conn, nil
+}
+
+func closeLogged(log *slog.Logger, what string, close func() error) {
+	if err := close(); err != nil {
+		log.Error("close "+what, "error", err)
+	}
+}

@@ -59,15 +59,14 @@ func (c *Client) Page(ctx context.Context, handle string, offset int64, limit in
 	})
 }
 
-// CSV returns rows [offset, offset+limit) of a result as CSV text with a
-// header line.
-func (c *Client) CSV(ctx context.Context, handle string, offset int64, limit int) (string, error) {
+// CSVPage returns rows [offset, offset+limit) of a result as CSV text with a
+// header line, in the page's Csv field.
+func (c *Client) CSVPage(ctx context.Context, handle string, offset int64, limit int) (*mrswarmv1.ResultPage, error) {
 	ctx, cancel := c.call(ctx)
 	defer cancel()
-	p, err := c.results.GetResultPage(ctx, &mrswarmv1.GetResultPageRequest{
+	return c.results.GetResultPage(ctx, &mrswarmv1.GetResultPageRequest{
 		Handle: handle, Offset: offset, Limit: int32(limit), Format: mrswarmv1.PageFormat_PAGE_FORMAT_CSV,
 	})
-	return p.GetCsv(), err
 }
 
 // StreamRows iterates over every row of a result in chunks of chunkRows

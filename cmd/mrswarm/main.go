@@ -27,6 +27,18 @@ var commands = map[string]command{
 	"serve":    {"run the gRPC API and REST gateway", runServe},
 	"gen-data": {"write deterministic sample beverage sales as CSV", runGenData},
 	"version":  {"print the version", runVersion},
+	"load":     {"load a file under the server's data root as a dataset", cmdLoad},
+	"upload":   {"upload a local file as a dataset", cmdUpload},
+	"datasets": {"list the loaded datasets", cmdDatasets},
+	"tools":    {"list the analysis tools for a dataset", cmdTools},
+	"call":     {"call a tool on a dataset and show its result", cmdCall},
+	"sql":      {"run read-only SQL and show its result", cmdSQL},
+	"show":     {"print a result handle as a table or CSV", cmdShow},
+	"run":      {"run a preset or pipeline file and watch its stages live", cmdRun},
+	"watch":    {"follow a run's events from a sequence number", cmdWatch},
+	"runs":     {"list recent runs", cmdRuns},
+	"cancel":   {"cancel a run", cmdCancel},
+	"report":   {"print a run's markdown report", cmdReport},
 }
 
 func main() {

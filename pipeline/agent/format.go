@@ -20,8 +20,9 @@ const (
 	// maxGrammarEnum is the largest enum kept in a format; larger ones become bounded
 	// strings in the grammar (the tool's own schema still validates the value).
 	maxGrammarEnum = 64
-	// maxGrammarArray bounds arrays that have no maxItems.
-	maxGrammarArray = 8
+	// maxGrammarArray caps arrays in the grammar: short lists keep a small model's
+	// answer short and make repeats (uniqueItems, which grammars cannot express) rare.
+	maxGrammarArray = 4
 	// maxGrammarString bounds free strings that have no maxLength.
 	maxGrammarString = 64
 	// maxFormatBytes keeps the format well under the 32 KB grammar buffer of Ollama
@@ -166,8 +167,12 @@ func boundKeywords(s map[string]any) {
 	}
 	switch s["type"] {
 	case "array":
-		if _, ok := s["maxItems"]; !ok {
-			s["maxItems"] = maxGrammarArray
+		limit := float64(maxGrammarArray)
+		if lo, ok := s["minItems"].(float64); ok && lo > limit {
+			limit = lo
+		}
+		if n, ok := s["maxItems"].(float64); !ok || n > limit {
+			s["maxItems"] = limit
 		}
 	case "string":
 		_, enum := s["enum"]

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -189,30 +190,26 @@ func fullContext(ctx context.Context, st *store.Store, ups []Upstream) (string, 
 	return out.String(), nil
 }
 
+// errFullCap stops reading rows past fullMaxBytes.
+var errFullCap = errors.New("full context cap")
+
 // allRowsCSV reads every row of handle as CSV, with one header line, up to fullMaxBytes.
 func allRowsCSV(ctx context.Context, st *store.Store, handle string) (string, error) {
 	var b strings.Builder
-	header := ""
-	for off := int64(0); ; {
-		p, err := st.GetPage(ctx, handle, off, 10000, true)
-		if err != nil {
-			return "", err
-		}
+	err := st.StreamRows(ctx, handle, 0, true, func(p store.Page) error {
 		csv := p.CSV
-		if first, rest, ok := strings.Cut(csv, "\n"); ok && off > 0 && first == header {
-			csv = rest
-		} else if off == 0 {
-			header, _, _ = strings.Cut(csv, "\n")
+		if p.Offset > 0 { // every page repeats the header line
+			_, csv, _ = strings.Cut(csv, "\n")
 		}
 		b.WriteString(csv)
 		if b.Len() > fullMaxBytes {
-			fmt.Fprintf(&b, "\n[rows after offset %d left out: over %d bytes]\n", p.NextOffset, fullMaxBytes)
-			break
+			fmt.Fprintf(&b, "[rows after row %d of %d left out: over %d bytes]\n", p.NextOffset, p.TotalRows, fullMaxBytes)
+			return errFullCap
 		}
-		if p.Done || p.NextOffset <= off {
-			break
-		}
-		off = p.NextOffset
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFullCap) {
+		return "", err
 	}
 	return strings.TrimRight(b.String(), "\n"), nil
 }

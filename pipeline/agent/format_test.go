@@ -1,0 +1,120 @@
+package agent
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestBoundSchema(t *testing.T) {
+	bigEnum := make([]any, maxGrammarEnum+1)
+	for i := range bigEnum {
+		bigEnum[i] = "v"
+	}
+	tests := []struct {
+		name string
+		in   string
+		want map[string]any
+	}{
+		{"free string gets maxLength", `{"type":"string","description":"d"}`,
+			map[string]any{"type": "string", "maxLength": maxGrammarString}},
+		{"enum string kept", `{"type":"string","enum":["a","b"]}`,
+			map[string]any{"type": "string", "enum": []any{"a", "b"}}},
+		{"array capped", `{"type":"array","items":{"enum":["a"]},"maxItems":17,"uniqueItems":true}`,
+			map[string]any{"type": "array", "items": map[string]any{"enum": []any{"a"}}, "maxItems": float64(maxGrammarArray), "uniqueItems": true}},
+		{"array without max", `{"type":"array","items":{"type":"number"}}`,
+			map[string]any{"type": "array", "items": map[string]any{"type": "number"}, "maxItems": float64(maxGrammarArray)}},
+		{"array minItems over cap", `{"type":"array","items":{"type":"number"},"minItems":6,"maxItems":9}`,
+			map[string]any{"type": "array", "items": map[string]any{"type": "number"}, "minItems": float64(6), "maxItems": float64(6)}},
+		{"free object closed", `{"type":"object","additionalProperties":{"type":"number"}}`,
+			map[string]any{"type": "object", "properties": map[string]any{}, "additionalProperties": false}},
+		{"open properties closed", `{"type":"object","properties":{"a":{"type":"integer","minimum":1,"maximum":3}}}`,
+			map[string]any{"type": "object", "properties": map[string]any{"a": map[string]any{"type": "integer", "minimum": float64(1), "maximum": float64(3)}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in any
+			if err := json.Unmarshal([]byte(tt.in), &in); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, boundSchema(in)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("big enum", func(t *testing.T) {
+		got := boundSchema(map[string]any{"enum": bigEnum}).(map[string]any)
+		want := map[string]any{"type": "string", "maxLength": maxGrammarString}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestTurnFormat(t *testing.T) {
+	td := &toolDef{name: "roi", bounded: map[string]any{"type": "object", "properties": map[string]any{}}}
+	tests := []struct {
+		name      string
+		tools     []*toolDef
+		handles   []string
+		finalOnly bool
+		want      []string // substrings
+		notWant   []string
+	}{
+		{"tools and no handles", []*toolDef{td}, nil, false,
+			[]string{`{"anyOf":[`, `"tool":{"const":"roi"}`, `"handles":{"type":"array","const":[]}`}, nil},
+		{"final only", []*toolDef{td}, []string{"res_1"}, true,
+			[]string{`"enum":["res_1"]`, `"maxItems":3`}, []string{"call_tool", "anyOf"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := turnFormat(tt.tools, tt.handles, tt.finalOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !json.Valid(f) || !strings.HasPrefix(string(f), `{"`) {
+				t.Fatalf("format is no JSON object: %s", f)
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(string(f), s) {
+					t.Errorf("format lacks %s: %s", s, f)
+				}
+			}
+			for _, s := range tt.notWant {
+				if strings.Contains(string(f), s) {
+					t.Errorf("format has %s: %s", s, f)
+				}
+			}
+			// The grammar follows property order: action must come first.
+			if i, j := strings.Index(string(f), `"action"`), strings.Index(string(f), `"summary"`); i < 0 || i > j {
+				t.Errorf("action is not the first property: %s", f)
+			}
+		})
+	}
+	huge := &toolDef{name: "huge", bounded: map[string]any{"enum": []string{strings.Repeat("x", maxFormatBytes)}}}
+	if _, err := turnFormat([]*toolDef{huge}, nil, false); err == nil || !strings.Contains(err.Error(), "grammar") {
+		t.Errorf("oversized format: err = %v", err)
+	}
+}
+
+// TestBuiltinFormatsFit checks every builtin agent's turn format on the beverage data
+// stays under Ollama's grammar limit and compiles as a JSON Schema.
+func TestBuiltinFormatsFit(t *testing.T) {
+	st := beverageStore(t)
+	for _, d := range Builtins() {
+		defs, unavailable, err := agentTools(t.Context(), st, "beverage", d)
+		if err != nil || len(unavailable) > 0 || len(defs) != len(d.Tools) {
+			t.Fatalf("%s: tools %d of %d, unavailable %v, err %v", d.Name, len(defs), len(d.Tools), unavailable, err)
+		}
+		f, err := turnFormat(defs, []string{"res_00000000"}, false)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Name, err)
+		}
+		if _, err := compile("fmt_"+d.Name, f); err != nil {
+			t.Errorf("%s: format does not compile: %v", d.Name, err)
+		}
+		t.Logf("%s: %d tools, format %d bytes", d.Name, len(defs), len(f))
+	}
+}

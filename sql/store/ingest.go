@@ -18,20 +18,16 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 	if src.size == 0 || src.fp == emptySHA256 {
 		return Dataset{}, fmt.Errorf("%w: %s: line 1: file is empty", ErrInvalid, src.display)
 	}
-	reader, err := readerSQL(src)
-	if err != nil {
-		return Dataset{}, err
-	}
 	stage := "_load_" + randHex(6)
 	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS main.`+quoteIdent(stage))
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE main.`+quoteIdent(stage)+` AS SELECT * FROM `+reader); err != nil {
-		return Dataset{}, loadError(ctx, err, src)
+	if err := s.createStage(ctx, stage, src); err != nil {
+		return Dataset{}, err
 	}
 	rec, err := s.describeStage(ctx, stage, src, overrides)
 	if err != nil {
 		return Dataset{}, err
 	}
-	rec.Name, rec.LoadedAt, rec.LoadDuration = name, time.Now().UTC(), time.Since(start)
+	rec.Name, rec.LoadedAt, rec.LoadDuration = name, time.Now().UTC().Truncate(time.Microsecond), time.Since(start)
 	err = s.inTx(ctx, func(tx *dbsql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS main.`+quoteIdent(name)); err != nil {
 			return err
@@ -48,6 +44,33 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 }
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// createStage reads src into the staging table. A CSV whose types were guessed
+// from a sample that a later row contradicts is read again with every row
+// sampled; other CSV failures get a line-precise diagnosis from a Go pass.
+func (s *Store) createStage(ctx context.Context, stage string, src source) error {
+	create := func(opts string) error {
+		reader, err := readerSQL(src, opts)
+		if err != nil {
+			return err
+		}
+		_, err = s.db.ExecContext(ctx, `CREATE OR REPLACE TABLE main.`+quoteIdent(stage)+` AS SELECT * FROM `+reader)
+		return err
+	}
+	err := create("")
+	if err == nil || src.format != FormatCSV || ctx.Err() != nil {
+		return loadError(ctx, err, src)
+	}
+	if strings.Contains(err.Error(), "sample_size=-1") {
+		if err = create(", sample_size = -1"); err == nil {
+			return nil
+		}
+	}
+	if diag := diagnoseCSV(src.path); diag != "" {
+		return fmt.Errorf("%w: %s: %s", ErrInvalid, src.display, diag)
+	}
+	return loadError(ctx, err, src)
+}
 
 // describeStage reads the staging table's schema and size and settles its roles.
 func (s *Store) describeStage(ctx context.Context, stage string, src source, overrides map[Role]string) (datasetRecord, error) {
@@ -121,6 +144,9 @@ func tableColumns(ctx context.Context, q interface {
 // loadError turns a DuckDB read error into ErrInvalid naming the file; DuckDB's
 // message carries the line (CSV, JSON) or the column it failed on.
 func loadError(ctx context.Context, err error, src source) error {
+	if err == nil {
+		return nil
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: %v", ctx.Err(), err)
 	}

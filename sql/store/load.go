@@ -111,8 +111,11 @@ func pickFormat(f Format, path string) (Format, error) {
 	default:
 		return "", fmt.Errorf("%w: unknown format %q (csv, parquet, json)", ErrInvalid, f)
 	}
-	ext := strings.ToLower(filepath.Ext(path))
-	switch ext {
+	base := strings.ToLower(filepath.Base(path))
+	for _, z := range []string{".gz", ".zst"} { // DuckDB decompresses these itself
+		base = strings.TrimSuffix(base, z)
+	}
+	switch filepath.Ext(base) {
 	case ".csv", ".tsv", ".txt":
 		return FormatCSV, nil
 	case ".parquet", ".pq":
@@ -254,7 +257,8 @@ func (s *Store) hit(ctx context.Context, rec datasetRecord, src source, roles ma
 }
 
 // readerSQL is the table function that reads src.
-func readerSQL(src source) (string, error) {
+// opts are extra read_csv options (", name = value").
+func readerSQL(src source, opts string) (string, error) {
 	p := quoteLit(src.path)
 	switch src.format {
 	case FormatCSV:
@@ -262,7 +266,8 @@ func readerSQL(src source) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("read_csv(%s, header = true, strict_mode = true, ignore_errors = false, null_padding = false, delim = %s)", p, quoteLit(delim)), nil
+		return fmt.Sprintf("read_csv(%s, header = true, skip = 0, quote = '\"', escape = '\"', strict_mode = true, ignore_errors = false, "+
+			"null_padding = false, delim = %s%s)", p, quoteLit(delim), opts), nil
 	case FormatParquet:
 		return fmt.Sprintf("read_parquet(%s)", p), nil
 	case FormatJSON:
@@ -279,7 +284,11 @@ func sniffDelim(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	line, err := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadBytes('\n')
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") || strings.HasSuffix(path, ".zst") {
+		return ",", nil // compressed: let DuckDB's defaults stand
+	}
+	line, err := bufio.NewReader(io.LimitReader(r, 1<<20)).ReadBytes('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}

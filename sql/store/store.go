@@ -210,4 +210,3 @@ func (s *Store) ResultTable(handle string) string { return "results." + handle }
 func (s *Store) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.opts.StatementTimeout)
 }
-

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	dbsql "database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RunRecord is a persisted pipeline run. Data is the pipeline package's JSON of the run.
+type RunRecord struct {
+	ID         string
+	Status     string
+	Dataset    string
+	Pipeline   string
+	CreatedAt  time.Time
+	FinishedAt time.Time // zero while running
+	Data       []byte
+}
+
+// StepRecord is a persisted step of a run. Data is the pipeline package's JSON of the step.
+type StepRecord struct {
+	RunID     string
+	StepID    string
+	Status    string
+	MemoKey   string
+	UpdatedAt time.Time
+	Data      []byte
+}
+
+// EventRecord is one persisted, numbered event of a run.
+type EventRecord struct {
+	RunID string
+	Seq   int64
+	Type  string
+	Time  time.Time
+	Data  []byte
+}
+
+// TokenRecord is the token usage of one LLM call of a run.
+type TokenRecord struct {
+	RunID, StepID, Agent, Model    string
+	Turn                           int
+	PromptTokens, CompletionTokens int64
+	Wall                           time.Duration
+	Time                           time.Time
+}
+
+// TokenTotal sums a run's token usage per step and agent.
+type TokenTotal struct {
+	StepID, Agent                  string
+	PromptTokens, CompletionTokens int64
+	Calls                          int
+}
+
+// nullTime maps the zero time to SQL NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// placeholders returns n comma-separated "?" (at least one, so "IN ()" never occurs).
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", max(n, 1)), ", ")
+}
+
+// SaveRun inserts or replaces a run.
+func (s *Store) SaveRun(ctx context.Context, r RunRecord) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.runs
+		(id, status, dataset, pipeline, created_at, finished_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(), nullTime(r.FinishedAt), string(r.Data))
+	if err != nil {
+		return fmt.Errorf("save run %q: %w", r.ID, err)
+	}
+	return nil
+}
+
+const runColumns = `id, status, dataset, pipeline, created_at, finished_at, data`
+
+func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
+	var r RunRecord
+	var fin dbsql.NullTime
+	var data string
+	if err := sc.Scan(&r.ID, &r.Status, &r.Dataset, &r.Pipeline, &r.CreatedAt, &fin, &data); err != nil {
+		return RunRecord{}, err
+	}
+	r.FinishedAt, r.Data = fin.Time, []byte(data)
+	return r, nil
+}
+
+// Run returns one run; an unknown id wraps ErrNotFound.
+func (s *Store) Run(ctx context.Context, id string) (RunRecord, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM mrswarm.runs WHERE id = ?`, id)
+	r, err := scanRun(row)
+	if errors.Is(err, dbsql.ErrNoRows) {
+		return RunRecord{}, fmt.Errorf("run %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RunRecord{}, fmt.Errorf("run %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// Runs lists up to limit runs (all when limit <= 0), newest first; with statuses set,
+// only runs in one of them.
+func (s *Store) Runs(ctx context.Context, limit int, statuses ...string) ([]RunRecord, error) {
+	q, args := `SELECT `+runColumns+` FROM mrswarm.runs`, []any{}
+	if len(statuses) > 0 {
+		q += ` WHERE status IN (` + placeholders(len(statuses)) + `)`
+		for _, st := range statuses {
+			args = append(args, st)
+		}
+	}
+	q += ` ORDER BY created_at DESC, id`
+	if limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunRecord
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SaveStep inserts or replaces a step of a run.
+func (s *Store) SaveStep(ctx context.Context, r StepRecord) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.run_steps
+		(run_id, step_id, status, memo_key, updated_at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.RunID, r.StepID, r.Status, r.MemoKey, r.UpdatedAt.UTC(), string(r.Data))
+	if err != nil {
+		return fmt.Errorf("save step %q of run %q: %w", r.StepID, r.RunID, err)
+	}
+	return nil
+}
+
+const stepColumns = `run_id, step_id, status, memo_key, updated_at, data`
+
+func scanStep(sc interface{ Scan(...any) error }) (StepRecord, error) {
+	var r StepRecord
+	var data string
+	err := sc.Scan(&r.RunID, &r.StepID, &r.Status, &r.MemoKey, &r.UpdatedAt, &data)
+	r.Data = []byte(data)
+	return r, err
+}
+
+// Steps returns the stored steps of a run in no particular order.
+func (s *Store) Steps(ctx context.Context, runID string) ([]StepRecord, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT `+stepColumns+` FROM mrswarm.run_steps WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("steps of run %q: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []StepRecord
+	for rows.Next() {
+		r, err := scanStep(rows)
+		if err != nil {
+			return nil, fmt.Errorf("steps of run %q: %w", runID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// MemoStep returns the newest step stored with memoKey in one of statuses;
+// none wraps ErrNotFound.
+func (s *Store) MemoStep(ctx context.Context, memoKey string, statuses ...string) (StepRecord, error) {
+	args := []any{memoKey}
+	for _, st := range statuses {
+		args = append(args, st)
+	}
+	row := s.db.QueryRowContext(ctx, `SELECT `+stepColumns+` FROM mrswarm.run_steps
+		WHERE memo_key = ? AND status IN (`+placeholders(len(statuses))+`)
+		ORDER BY updated_at DESC LIMIT 1`, args...)
+	r, err := scanStep(row)
+	if errors.Is(err, dbsql.ErrNoRows) {
+		return StepRecord{}, fmt.Errorf("memo %q: %w", memoKey, ErrNotFound)
+	}
+	if err != nil {
+		return StepRecord{}, fmt.Errorf("memo %q: %w", memoKey, err)
+	}
+	return r, nil
+}
+
+// AppendEvents stores events of runs in one transaction.
+func (s *Store) AppendEvents(ctx context.Context, events ...EventRecord) error {
+	if len(events) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	defer tx.Rollback()
+	for _, e := range events {
+		_, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.run_events (run_id, seq, type, time, data)
+			VALUES (?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Type, e.Time.UTC(), string(e.Data))
+		if err != nil {
+			return fmt.Errorf("append event %d of run %q: %w", e.Seq, e.RunID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	return nil
+}
+
+// Events returns the events of a run with seq > afterSeq, in seq order.
+func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]EventRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT run_id, seq, type, time, data FROM mrswarm.run_events
+		WHERE run_id = ? AND seq > ? ORDER BY seq`, runID, afterSeq)
+	if err != nil {
+		return nil, fmt.Errorf("events of run %q: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []EventRecord
+	for rows.Next() {
+		var e EventRecord
+		var data string
+		if err := rows.Scan(&e.RunID, &e.Seq, &e.Type, &e.Time, &data); err != nil {
+			return nil, fmt.Errorf("events of run %q: %w", runID, err)
+		}
+		e.Data = []byte(data)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LastEventSeq returns the highest stored seq of a run (0 when it has none).
+func (s *Store) LastEventSeq(ctx context.Context, runID string) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx,
+		`SELECT coalesce(max(seq), 0) FROM mrswarm.run_events WHERE run_id = ?`, runID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("last event of run %q: %w", runID, err)
+	}
+	return n, nil
+}
+
+// SaveTokens stores the token usage of one LLM call.
+func (s *Store) SaveTokens(ctx context.Context, t TokenRecord) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mrswarm.run_tokens (run_id, step_id, agent, model,
+		turn, prompt_tokens, completion_tokens, wall_ns, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.RunID, t.StepID, t.Agent, t.Model, t.Turn, t.PromptTokens, t.CompletionTokens,
+		t.Wall.Nanoseconds(), t.Time.UTC())
+	if err != nil {
+		return fmt.Errorf("save tokens of run %q: %w", t.RunID, err)
+	}
+	return nil
+}
+
+// TokenTotals sums a run's stored token usage per step and agent.
+func (s *Store) TokenTotals(ctx context.Context, runID string) ([]TokenTotal, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT step_id, agent, sum(prompt_tokens)::BIGINT,
+		sum(completion_tokens)::BIGINT, count(*)::BIGINT FROM mrswarm.run_tokens WHERE run_id = ?
+		GROUP BY step_id, agent ORDER BY step_id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("token totals of run %q: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []TokenTotal
+	for rows.Next() {
+		var t TokenTotal
+		var calls int64
+		if err := rows.Scan(&t.StepID, &t.Agent, &t.PromptTokens, &t.CompletionTokens, &calls); err != nil {
+			return nil, fmt.Errorf("token totals of run %q: %w", runID, err)
+		}
+		t.Calls = int(calls)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,44 @@
+-- Pipeline runs, their steps, events and token usage. Executed at every Open: idempotent.
+-- The pipeline package owns the JSON in the data columns; the store only keys and orders it.
+CREATE SCHEMA IF NOT EXISTS mrswarm;
+
+CREATE TABLE IF NOT EXISTS mrswarm.runs (
+    id          VARCHAR PRIMARY KEY,
+    status      VARCHAR NOT NULL,
+    dataset     VARCHAR NOT NULL,
+    pipeline    VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    data        VARCHAR NOT NULL -- JSON of the run
+);
+
+CREATE TABLE IF NOT EXISTS mrswarm.run_steps (
+    run_id     VARCHAR NOT NULL,
+    step_id    VARCHAR NOT NULL,
+    status     VARCHAR NOT NULL,
+    memo_key   VARCHAR NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    data       VARCHAR NOT NULL, -- JSON of the step state and its findings
+    PRIMARY KEY (run_id, step_id)
+);
+
+CREATE TABLE IF NOT EXISTS mrswarm.run_events (
+    run_id VARCHAR NOT NULL,
+    seq    BIGINT NOT NULL,
+    type   VARCHAR NOT NULL,
+    time   TIMESTAMP NOT NULL,
+    data   VARCHAR NOT NULL, -- JSON of the event
+    PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS mrswarm.run_tokens (
+    run_id            VARCHAR NOT NULL,
+    step_id           VARCHAR NOT NULL,
+    agent             VARCHAR NOT NULL,
+    model             VARCHAR NOT NULL,
+    turn              INTEGER NOT NULL,
+    prompt_tokens     BIGINT NOT NULL,
+    completion_tokens BIGINT NOT NULL,
+    wall_ns           BIGINT NOT NULL,
+    time              TIMESTAMP NOT NULL
+);

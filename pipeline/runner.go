@@ -2,15 +2,23 @@ package pipeline
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
-var errUnimplemented = errors.New("pipeline: unimplemented")
+// ErrClosed is returned by [Runner.Start] after [Runner.Close].
+var ErrClosed = errors.New("pipeline: runner closed")
 
 // Config configures a Runner.
 type Config struct {
@@ -20,11 +28,16 @@ type Config struct {
 	Logger       *slog.Logger
 }
 
-// Runner starts, tracks and persists pipeline runs.
+// Runner starts, tracks and persists pipeline runs. It is safe for concurrent use.
 type Runner struct {
-	st    *store.Store
-	model agent.LLM
-	cfg   Config
+	st     *store.Store
+	model  agent.LLM
+	cfg    Config
+	writer *eventWriter
+
+	mu     sync.Mutex // guards active and closed
+	active map[string]*execution
+	closed bool
 }
 
 // NewRunner returns a Runner over st that calls model for agent steps.
@@ -35,50 +48,269 @@ func NewRunner(st *store.Store, model agent.LLM, cfg Config) *Runner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Runner{st: st, model: model, cfg: cfg}
+	return &Runner{st: st, model: model, cfg: cfg, active: map[string]*execution{},
+		writer: newEventWriter(st, cfg.Logger.Error)}
 }
 
-// Validate checks p on dataset and returns its stages; the error lists every problem.
+// Validate checks p on dataset with the custom agents and returns its stages. The
+// error lists every problem and wraps ErrInvalid (an unknown dataset alone wraps
+// store.ErrNotFound).
 func (r *Runner) Validate(ctx context.Context, dataset string, p Pipeline, agents []agent.Definition) ([]Stage, error) {
-	return nil, errUnimplemented
+	g, _, err := r.validate(ctx, dataset, p, agents)
+	if err != nil {
+		return nil, err
+	}
+	return g.stages, nil
 }
 
-// Start validates req and starts a run in the background; it returns at once.
-// The run is not bound to ctx: use [Runner.Cancel] to stop it.
+// Start validates req and starts a run in the background; it returns at once with
+// the run as it begins. The run is not bound to ctx: use [Runner.Cancel] to stop it.
 func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
-	return Run{}, errUnimplemented
+	g, ds, err := r.validate(ctx, req.Dataset, req.Pipeline, req.Agents)
+	if err != nil {
+		return Run{}, err
+	}
+	if req.Options.MaxParallel <= 0 {
+		req.Options.MaxParallel = r.cfg.MaxParallel
+	}
+	x := newExecution(r, newRunID(), req, g, ds)
+	if err := x.checkModels(); err != nil {
+		return Run{}, err
+	}
+	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	x.cancel = cancel
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		cancel(errClosing)
+		return Run{}, ErrClosed
+	}
+	r.active[x.run.ID] = x
+	r.mu.Unlock()
+
+	x.mu.Lock()
+	run := x.snapshotLocked()
+	recs := make([]store.StepRecord, len(g.steps))
+	for i := range g.steps {
+		recs[i] = x.stepRecordLocked(i)
+	}
+	x.emitLocked(runCtx, Event{Type: EventRunStarted, Message: fmt.Sprintf("run %s of %s on %s: %d steps in %d stages",
+		run.ID, req.Pipeline.Name, ds.Name, len(g.steps), len(g.stages))})
+	x.mu.Unlock()
+	r.persistRun(runCtx, run)
+	for _, rec := range recs {
+		r.persistStep(runCtx, rec)
+	}
+	go x.execute(runCtx)
+	return run, nil
 }
 
-// Watch calls fn with every event of run runID whose Seq > afterSeq, first the stored
-// ones, then live ones, and returns nil after delivering run_finished.
+// checkModels reports agent steps that resolve to no model.
+func (x *execution) checkModels() error {
+	var problems []string
+	for _, s := range x.g.steps {
+		if s.Agent != nil && x.model(s) == "" {
+			problems = append(problems, fmt.Sprintf("step %q: no model (set the step's, the agent's or the run's model)", s.ID))
+		}
+	}
+	if len(problems) > 0 {
+		return &ValidationError{Problems: problems}
+	}
+	return nil
+}
+
+// newRunID returns a fresh run id such as "run_3f9a1c2e5b7d".
+func newRunID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "run_" + hex.EncodeToString(b)
+}
+
+// lookup returns the active execution of runID, or nil.
+func (r *Runner) lookup(runID string) *execution {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.active[runID]
+}
+
+// forget removes a finished execution from the active runs.
+func (r *Runner) forget(runID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.active, runID)
+}
+
+// Watch calls fn with every event of run runID whose Seq > afterSeq, first the
+// stored ones, then live ones, and returns nil after delivering run_finished (or,
+// for a run that is not active, after the last stored event). An error from fn
+// stops the watch and is returned.
 func (r *Runner) Watch(ctx context.Context, runID string, afterSeq int64, fn func(Event) error) error {
-	return errUnimplemented
+	if x := r.lookup(runID); x != nil {
+		return x.watch(ctx, afterSeq, fn)
+	}
+	return r.storedEvents(ctx, runID, afterSeq, fn)
 }
 
-// Get returns one run.
-func (r *Runner) Get(ctx context.Context, runID string) (Run, error) { return Run{}, errUnimplemented }
+// Get returns one run; an unknown id wraps ErrNotFound.
+func (r *Runner) Get(ctx context.Context, runID string) (Run, error) {
+	if x := r.lookup(runID); x != nil {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return x.snapshotLocked(), nil
+	}
+	return r.loadRun(ctx, runID)
+}
 
-// List returns up to limit runs, newest first.
-func (r *Runner) List(ctx context.Context, limit int) ([]Run, error) { return nil, errUnimplemented }
+// List returns up to limit runs (all when limit <= 0), newest first.
+func (r *Runner) List(ctx context.Context, limit int) ([]Run, error) {
+	recs, err := r.st.Runs(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]Run, 0, len(recs))
+	for _, rec := range recs {
+		if x := r.lookup(rec.ID); x != nil {
+			x.mu.Lock()
+			runs = append(runs, x.snapshotLocked())
+			x.mu.Unlock()
+			continue
+		}
+		run, err := decodeRun(rec)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
 
-// Cancel stops a run, including its in-flight LLM calls.
+// Cancel stops a run, including its in-flight LLM calls, and returns it once it is
+// final (or as it is when ctx ends first). Canceling a finished run returns it
+// unchanged.
 func (r *Runner) Cancel(ctx context.Context, runID string) (Run, error) {
-	return Run{}, errUnimplemented
+	x := r.lookup(runID)
+	if x == nil {
+		return r.loadRun(ctx, runID)
+	}
+	x.cancel(errCanceled)
+	select {
+	case <-x.done:
+	case <-ctx.Done():
+	}
+	return r.Get(ctx, runID)
 }
 
-// Report returns the report handle and markdown of a finished run.
+// Report returns the report handle and markdown of a finished run. A run that is
+// not final wraps ErrNotFinished; one without a report wraps ErrNotFound.
 func (r *Runner) Report(ctx context.Context, runID string) (handle, markdown string, err error) {
-	return "", "", errUnimplemented
+	run, err := r.Get(ctx, runID)
+	if err != nil {
+		return "", "", err
+	}
+	if !run.Status.Final() {
+		return "", "", fmt.Errorf("report of run %q (%s): %w", runID, run.Status, ErrNotFinished)
+	}
+	if run.ReportHandle == "" {
+		return "", "", fmt.Errorf("report of run %q: %w: the run produced no report", runID, ErrNotFound)
+	}
+	md, err := r.reportMarkdown(ctx, run.ReportHandle)
+	if err != nil {
+		return "", "", fmt.Errorf("report of run %q: %w", runID, err)
+	}
+	return run.ReportHandle, md, nil
 }
 
-// Recover marks runs left running by a previous process as interrupted.
-func (r *Runner) Recover(ctx context.Context) error { return errUnimplemented }
+// reportMarkdown reads a stored report back as one markdown document.
+func (r *Runner) reportMarkdown(ctx context.Context, handle string) (string, error) {
+	var b strings.Builder
+	err := r.st.StreamRows(ctx, handle, 100, false, func(p store.Page) error {
+		col := -1
+		for i, c := range p.Columns {
+			if c.Name == "markdown" {
+				col = i
+			}
+		}
+		if col < 0 {
+			return fmt.Errorf("handle %s has no markdown column", handle)
+		}
+		for _, row := range p.Rows {
+			if s, ok := row[col].(string); ok {
+				b.WriteString(s)
+			}
+		}
+		return nil
+	})
+	return b.String(), err
+}
 
-// Close cancels active runs and waits for them, bounded by ctx.
-func (r *Runner) Close(ctx context.Context) error { return errUnimplemented }
+// Recover marks runs a previous process left running as interrupted, keeping their
+// completed steps, and closes their event streams. Call it at startup.
+func (r *Runner) Recover(ctx context.Context) error {
+	recs, err := r.st.Runs(ctx, 0, string(RunRunning), string(RunPending))
+	if err != nil {
+		return fmt.Errorf("recover runs: %w", err)
+	}
+	var errs []error
+	for _, rec := range recs {
+		if r.lookup(rec.ID) != nil {
+			continue
+		}
+		if err := r.interrupt(ctx, rec.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
 
-// Presets returns the built-in pipelines.
-func Presets() []Pipeline { return nil }
+// interrupt marks one stored run interrupted and appends its run_finished event.
+func (r *Runner) interrupt(ctx context.Context, id string) error {
+	run, err := r.loadRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	for i := range run.Steps {
+		st := &run.Steps[i]
+		if st.Status != StepRunning {
+			continue
+		}
+		st.Status, st.Error, st.FinishedAt = StepCanceled, "interrupted: the server stopped", now
+		data, _ := json.Marshal(stepRecord{State: *st}) // plain data: cannot fail
+		r.persistStep(ctx, store.StepRecord{RunID: id, StepID: st.ID, Status: string(st.Status),
+			MemoKey: st.MemoKey, UpdatedAt: now, Data: data})
+	}
+	run.Status, run.FinishedAt = RunInterrupted, now
+	run.Errors = append(run.Errors, "run interrupted: the server stopped while it ran")
+	run.Profile.Wall = now.Sub(run.CreatedAt)
+	r.persistRun(ctx, run)
+	seq, err := r.st.LastEventSeq(ctx, id)
+	if err != nil {
+		return err
+	}
+	r.writer.add(Event{Seq: seq + 1, RunID: id, Time: now, Type: EventRunFinished, Run: &run,
+		Message: fmt.Sprintf("run %s interrupted", id)})
+	return r.writer.flush(ctx)
+}
 
-// Preset returns the built-in pipeline called name.
-func Preset(name string) (Pipeline, bool) { return Pipeline{}, false }
+// Close cancels active runs (they end interrupted) and waits for them and for
+// pending event writes, bounded by ctx. Start fails with ErrClosed afterwards.
+func (r *Runner) Close(ctx context.Context) error {
+	r.mu.Lock()
+	r.closed = true
+	var xs []*execution
+	for _, x := range r.active {
+		xs = append(xs, x)
+	}
+	r.mu.Unlock()
+	for _, x := range xs {
+		x.cancel(errClosing)
+	}
+	for _, x := range xs {
+		select {
+		case <-x.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return r.writer.flush(ctx)
+}

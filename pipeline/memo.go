@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/agent"
+)
+
+// memoVersion changes when the meaning of a stored step result changes, so results
+// of older code are not reused.
+const memoVersion = 1
+
+// memoInput is everything a step's result depends on. Its JSON is hashed.
+type memoInput struct {
+	Version     int
+	Kind        string
+	Agent       *agent.Definition `json:",omitempty"` // the resolved definition
+	Task        string            `json:",omitempty"` // the step's task override
+	Model       string            `json:",omitempty"` // the resolved model
+	LLMOptions  *llm.Options      `json:",omitempty"`
+	Tool        string            `json:",omitempty"`
+	Args        json.RawMessage   `json:",omitempty"` // compacted
+	SQL         string            `json:",omitempty"`
+	Title       string            `json:",omitempty"`
+	Inputs      *agent.Inputs     `json:",omitempty"` // agent and report steps only
+	Context     agent.ContextMode
+	ToolMode    agent.ToolMode
+	Upstream    []string // memo keys of the dependencies, in DependsOn order
+	Fingerprint string   // the dataset's content hash
+}
+
+// memoKeys returns the memo key of every step; dependencies come first because the
+// graph is walked in stage order.
+func (x *execution) memoKeys() []string {
+	keys := make([]string, len(x.g.steps))
+	for _, st := range x.g.stages {
+		for _, id := range st.StepIDs {
+			i := x.g.index[id]
+			keys[i] = x.memoKey(i, keys)
+		}
+	}
+	return keys
+}
+
+// memoKey hashes step i's definition, the run settings it depends on, its
+// dependencies' keys and the dataset fingerprint.
+func (x *execution) memoKey(i int, keys []string) string {
+	s := x.g.steps[i]
+	in := memoInput{Version: memoVersion, Kind: s.Kind(), Fingerprint: x.ds.Fingerprint}
+	for _, j := range x.g.deps[i] {
+		in.Upstream = append(in.Upstream, keys[j])
+	}
+	switch {
+	case s.Agent != nil:
+		def := x.g.agents[s.Agent.Agent]
+		in.Agent, in.Task, in.Model = &def, s.Agent.Task, x.model(s)
+		in.LLMOptions, in.Inputs = &x.r.cfg.LLMOptions, &x.req.Inputs
+		in.Context, in.ToolMode = x.req.Options.Context, x.req.Options.ToolMode
+	case s.Tool != nil:
+		in.Tool, in.Args = s.Tool.Tool, compactJSON(s.Tool.Args)
+	case s.SQL != nil:
+		in.SQL = s.SQL.SQL
+	case s.Report != nil:
+		in.Title, in.Inputs = s.Report.Title, &x.req.Inputs
+	}
+	b, _ := json.Marshal(in) // plain data: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// compactJSON canonicalises JSON arguments (sorted keys, no insignificant
+// whitespace) so formatting or key order does not change a key; {} and null are
+// the same as no arguments.
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return raw
+	}
+	if m, ok := v.(map[string]any); v == nil || ok && len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(v) // map keys are sorted
+	if err != nil {
+		return raw
+	}
+	return b
+}

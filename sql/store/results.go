@@ -65,7 +65,7 @@ func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Col
 func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Summary, error) {
 	sum, err := s.summarize(ctx, h)
 	if err == nil {
-		sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC()
+		sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
 		sum.Text = renderText(sum)
 		err = s.putResult(ctx, sum)
 	}

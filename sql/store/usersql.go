@@ -20,6 +20,9 @@ const allowedSQL = "only one read-only SELECT statement (WITH … SELECT, FROM, 
 var leadWords = map[string]bool{"SELECT": true, "WITH": true, "FROM": true, "VALUES": true,
 	"TABLE": true, "SUMMARIZE": true, "DESCRIBE": true, "SHOW": true}
 
+// subqueryWords lead statements that CREATE TABLE AS cannot take directly.
+var subqueryWords = map[string]bool{"SUMMARIZE": true, "DESCRIBE": true, "SHOW": true}
+
 // RunSQL runs one untrusted, read-only SELECT/WITH statement under the statement
 // timeout and stores its result. DuckDB classifies the statement (one statement,
 // of type SELECT); DuckDB's own configuration confines file reads to the data root.
@@ -37,6 +40,9 @@ func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
 	defer cancel()
 	h := newHandle()
 	ctas := "CREATE TABLE " + s.ResultTable(h) + " AS\n" + q + "\n"
+	if subqueryWords[firstWord(q)] {
+		ctas = "CREATE TABLE " + s.ResultTable(h) + " AS SELECT * FROM (\n" + q + "\n)"
+	}
 	err = conn.Raw(func(dc any) error {
 		c, ok := dc.(*duckdb.Conn)
 		if !ok {

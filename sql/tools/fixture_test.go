@@ -17,7 +17,7 @@ type sale struct {
 }
 
 func (s sale) profit() float64 { return s.revenue - s.cost }
-func (s sale) month() string    { return s.date[:7] }
+func (s sale) month() string   { return s.date[:7] }
 
 // fixture spans 2024-01-10 … 2024-06-20, so January and June are partial months.
 // April → May: Alpha grows, Beta declines, Gamma is lost and Delta is new.

@@ -86,6 +86,9 @@ type Task struct {
 	Options     llm.Options
 	MaxRetries  int // invalid-output retries per turn (0 → default 2)
 	TokenBudget int // approx prompt token budget for upstream context (0 → default)
+	// MinToolCalls is how many tool calls the agent must make before it may answer
+	// (0: the model decides; capped at Def.MaxSteps). It keeps an agent grounded in data.
+	MinToolCalls int
 }
 
 // Call is one LLM call as the token tracker sees it.

@@ -32,10 +32,10 @@ type answer struct {
 
 // turnRules is what one turn accepts.
 type turnRules struct {
-	finalOnly bool
-	tools     map[string]*toolDef
-	handles   []string           // citable handles
-	final     *jsonschema.Schema // the final-answer schema for handles
+	mode    branches
+	tools   map[string]*toolDef
+	handles []string           // citable handles
+	final   *jsonschema.Schema // the final-answer schema for handles
 }
 
 // parseSchemaAnswer validates a schema-mode answer: one JSON object.
@@ -54,9 +54,11 @@ func parseSchemaAnswer(resp llm.Response, r turnRules) (answer, error) {
 	}
 	msg := llm.Message{Role: "assistant", Content: string(raw)}
 	switch {
+	case head.Action == actionFinal && r.mode == callOnly:
+		return answer{}, errors.New(`call a tool before the final answer: answer with "action":"call_tool"`)
 	case head.Action == actionFinal:
 		return parseFinal(raw, r, msg)
-	case head.Action == actionCall && r.finalOnly:
+	case head.Action == actionCall && r.mode == finalOnly:
 		return answer{}, errors.New(`the tool budget is used up: answer with "action":"final"`)
 	case head.Action == actionCall:
 		td, ok := r.tools[head.Tool]
@@ -79,10 +81,13 @@ func parseNativeAnswer(resp llm.Response, r turnRules) (answer, error) {
 	}
 	m := resp.Message
 	if len(m.ToolCalls) == 0 {
+		if r.mode == callOnly {
+			return answer{}, errors.New("call a tool before the final answer")
+		}
 		raw := []byte(stripFence(m.Content))
 		return parseFinal(raw, r, llm.Message{Role: "assistant", Content: string(raw)})
 	}
-	if r.finalOnly {
+	if r.mode == finalOnly {
 		return answer{}, errors.New("the tool budget is used up: answer with the final JSON object, no tool calls")
 	}
 	a := answer{msg: llm.Message{Role: "assistant", Content: m.Content, ToolCalls: m.ToolCalls}}

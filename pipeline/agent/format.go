@@ -30,6 +30,19 @@ const (
 	maxFormatBytes = 24 << 10
 )
 
+// branches says what a turn may answer.
+type branches int
+
+const (
+	either    branches = iota // a tool call or a final answer
+	finalOnly                 // the step budget is used up
+	callOnly                  // fewer than Task.MinToolCalls calls were made
+)
+
+// datePattern admits only real dates (days up to 28) in 1900–2099, so a grammar
+// cannot produce "2024-13-45".
+const datePattern = `^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$`
+
 // Answer actions.
 const (
 	actionCall  = "call_tool"
@@ -103,15 +116,18 @@ func callSchema(tool string, args any) obj {
 }
 
 // turnFormat is the format of one turn: a call to one of tools (whose grammar-bounded
-// args schemas are in bounded) or, always, a final answer.
-func turnFormat(tools []*toolDef, handles []string, finalOnly bool) (json.RawMessage, error) {
+// args schemas are in bounded) or a final answer. mode says which branches it offers.
+func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMessage, error) {
 	var s any = finalSchema(handles)
-	if !finalOnly && len(tools) > 0 {
+	if mode != finalOnly && len(tools) > 0 {
 		alts := make([]any, 0, len(tools)+1)
 		for _, t := range tools {
 			alts = append(alts, callSchema(t.name, t.bounded))
 		}
-		s = obj{{"anyOf", append(alts, s)}}
+		if mode == either {
+			alts = append(alts, s)
+		}
+		s = obj{{"anyOf", alts}}
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -164,6 +180,9 @@ func boundKeywords(s map[string]any) {
 	if e, ok := s["enum"].([]any); ok && len(e) > maxGrammarEnum {
 		delete(s, "enum")
 		s["type"], s["maxLength"] = "string", maxGrammarString
+	}
+	if s["format"] == "date" {
+		s["pattern"] = datePattern
 	}
 	switch s["type"] {
 	case "array":

@@ -22,6 +22,8 @@ func TestBoundSchema(t *testing.T) {
 			map[string]any{"type": "string", "maxLength": maxGrammarString}},
 		{"enum string kept", `{"type":"string","enum":["a","b"]}`,
 			map[string]any{"type": "string", "enum": []any{"a", "b"}}},
+		{"date narrowed", `{"type":"string","format":"date","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$","maxLength":10}`,
+			map[string]any{"type": "string", "format": "date", "pattern": datePattern, "maxLength": float64(10)}},
 		{"array capped", `{"type":"array","items":{"enum":["a"]},"maxItems":17,"uniqueItems":true}`,
 			map[string]any{"type": "array", "items": map[string]any{"enum": []any{"a"}}, "maxItems": float64(maxGrammarArray), "uniqueItems": true}},
 		{"array without max", `{"type":"array","items":{"type":"number"}}`,
@@ -56,21 +58,23 @@ func TestBoundSchema(t *testing.T) {
 func TestTurnFormat(t *testing.T) {
 	td := &toolDef{name: "roi", bounded: map[string]any{"type": "object", "properties": map[string]any{}}}
 	tests := []struct {
-		name      string
-		tools     []*toolDef
-		handles   []string
-		finalOnly bool
-		want      []string // substrings
-		notWant   []string
+		name    string
+		tools   []*toolDef
+		handles []string
+		mode    branches
+		want    []string // substrings
+		notWant []string
 	}{
-		{"tools and no handles", []*toolDef{td}, nil, false,
+		{"tools and no handles", []*toolDef{td}, nil, either,
 			[]string{`{"anyOf":[`, `"tool":{"const":"roi"}`, `"handles":{"type":"array","const":[]}`}, nil},
-		{"final only", []*toolDef{td}, []string{"res_1"}, true,
+		{"final only", []*toolDef{td}, []string{"res_1"}, finalOnly,
 			[]string{`"enum":["res_1"]`, `"maxItems":3`}, []string{"call_tool", "anyOf"}},
+		{"call only", []*toolDef{td}, []string{"res_1"}, callOnly,
+			[]string{`{"anyOf":[`, `"tool":{"const":"roi"}`}, []string{`"final"`, "res_1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := turnFormat(tt.tools, tt.handles, tt.finalOnly)
+			f, err := turnFormat(tt.tools, tt.handles, tt.mode)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,13 +92,13 @@ func TestTurnFormat(t *testing.T) {
 				}
 			}
 			// The grammar follows property order: action must come first.
-			if i, j := strings.Index(string(f), `"action"`), strings.Index(string(f), `"summary"`); i < 0 || i > j {
+			if i, j := strings.Index(string(f), `"action"`), strings.Index(string(f), `"summary"`); i < 0 || (j >= 0 && i > j) {
 				t.Errorf("action is not the first property: %s", f)
 			}
 		})
 	}
 	huge := &toolDef{name: "huge", bounded: map[string]any{"enum": []string{strings.Repeat("x", maxFormatBytes)}}}
-	if _, err := turnFormat([]*toolDef{huge}, nil, false); err == nil || !strings.Contains(err.Error(), "grammar") {
+	if _, err := turnFormat([]*toolDef{huge}, nil, either); err == nil || !strings.Contains(err.Error(), "grammar") {
 		t.Errorf("oversized format: err = %v", err)
 	}
 }
@@ -108,7 +112,7 @@ func TestBuiltinFormatsFit(t *testing.T) {
 		if err != nil || len(unavailable) > 0 || len(defs) != len(d.Tools) {
 			t.Fatalf("%s: tools %d of %d, unavailable %v, err %v", d.Name, len(defs), len(d.Tools), unavailable, err)
 		}
-		f, err := turnFormat(defs, []string{"res_00000000"}, false)
+		f, err := turnFormat(defs, []string{"res_00000000"}, either)
 		if err != nil {
 			t.Fatalf("%s: %v", d.Name, err)
 		}

@@ -37,10 +37,10 @@ func Run(ctx context.Context, model LLM, st *store.Store, task Task, obs Observe
 		if err := ctx.Err(); err != nil {
 			return r.res, fmt.Errorf("agent %q turn %d: %w", task.Def.Name, turn, err)
 		}
-		finalOnly := r.steps >= task.Def.MaxSteps || len(r.tools) == 0
-		a, err := r.turn(ctx, turn, finalOnly)
+		mode := r.branches()
+		a, err := r.turn(ctx, turn, mode)
 		if err != nil {
-			if finalOnly && len(r.tools) > 0 && errors.Is(err, ErrInvalidOutput) {
+			if mode == finalOnly && len(r.tools) > 0 && errors.Is(err, ErrInvalidOutput) {
 				err = fmt.Errorf("%w after %d tool calls: %w", ErrBudgetExhausted, r.steps, err)
 			}
 			return r.res, err
@@ -55,6 +55,17 @@ func Run(ctx context.Context, model LLM, st *store.Store, task Task, obs Observe
 			return r.res, err
 		}
 	}
+}
+
+// branches says what the next turn may answer.
+func (r *runner) branches() branches {
+	switch {
+	case r.steps >= r.task.Def.MaxSteps || len(r.tools) == 0:
+		return finalOnly
+	case r.steps < r.task.MinToolCalls:
+		return callOnly
+	}
+	return either
 }
 
 // newRunner validates the task, resolves tools and tool mode, and builds the prompt.

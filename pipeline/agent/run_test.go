@@ -307,3 +307,28 @@ func TestRunNoToolsFinalOnly(t *testing.T) {
 		t.Errorf("a tool-less agent got a tool-call branch: %s", m.requests()[0].Format)
 	}
 }
+
+func TestRunMinToolCalls(t *testing.T) {
+	st := beverageStore(t)
+	m := &scriptLLM{replies: []reply{
+		say(finalJSON("too early")),
+		say(callJSON("roi", `{}`)),
+		sayFn(func(req llm.Request) string { return finalJSON("done", lastHandle(req)) }),
+	}}
+	task := testTask(testDef(2, "roi"))
+	task.MinToolCalls = 1
+	res, err := Run(t.Context(), m, st, task, Observer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ToolCalls != 1 || res.Summary != "done" {
+		t.Fatalf("result %+v", res)
+	}
+	reqs := m.requests()
+	if strings.Contains(string(reqs[0].Format), `"final"`) || !strings.Contains(string(reqs[2].Format), `"final"`) {
+		t.Errorf("formats: first %s\nlast %s", reqs[0].Format, reqs[2].Format)
+	}
+	if fb := reqs[1].Messages[len(reqs[1].Messages)-1].Content; !strings.Contains(fb, "call a tool before the final answer") {
+		t.Errorf("feedback = %q", fb)
+	}
+}

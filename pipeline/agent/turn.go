@@ -19,15 +19,16 @@ const maxObservation = 400
 
 // turn asks the model until it gives a valid answer, retrying up to MaxRetries times
 // with the problem fed back. Retry messages do not stay in the conversation.
-func (r *runner) turn(ctx context.Context, turn int, finalOnly bool) (answer, error) {
-	rules, err := r.rules(finalOnly)
+func (r *runner) turn(ctx context.Context, turn int, mode branches) (answer, error) {
+	rules, err := r.rules(mode)
 	if err != nil {
 		return answer{}, err
 	}
 	var feedback []llm.Message
 	var last error
 	for attempt := 0; attempt <= r.task.MaxRetries; attempt++ {
-		req, err := r.request(rules, attempt > 0 && r.native && !lastWasCall(last))
+		forceFinal := attempt > 0 && r.native && mode == either && !lastWasCall(last)
+		req, err := r.request(rules, forceFinal)
 		if err != nil {
 			return answer{}, fmt.Errorf("agent %q turn %d: %w", r.task.Def.Name, turn, err)
 		}
@@ -56,7 +57,7 @@ var errBadCall = errors.New("invalid tool call")
 func lastWasCall(err error) bool { return errors.Is(err, errBadCall) }
 
 // rules describes what this turn accepts.
-func (r *runner) rules(finalOnly bool) (turnRules, error) {
+func (r *runner) rules(mode branches) (turnRules, error) {
 	doc, err := json.Marshal(finalSchema(r.known))
 	if err != nil {
 		return turnRules{}, err
@@ -65,7 +66,7 @@ func (r *runner) rules(finalOnly bool) (turnRules, error) {
 	if err != nil {
 		return turnRules{}, err
 	}
-	return turnRules{finalOnly: finalOnly, tools: r.byName, handles: slices.Clone(r.known), final: final}, nil
+	return turnRules{mode: mode, tools: r.byName, handles: slices.Clone(r.known), final: final}, nil
 }
 
 // request builds the chat request of a turn. In native mode tools are offered unless
@@ -74,12 +75,12 @@ func (r *runner) request(rules turnRules, forceFinal bool) (llm.Request, error) 
 	req := llm.Request{Model: r.task.Model, Messages: r.msgs, Options: r.task.Options}
 	var err error
 	switch {
-	case r.native && !rules.finalOnly && !forceFinal:
+	case r.native && rules.mode != finalOnly && !forceFinal:
 		req.Tools = toolSpecs(r.tools)
 	case r.native:
-		req.Format, err = turnFormat(nil, rules.handles, true)
+		req.Format, err = turnFormat(nil, rules.handles, finalOnly)
 	default:
-		req.Format, err = turnFormat(r.tools, rules.handles, rules.finalOnly)
+		req.Format, err = turnFormat(r.tools, rules.handles, rules.mode)
 	}
 	return req, err
 }

@@ -1,0 +1,50 @@
+package ollama
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/ollama/ollama/api"
+)
+
+// callError translates an error of the api client for operation op on model:
+// context errors first (the call was stopped), then transport errors
+// (unavailable), then a missing model. Anything else keeps its message.
+func (c *Client) callError(ctx context.Context, op, model string, err error) error {
+	host := c.Host()
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("ollama: %s %s at %s: %w", op, model, host, ctx.Err())
+	case isTransport(err):
+		return fmt.Errorf("ollama: %s at %s: %w: %v", op, host, llm.ErrUnavailable, err)
+	case isNotFound(err):
+		return fmt.Errorf("ollama: %s: %w: %q is not on the server at %s (run `ollama pull %s`)",
+			op, llm.ErrModelNotFound, model, host, model)
+	default:
+		return fmt.Errorf("ollama: %s %s at %s: %w", op, model, host, err)
+	}
+}
+
+// isTransport reports whether err came from the HTTP transport: connection
+// refused, unreachable host, a server that died mid-answer.
+func isTransport(err error) bool {
+	var uerr *url.Error
+	return errors.As(err, &uerr)
+}
+
+// isNotFound reports whether the server said the model does not exist. The
+// api client keeps the status code for plain calls (/api/show) but turns an
+// error line of a chat into a bare message: "model \"x\" not found, try
+// pulling it first".
+func isNotFound(err error) bool {
+	var serr api.StatusError
+	if errors.As(err, &serr) && serr.StatusCode == http.StatusNotFound {
+		return true
+	}
+	return strings.Contains(err.Error(), "not found")
+}

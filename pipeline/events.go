@@ -68,9 +68,9 @@ func (x *execution) watch(ctx context.Context, afterSeq int64, fn func(Event) er
 // eventWriter stores events in the order they were emitted, off the runs' locks,
 // batching whatever accumulated while the previous batch was written.
 type eventWriter struct {
-	st   *store.Store
-	log  func(msg string, args ...any)
-	mu   sync.Mutex // guards queue, busy and idle
+	st    *store.Store
+	log   func(msg string, args ...any)
+	mu    sync.Mutex // guards queue, busy and idle
 	queue []Event
 	busy  bool          // a goroutine is writing
 	idle  chan struct{} // closed when the queue drains; replaced when work arrives

@@ -151,13 +151,13 @@ func (x *execution) handle(ctx context.Context, i int, readySema chan struct{}) 
 func (x *execution) begin(ctx context.Context, i int) (StepStatus, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if ctx.Err() != nil {
+		return StepCanceled, fmt.Errorf("canceled before it started: %w", context.Cause(ctx))
+	}
 	for _, j := range x.g.deps[i] {
 		if st := x.run.Steps[j]; !st.Status.Done() {
 			return StepSkipped, fmt.Errorf("skipped: dependency %q %s", st.ID, st.Status)
 		}
-	}
-	if ctx.Err() != nil {
-		return StepCanceled, fmt.Errorf("canceled before it started: %w", context.Cause(ctx))
 	}
 	now := time.Now()
 	st := &x.run.Steps[i]

@@ -151,8 +151,15 @@ func checkStep(s Step, defs map[string]agent.Definition, tools map[string]bool) 
 	}
 	switch {
 	case s.Agent != nil:
-		if _, ok := defs[s.Agent.Agent]; !ok {
+		def, ok := defs[s.Agent.Agent]
+		if !ok {
 			return []string{fmt.Sprintf("%s: unknown agent %q", name, s.Agent.Agent)}
+		}
+		if s.Agent.Task != "" {
+			def.Task = s.Agent.Task
+			if err := agent.Validate(def); err != nil {
+				return []string{fmt.Sprintf("%s: task: %v", name, err)}
+			}
 		}
 	case s.Tool != nil:
 		var problems []string

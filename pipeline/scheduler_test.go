@@ -1,0 +1,224 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
+)
+
+// TestCampaignEndToEndScripted runs the campaign_optimization preset with real tools
+// on the beverage data and a scripted model that calls one tool per agent.
+func TestCampaignEndToEndScripted(t *testing.T) {
+	st := newStore(t)
+	m := newScript(nil)
+	m.def = behaviour{useTool: true, latency: 5 * time.Millisecond}
+	r := newTestRunner(t, st, m, 2)
+	run, events := runToEnd(t, r, StartRequest{Pipeline: campaign(t)})
+	if run.Status != RunSucceeded {
+		t.Fatalf("status %s, errors %v", run.Status, run.Errors)
+	}
+	for _, s := range run.Steps {
+		if s.Status != StepSucceeded || s.ResultHandle == "" || s.MemoKey == "" {
+			t.Errorf("step %s: status %s, result %q, memo %q", s.ID, s.Status, s.ResultHandle, s.MemoKey)
+		}
+		if s.Kind == KindAgent && (s.ToolCalls != 1 || s.Tokens.LLMCalls != 2 || s.Tokens.PromptTokens == 0) {
+			t.Errorf("step %s: %d tool calls, tokens %+v; want 1 tool call and 2 LLM calls", s.ID, s.ToolCalls, s.Tokens)
+		}
+	}
+	// Tokens roll up: run = Σ steps = Σ agents.
+	var sum TokenUsage
+	for _, s := range run.Steps {
+		sum = sum.plus(s.Tokens)
+	}
+	var agents TokenUsage
+	for _, u := range run.AgentTokens {
+		agents = agents.plus(u)
+	}
+	if run.Tokens != sum || run.Tokens != agents || run.Tokens.LLMCalls != 8 {
+		t.Errorf("run tokens %+v, Σ steps %+v, Σ agents %+v; want equal with 8 calls", run.Tokens, sum, agents)
+	}
+	if run.ReportHandle == "" || run.ReportHandle != step(t, run, "report").ResultHandle {
+		t.Errorf("report handle %q, report step %q", run.ReportHandle, step(t, run, "report").ResultHandle)
+	}
+	counts := map[EventType]int{}
+	for _, ev := range events {
+		counts[ev.Type]++
+	}
+	want := map[EventType]int{EventRunStarted: 1, EventStageStarted: 4, EventStageFinished: 4,
+		EventStepStarted: 5, EventStepFinished: 5, EventLLMCall: 8, EventToolCall: 4, EventRunFinished: 1}
+	if diff := cmp.Diff(want, counts); diff != "" {
+		t.Errorf("event counts (-want +got):\n%s", diff)
+	}
+}
+
+// TestFirstStageOverlaps checks that the two independent first-stage agents of
+// campaign_optimization run at the same time.
+func TestFirstStageOverlaps(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{
+		"market_research_analyst": {latency: 150 * time.Millisecond},
+		"competitive_analyst":     {latency: 150 * time.Millisecond},
+	})
+	r := newTestRunner(t, st, m, 2)
+	run, _ := runToEnd(t, r, StartRequest{Pipeline: campaign(t)})
+	if run.Status != RunSucceeded {
+		t.Fatalf("status %s: %v", run.Status, run.Errors)
+	}
+	aStart, aEnd := m.span(t, "market_research_analyst")
+	bStart, bEnd := m.span(t, "competitive_analyst")
+	if !aStart.Before(bEnd) || !bStart.Before(aEnd) {
+		t.Errorf("first-stage agents did not overlap: [%v, %v] and [%v, %v]", aStart, aEnd, bStart, bEnd)
+	}
+	// And the dependent started only after both ended.
+	cStart, _ := m.span(t, "brand_performance_specialist")
+	if cStart.Before(aEnd) || cStart.Before(bEnd) {
+		t.Error("brand_performance_specialist started before its dependencies ended")
+	}
+}
+
+// TestSlowBranchDoesNotDelayFastBranch: no stage barrier.
+func TestSlowBranchDoesNotDelayFastBranch(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{
+		"market_research_analyst": {latency: 400 * time.Millisecond},
+		"data_analyst":            {latency: 10 * time.Millisecond},
+		"forecasting_specialist":  {latency: 10 * time.Millisecond},
+	})
+	r := newTestRunner(t, st, m, 2)
+	p := chain("slow:market_research_analyst", "fast:data_analyst", "next:forecasting_specialist<fast",
+		"join:campaign_optimizer<slow,next")
+	run, _ := runToEnd(t, r, StartRequest{Pipeline: p})
+	if run.Status != RunSucceeded {
+		t.Fatalf("status %s: %v", run.Status, run.Errors)
+	}
+	slow, next := step(t, run, "slow"), step(t, run, "next")
+	if !next.StartedAt.Before(slow.FinishedAt) {
+		t.Errorf("fast branch's dependent started at %v, after the slow step ended at %v", next.StartedAt, slow.FinishedAt)
+	}
+	if next.Stage != 1 || slow.Stage != 0 || step(t, run, "join").Stage != 2 {
+		t.Errorf("stages slow=%d next=%d join=%d, want 0, 1, 2", slow.Stage, next.Stage, step(t, run, "join").Stage)
+	}
+}
+
+func TestFailureIsolation(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{"competitive_analyst": {fail: llm.ErrUnavailable}})
+	r := newTestRunner(t, st, m, 2)
+	p := chain("a:market_research_analyst", "b:data_analyst<a",
+		"c:competitive_analyst", "d:brand_strategist<c", "e:campaign_optimizer<d")
+	run, events := runToEnd(t, r, StartRequest{Pipeline: p})
+	want := map[string]StepStatus{"a": StepSucceeded, "b": StepSucceeded, "c": StepFailed, "d": StepSkipped, "e": StepSkipped}
+	if diff := cmp.Diff(want, statuses(run)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if run.Status != RunPartiallyFailed {
+		t.Errorf("run status %s, want %s", run.Status, RunPartiallyFailed)
+	}
+	errs := strings.Join(run.Errors, "\n")
+	for _, w := range []string{`step "c" (agent competitive_analyst) failed`, "llm: server unavailable",
+		`step "d" skipped: dependency "c" failed`, `step "e" skipped: dependency "d" skipped`} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("run errors lack %q:\n%s", w, errs)
+		}
+	}
+	if m.callsBy()["brand_strategist"] != 0 || m.callsBy()["campaign_optimizer"] != 0 {
+		t.Error("a skipped step called the model")
+	}
+	var skipped, failed int
+	for _, ev := range events {
+		switch ev.Type {
+		case EventStepSkipped:
+			skipped++
+		case EventStepFailed:
+			failed++
+		}
+	}
+	if skipped != 2 || failed != 1 {
+		t.Errorf("%d step_skipped and %d step_failed events, want 2 and 1", skipped, failed)
+	}
+
+	// Every step failing (or skipped) is a failed run.
+	m.play["market_research_analyst"] = behaviour{fail: errors.New("boom")}
+	run, _ = runToEnd(t, r, StartRequest{Pipeline: chain("a:market_research_analyst", "c:competitive_analyst"),
+		Options: Options{Force: true}})
+	if run.Status != RunFailed || len(run.Errors) != 2 {
+		t.Errorf("status %s, errors %q; want failed with 2 errors", run.Status, run.Errors)
+	}
+}
+
+func TestCancelStopsInFlightCalls(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{
+		"market_research_analyst": {block: true}, "competitive_analyst": {block: true}})
+	m.started = make(chan string, 8)
+	r := newTestRunner(t, st, m, 2)
+	run, err := r.Start(t.Context(), StartRequest{Dataset: testDataset, Pipeline: campaign(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // both first-stage calls are in flight
+		select {
+		case <-m.started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("first-stage calls did not start")
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	got, err := r.Cancel(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != RunCanceled {
+		t.Errorf("status %s, want canceled", got.Status)
+	}
+	for _, s := range got.Steps {
+		if s.Status != StepCanceled {
+			t.Errorf("step %s %s, want canceled", s.ID, s.Status)
+		}
+	}
+	calls := m.recorded()
+	if len(calls) != 2 {
+		t.Fatalf("%d calls, want 2", len(calls))
+	}
+	for _, c := range calls {
+		if !c.sawCanceled {
+			t.Errorf("call of %s ended with %v, not context.Canceled", c.agent, c.err)
+		}
+	}
+	// The stored run says the same.
+	stored, err := r.Get(t.Context(), run.ID)
+	if err != nil || stored.Status != RunCanceled {
+		t.Errorf("stored run: %v, %v", stored.Status, err)
+	}
+}
+
+func TestGetListUnknown(t *testing.T) {
+	st := newStore(t)
+	r := newTestRunner(t, st, newScript(nil), 2)
+	if _, err := r.Get(t.Context(), "run_nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get unknown: %v", err)
+	}
+	if err := r.Watch(t.Context(), "run_nope", 0, func(Event) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Watch unknown: %v", err)
+	}
+	a, _ := runToEnd(t, r, StartRequest{Pipeline: chain("a:data_analyst")})
+	b, _ := runToEnd(t, r, StartRequest{Pipeline: chain("b:data_analyst")})
+	runs, err := r.List(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, run := range runs {
+		ids = append(ids, run.ID)
+	}
+	if diff := cmp.Diff([]string{b.ID, a.ID}, ids); diff != "" {
+		t.Errorf("List ids (-want +got):\n%s", diff)
+	}
+}

@@ -125,7 +125,8 @@ func tableColumns(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*dbsql.Rows, error)
 }, schema, table string) ([]Column, error) {
 	rows, err := q.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
-		WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, schema, table)
+		WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?
+		ORDER BY ordinal_position`, schema, table)
 	if err != nil {
 		return nil, err
 	}

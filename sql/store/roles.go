@@ -40,16 +40,18 @@ func normName(s string) string {
 	return strings.Trim(nonWord.ReplaceAllString(strings.ToLower(s), "_"), "_")
 }
 
-// isNumeric reports whether a DuckDB type name is numeric.
+// numericTypes are DuckDB's numeric type names (DECIMAL also with "(p,s)").
+var numericTypes = map[string]bool{"TINYINT": true, "SMALLINT": true, "INTEGER": true, "BIGINT": true,
+	"HUGEINT": true, "UTINYINT": true, "USMALLINT": true, "UINTEGER": true, "UBIGINT": true,
+	"UHUGEINT": true, "FLOAT": true, "DOUBLE": true, "DECIMAL": true, "REAL": true}
+
+// isNumeric reports whether a DuckDB type name is a numeric scalar (not a list of numbers).
 func isNumeric(typ string) bool {
-	t := strings.ToUpper(typ)
-	for _, p := range []string{"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-		"USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL"} {
-		if strings.HasPrefix(t, p) {
-			return true
-		}
+	t := strings.ToUpper(strings.TrimSpace(typ))
+	if i := strings.IndexByte(t, '('); i > 0 && strings.HasSuffix(t, ")") {
+		t = t[:i]
 	}
-	return false
+	return numericTypes[t]
 }
 
 // isTemporal reports whether a DuckDB type name is a date or timestamp.

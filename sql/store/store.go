@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	dbsql "database/sql"
+	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -11,10 +12,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	// Registers the "duckdb" database/sql driver.
-	_ "github.com/duckdb/duckdb-go/v2"
+	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 //go:embed schema/*.sql
@@ -46,24 +47,37 @@ type Store struct {
 // Open opens (or creates) the DuckDB file at path; "" opens an in-memory database.
 // It confines DuckDB's own file access to the data root and the staging folder
 // and then locks DuckDB's configuration.
+//
+// The file is attached under a fixed catalog name, so a file called
+// mrswarm.duckdb does not make the schema name mrswarm ambiguous.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{opts: withDefaults(opts)}
 	if err := s.setupDirs(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	db, err := dbsql.Open("duckdb", path)
+	var attached atomic.Bool
+	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
+		if !attached.Load() {
+			return nil
+		}
+		_, err := ex.ExecContext(context.Background(), "USE "+catalog, nil)
+		return err
+	})
 	if err != nil {
 		s.removeStaging()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
-	s.db = db
-	if err := s.setup(ctx); err != nil {
-		db.Close()
+	s.db = dbsql.OpenDB(connector)
+	if err := s.setup(ctx, path, &attached); err != nil {
+		s.db.Close()
 		s.removeStaging()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	return s, nil
 }
+
+// catalog is the name the database file is attached under.
+const catalog = "mrswarm_store"
 
 func withDefaults(o Options) Options {
 	if o.StatementTimeout <= 0 {
@@ -126,28 +140,46 @@ func resolveDir(dir string) (string, error) {
 	return abs, nil
 }
 
-// setup configures DuckDB, locks its configuration and creates the metadata schema.
-func (s *Store) setup(ctx context.Context) error {
-	settings := []string{
+// setup attaches the file, configures DuckDB, locks its configuration and
+// creates the metadata schema.
+func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var settings []string
+	if path != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, "ATTACH "+quoteLit(abs)+" AS "+catalog); err != nil {
+			return fmt.Errorf("attach: %w", err)
+		}
+		attached.Store(true)
+		settings = append(settings, "USE "+catalog)
+	}
+	settings = append(settings,
 		fmt.Sprintf("SET allowed_directories = [%s, %s]", quoteLit(s.root+"/"), quoteLit(s.staging+"/")),
 		fmt.Sprintf("SET temp_directory = %s", quoteLit(filepath.Join(s.staging, "duckdb_tmp"))),
 		"SET enable_external_access = false",
 		"SET autoinstall_known_extensions = false",
 		"SET lock_configuration = true",
-	}
+	)
 	for _, q := range settings {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("configure duckdb (%s): %w", q, err)
 		}
 	}
-	if err := s.applySchema(ctx); err != nil {
+	if err := s.applySchema(ctx, conn); err != nil {
 		return err
 	}
-	return s.loadKeywords(ctx)
+	return s.loadKeywords(ctx, conn)
 }
 
 // applySchema runs the embedded schema files in file-name order.
-func (s *Store) applySchema(ctx context.Context) error {
+func (s *Store) applySchema(ctx context.Context, conn *dbsql.Conn) error {
 	names, err := fs.Glob(schemaFS, "schema/*.sql")
 	if err != nil {
 		return err
@@ -158,15 +190,15 @@ func (s *Store) applySchema(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.db.ExecContext(ctx, string(body)); err != nil {
+		if _, err := conn.ExecContext(ctx, string(body)); err != nil {
 			return fmt.Errorf("schema %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) loadKeywords(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx,
+func (s *Store) loadKeywords(ctx context.Context, conn *dbsql.Conn) error {
+	rows, err := conn.QueryContext(ctx,
 		`SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'`)
 	if err != nil {
 		return fmt.Errorf("keywords: %w", err)

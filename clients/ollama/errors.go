@@ -21,7 +21,7 @@ func (c *Client) callError(ctx context.Context, op, model string, err error) err
 	case ctx.Err() != nil:
 		return fmt.Errorf("ollama: %s %s at %s: %w", op, model, host, ctx.Err())
 	case isTransport(err):
-		return fmt.Errorf("ollama: %s at %s: %w: %v", op, host, llm.ErrUnavailable, err)
+		return fmt.Errorf("ollama: %s at %s: %w (is `ollama serve` running there?): %v", op, host, llm.ErrUnavailable, err)
 	case isNotFound(err):
 		return fmt.Errorf("ollama: %s: %w: %q is not on the server at %s (run `ollama pull %s`)",
 			op, llm.ErrModelNotFound, model, host, model)

@@ -39,6 +39,8 @@ const (
 type Config struct {
 	// Bin is the ollama binary; empty means [FindBinary].
 	Bin string
+	// Addr is the host:port to listen on; empty means a free loopback port.
+	Addr string
 	// ModelsDir is OLLAMA_MODELS; empty means a temporary directory that
 	// [Process.Stop] removes.
 	ModelsDir string
@@ -84,8 +86,9 @@ type Process struct {
 	stopErr error
 }
 
-// Launch starts `ollama serve` on a free loopback port, waits until it
-// answers and creates the tiny models. On error nothing is left running.
+// Launch starts `ollama serve` on cfg.Addr or a free loopback port, waits
+// until it answers and creates the tiny models. On error nothing is left
+// running.
 func Launch(ctx context.Context, cfg Config) (*Process, error) {
 	cfg = withDefaults(cfg)
 	if cfg.Bin == "" {
@@ -127,7 +130,7 @@ func withDefaults(cfg Config) Config {
 }
 
 // serve starts the server, retrying with a new port when another process
-// took the free port first.
+// took the free port first (only when no address was configured).
 func (p *Process) serve(ctx context.Context) error {
 	if p.cfg.ModelsDir == "" {
 		dir, err := os.MkdirTemp("", "mrswarm-ollama-models-")
@@ -142,7 +145,7 @@ func (p *Process) serve(ctx context.Context) error {
 		if err = p.start(); err != nil {
 			return err
 		}
-		if err = p.waitReady(ctx); !errors.Is(err, ErrExited) {
+		if err = p.waitReady(ctx); !errors.Is(err, ErrExited) || p.cfg.Addr != "" {
 			return err
 		}
 	}

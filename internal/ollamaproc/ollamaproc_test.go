@@ -105,3 +105,43 @@ func TestEnvironHidesCallersOllamaSettings(t *testing.T) {
 		t.Errorf("environment %v, want %s", got, want)
 	}
 }
+
+// realBinary returns the ollama binary, skipping t without one unless
+// MRSWARM_REQUIRE_OLLAMA=1.
+func realBinary(t *testing.T) string {
+	bin, err := FindBinary()
+	if err != nil {
+		if os.Getenv("MRSWARM_REQUIRE_OLLAMA") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return bin
+}
+
+func TestLaunchOnGivenAddr(t *testing.T) {
+	bin := realBinary(t)
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := Launch(t.Context(), Config{Bin: bin, Addr: addr, ModelsDir: dir, Home: dir, Model: "-", ToolsModel: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	if p.Host != "http://"+addr || p.Model != "" || p.ToolsModel != "" {
+		t.Errorf("Host %q Model %q ToolsModel %q; want http://%s and no models", p.Host, p.Model, p.ToolsModel, addr)
+	}
+	// A second server cannot take the same address, and the first one
+	// answering there must not pass for it.
+	p2, err := Launch(t.Context(), Config{Bin: bin, Addr: addr, ModelsDir: t.TempDir(), Home: dir, Model: "-", ToolsModel: "-"})
+	if err == nil {
+		p2.Stop()
+		t.Fatalf("second Launch on %s succeeded", addr)
+	}
+	if !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("second Launch on %s: err = %v, want address already in use", addr, err)
+	}
+}

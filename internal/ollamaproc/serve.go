@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// start runs `ollama serve` on a free loopback port in its own process group.
+// start runs `ollama serve` in its own process group.
 func (p *Process) start() error {
-	addr, err := freeAddr()
+	addr, err := p.listenAddr()
 	if err != nil {
 		return err
 	}
@@ -78,6 +78,21 @@ func (p *Process) answers(ctx context.Context) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// listenAddr returns the configured address after checking that it is free
+// (otherwise another server there would pass the readiness check), or a
+// free loopback address.
+func (p *Process) listenAddr() (string, error) {
+	if p.cfg.Addr == "" {
+		return freeAddr()
+	}
+	l, err := net.Listen("tcp", p.cfg.Addr)
+	if err != nil {
+		return "", fmt.Errorf("ollamaproc: %w", err)
+	}
+	l.Close()
+	return p.cfg.Addr, nil
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.

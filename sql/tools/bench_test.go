@@ -1,0 +1,83 @@
+package tools
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mrswarm/mrswarm/sql/gendata"
+	"github.com/mrswarm/mrswarm/sql/store"
+)
+
+// BenchmarkTools measures every tool with default arguments at 15k rows (the real data
+// set) and 1M generated rows; set MRSWARM_BENCH_10M=1 to add 10M rows.
+func BenchmarkTools(b *testing.B) {
+	sizes := []struct {
+		name string
+		rows int // 0 = the real data set
+	}{{"15k", 0}, {"1M", 1_000_000}}
+	if os.Getenv("MRSWARM_BENCH_10M") == "1" {
+		sizes = append(sizes, struct {
+			name string
+			rows int
+		}{"10M", 10_000_000})
+	}
+	for _, sz := range sizes {
+		b.Run(sz.name, func(b *testing.B) {
+			st := benchStore(b, sz.rows)
+			for _, s := range Specs() {
+				b.Run(s.Name, func(b *testing.B) { benchTool(b, st, s.Name) })
+			}
+		})
+	}
+}
+
+func benchTool(b *testing.B, st *store.Store, tool string) {
+	ctx := context.Background()
+	for range b.N {
+		sum, err := Call(ctx, st, "sales", tool, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := st.DeleteResult(ctx, sum.Handle); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+// benchStore loads the real data set (rows == 0) or rows generated rows as "sales".
+func benchStore(b *testing.B, rows int) *store.Store {
+	b.Helper()
+	if rows == 0 {
+		return loadReal(b)
+	}
+	dir := b.TempDir()
+	f, err := os.Create(filepath.Join(dir, "sales.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := gendata.Generate(w, rows, 7); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	st := openStore(b, dir)
+	res, err := st.LoadFile(context.Background(), "sales", "sales.csv", store.FormatCSV, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Dataset.Rows != int64(rows) {
+		b.Fatal(fmt.Sprintf("loaded %d rows, want %d", res.Dataset.Rows, rows))
+	}
+	return st
+}

@@ -3,23 +3,35 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
-// emitLocked numbers ev, appends it to the run's log, wakes watchers and queues it
-// for storage. x.mu must be held.
+// emitLocked numbers ev, publishes it to watchers and queues it for storage.
+// x.mu must be held.
 func (x *execution) emitLocked(ctx context.Context, ev Event) Event {
+	ev = x.numberLocked(ev)
+	x.publishLocked(ev)
+	x.r.writer.add(ev)
+	return ev
+}
+
+// numberLocked gives ev the run's next sequence number and the current time.
+func (x *execution) numberLocked(ev Event) Event {
 	ev.Seq = int64(len(x.events) + 1)
 	ev.RunID = x.run.ID
 	ev.Time = time.Now().UTC()
+	return ev
+}
+
+// publishLocked appends a numbered event to the run's log and wakes watchers.
+func (x *execution) publishLocked(ev Event) {
 	x.events = append(x.events, ev)
 	close(x.changed)
 	x.changed = make(chan struct{})
-	x.r.writer.add(ev)
-	return ev
 }
 
 // emit is emitLocked for callers that do not hold x.mu.
@@ -110,18 +122,23 @@ func (w *eventWriter) drain() {
 }
 
 func (w *eventWriter) write(batch []Event) {
-	recs := make([]store.EventRecord, len(batch))
-	for i, ev := range batch {
+	if err := w.store(context.Background(), batch...); err != nil {
+		w.log("store events", "err", err)
+	}
+}
+
+// store writes events now. Storage outlives any request: events are written even
+// when a run is canceled, so callers pass a context without cancellation.
+func (w *eventWriter) store(ctx context.Context, events ...Event) error {
+	recs := make([]store.EventRecord, len(events))
+	for i, ev := range events {
 		data, err := json.Marshal(ev)
 		if err != nil {
-			w.log("encode event", "run", ev.RunID, "seq", ev.Seq, "err", err)
+			return fmt.Errorf("encode event %d of run %s: %w", ev.Seq, ev.RunID, err)
 		}
 		recs[i] = store.EventRecord{RunID: ev.RunID, Seq: ev.Seq, Type: string(ev.Type), Time: ev.Time, Data: data}
 	}
-	// Storage outlives any request: events are written even when a run is canceled.
-	if err := w.st.AppendEvents(context.Background(), recs...); err != nil {
-		w.log("store events", "err", err)
-	}
+	return w.st.AppendEvents(ctx, recs...)
 }
 
 // flush waits until every queued event is stored, or ctx ends.

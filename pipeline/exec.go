@@ -137,6 +137,10 @@ func (x *execution) handle(ctx context.Context, i int, readySema chan struct{}) 
 		x.complete(ctx, i, outcome{status: status, err: reason}, readySema)
 		return
 	}
+	x.mu.Lock()
+	rec := x.stepRecordLocked(i)
+	x.mu.Unlock()
+	x.r.persistStep(ctx, rec)
 	o := x.executeStep(ctx, i)
 	if o.err != nil {
 		o.status = StepFailed
@@ -284,16 +288,29 @@ func (x *execution) finish(ctx context.Context) {
 	run := x.snapshotLocked()
 	x.mu.Unlock()
 	x.r.persistRun(ctx, run)
-	x.mu.Lock()
-	x.emitLocked(ctx, Event{Type: EventRunFinished, Run: &run, Message: fmt.Sprintf("run %s %s in %v",
-		run.ID, run.Status, run.Profile.Wall.Round(time.Millisecond))})
-	x.mu.Unlock()
-	// Watchers that attach after forget read storage: it must hold every event.
-	if err := x.r.writer.flush(persistCtx(ctx)); err != nil {
-		x.r.cfg.Logger.Error("flush events", "run", run.ID, "err", err)
-	}
+	x.publishFinished(ctx, &run)
 	x.r.forget(run.ID)
 	close(x.done)
+}
+
+// publishFinished stores run_finished after every earlier event, then publishes
+// it: a watcher that sees it, and anyone reading storage after the run leaves the
+// active set, finds the whole stream stored.
+func (x *execution) publishFinished(ctx context.Context, run *Run) {
+	pctx := persistCtx(ctx)
+	if err := x.r.writer.flush(pctx); err != nil {
+		x.r.cfg.Logger.Error("flush events", "run", run.ID, "err", err)
+	}
+	x.mu.Lock()
+	ev := x.numberLocked(Event{Type: EventRunFinished, Run: run, Message: fmt.Sprintf("run %s %s in %v",
+		run.ID, run.Status, run.Profile.Wall.Round(time.Millisecond))})
+	x.mu.Unlock()
+	if err := x.r.writer.store(pctx, ev); err != nil {
+		x.r.cfg.Logger.Error("store run_finished", "run", run.ID, "err", err)
+	}
+	x.mu.Lock()
+	x.publishLocked(ev)
+	x.mu.Unlock()
 }
 
 // finalStatusLocked returns the run's status and every error, step by step.

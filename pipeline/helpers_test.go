@@ -320,3 +320,6 @@ func chain(specs ...string) Pipeline {
 	}
 	return p
 }
+
+// errStop ends a Watch from its callback.
+var errStop = errors.New("stop watching")

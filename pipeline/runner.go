@@ -271,10 +271,13 @@ func (r *Runner) interrupt(ctx context.Context, id string) error {
 	now := time.Now().UTC()
 	for i := range run.Steps {
 		st := &run.Steps[i]
-		if st.Status != StepRunning {
+		if st.Status != StepRunning && st.Status != StepPending {
 			continue
 		}
-		st.Status, st.Error, st.FinishedAt = StepCanceled, "interrupted: the server stopped", now
+		st.Status, st.Error = StepCanceled, "interrupted: the server stopped"
+		if !st.StartedAt.IsZero() {
+			st.FinishedAt = now
+		}
 		data, _ := json.Marshal(stepRecord{State: *st}) // plain data: cannot fail
 		r.persistStep(ctx, store.StepRecord{RunID: id, StepID: st.ID, Status: string(st.Status),
 			MemoKey: st.MemoKey, UpdatedAt: now, Data: data})

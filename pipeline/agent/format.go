@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -120,14 +121,18 @@ func callSchema(tool string, args any) obj {
 func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMessage, error) {
 	var s any = finalSchema(handles)
 	if mode != finalOnly && len(tools) > 0 {
+		args, defs := shareDefs(tools)
 		alts := make([]any, 0, len(tools)+1)
-		for _, t := range tools {
-			alts = append(alts, callSchema(t.name, t.bounded))
+		for i, t := range tools {
+			alts = append(alts, callSchema(t.name, args[i]))
 		}
 		if mode == either {
 			alts = append(alts, s)
 		}
 		s = obj{{"anyOf", alts}}
+		if len(defs) > 0 {
+			s = obj{{"$defs", defs}, {"anyOf", alts}}
+		}
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -137,6 +142,57 @@ func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMess
 		return nil, fmt.Errorf("turn format is %d bytes, over the %d bytes Ollama's grammar conversion handles; give the agent fewer tools", len(b), maxFormatBytes)
 	}
 	return b, nil
+}
+
+// minSharedDef is the smallest argument schema worth sharing through $defs.
+const minSharedDef = 48
+
+// shareDefs returns the tools' bounded argument schemas with every argument schema
+// that several tools repeat (the brand, region and date filters...) replaced by a
+// $ref to one copy in defs. The grammar converter makes one rule per $ref target,
+// so the grammar holds each enum once instead of once per tool.
+func shareDefs(tools []*toolDef) (args []any, defs obj) {
+	count := map[string]int{}
+	keyOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	for _, t := range tools {
+		for _, p := range argProps(t.bounded) {
+			count[keyOf(p)]++
+		}
+	}
+	names := map[string]string{}
+	args = make([]any, len(tools))
+	for i, t := range tools {
+		m, ok := t.bounded.(map[string]any)
+		props := argProps(t.bounded)
+		if !ok || props == nil {
+			args[i] = t.bounded
+			continue
+		}
+		shared := make(map[string]any, len(props))
+		for k, p := range props {
+			key := keyOf(p)
+			if count[key] < 2 || len(key) < minSharedDef {
+				shared[k] = p
+				continue
+			}
+			if names[key] == "" {
+				names[key] = fmt.Sprintf("shared-%d", len(names)+1)
+				defs = append(defs, kv{names[key], p})
+			}
+			shared[k] = map[string]any{"$ref": "#/$defs/" + names[key]}
+		}
+		cp := maps.Clone(m)
+		cp["properties"] = shared
+		args[i] = cp
+	}
+	return args, defs
+}
+
+// argProps returns the properties of an object schema, or nil.
+func argProps(schema any) map[string]any {
+	m, _ := schema.(map[string]any)
+	props, _ := m["properties"].(map[string]any)
+	return props
 }
 
 // boundSchema returns a copy of a decoded JSON Schema that a grammar keeps short:

@@ -6,6 +6,10 @@
 // Tests use it through internal/ollamatest; the mrswarm command uses it when
 // the user has no Ollama of their own. A user's own Ollama needs none of
 // this: point mrswarm at its address and model.
+//
+// It needs a Unix system: the server runs in its own process group so that
+// stopping it also stops its runners. On Linux the server also gets SIGTERM
+// when the process that launched it dies.
 package ollamaproc
 
 import (

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -27,9 +26,7 @@ func (p *Process) start() error {
 	)
 	cmd.Env = append(cmd.Env, p.cfg.Env...)
 	cmd.Stdout, cmd.Stderr = p.cfg.Log, p.cfg.Log
-	// Own process group so Stop reaches the runners too; SIGTERM when the
-	// parent dies so a crashed test binary leaves nothing behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("ollamaproc: start %s serve: %w", p.Bin, err)

@@ -7,7 +7,8 @@
 // ([Server.Stop]), e.g. to see what happens when Ollama dies mid-run.
 // [Shared] returns one server per test binary, started on first use, so a
 // package's tests do not start ten servers; the package's TestMain must call
-// [Main], which stops it when the tests are done. Never Stop a shared server.
+// [Main] (or [Run]), which stops it when the tests are done. Never Stop a
+// shared server.
 //
 //	func TestMain(m *testing.M) { ollamatest.Main(m) }
 //

@@ -111,6 +111,9 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+func (r *recorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
+func (r *recorder) Skip(args ...any)  { r.Skipf("%s", fmt.Sprint(args...)) }
+
 func (r *recorder) Skipf(format string, args ...any) {
 	r.skipped, r.msg = true, fmt.Sprintf(format, args...)
 	runtime.Goexit()
@@ -139,5 +142,26 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// Without Main nothing would stop the shared server: Shared refuses.
+func TestSharedNeedsMain(t *testing.T) {
+	shared.mu.Lock()
+	saved := shared.main
+	shared.main = false
+	shared.mu.Unlock()
+	defer func() {
+		shared.mu.Lock()
+		shared.main = saved
+		shared.mu.Unlock()
+	}()
+	r := &recorder{TB: t}
+	r.run(func() { Shared(r) })
+	if r.skipped {
+		t.Skip(r.msg) // no binary
+	}
+	if !r.failed || !strings.Contains(r.msg, "ollamatest.Main") {
+		t.Errorf("failed=%v msg=%q, want a failure naming ollamatest.Main", r.failed, r.msg)
 	}
 }

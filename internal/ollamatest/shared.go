@@ -18,14 +18,21 @@ var shared struct {
 	log     *os.File
 }
 
-// Main runs the package's tests and stops the shared server afterwards.
+// Main runs the package's tests, stops the shared server and exits.
 // Call it from TestMain: func TestMain(m *testing.M) { ollamatest.Main(m) }.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is [Main] without the exit, for a TestMain with its own teardown:
+// code := ollamatest.Run(m); teardown(); os.Exit(code).
+func Run(m *testing.M) int {
 	shared.mu.Lock()
 	shared.main = true
 	shared.mu.Unlock()
 	code := m.Run()
 	shared.mu.Lock()
+	defer shared.mu.Unlock()
 	if shared.srv != nil {
 		shared.srv.Stop()
 	}
@@ -35,8 +42,8 @@ func Main(m *testing.M) {
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
 	}
-	shared.mu.Unlock()
-	os.Exit(code)
+	shared.srv, shared.log, shared.dir, shared.started, shared.main = nil, nil, "", false, false
+	return code
 }
 
 // Shared returns the test binary's shared server, starting it on first use.
@@ -49,7 +56,7 @@ func Shared(tb testing.TB) *Server {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if !shared.main {
-		tb.Fatal("ollamatest: Shared needs TestMain to call ollamatest.Main(m)")
+		tb.Fatal("ollamatest: Shared needs TestMain to call ollamatest.Main(m) or Run(m)")
 	}
 	if !shared.started {
 		shared.started = true

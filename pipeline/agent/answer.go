@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,10 +66,18 @@ func parseSchemaAnswer(resp llm.Response, r turnRules) (answer, error) {
 		if !ok {
 			return answer{}, fmt.Errorf("unknown tool %q; allowed: %s", head.Tool, strings.Join(sortedKeys(r.tools), ", "))
 		}
+		args := td.normalizeArgs(head.Args)
+		if !bytes.Equal(args, head.Args) {
+			var err error
+			if raw, err = json.Marshal(obj{{"action", actionCall}, {"tool", head.Tool}, {"args", args}}); err != nil {
+				return answer{}, err
+			}
+			msg.Content = string(raw)
+		}
 		if err := validateJSON(td.call, raw); err != nil {
 			return answer{}, fmt.Errorf("call of %s %w", head.Tool, err)
 		}
-		return answer{calls: []toolCall{{tool: head.Tool, args: head.Args}}, msg: msg}, nil
+		return answer{calls: []toolCall{{tool: head.Tool, args: args}}, msg: msg}, nil
 	default:
 		return answer{}, fmt.Errorf(`"action" is %q; want %q or %q`, head.Action, actionCall, actionFinal)
 	}
@@ -100,6 +109,7 @@ func parseNativeAnswer(resp llm.Response, r turnRules) (answer, error) {
 		if len(args) == 0 || string(args) == "null" {
 			args = json.RawMessage(`{}`)
 		}
+		args = td.normalizeArgs(args)
 		if err := validateJSON(td.args, args); err != nil {
 			return answer{}, fmt.Errorf("arguments of %s %w", c.Name, err)
 		}

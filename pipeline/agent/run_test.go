@@ -332,3 +332,25 @@ func TestRunMinToolCalls(t *testing.T) {
 		t.Errorf("feedback = %q", fb)
 	}
 }
+
+func TestRunDedupesUniqueArgs(t *testing.T) {
+	st := beverageStore(t)
+	m := &scriptLLM{replies: []reply{
+		say(callJSON("market_share", `{"regions":["Europe","Europe","Africa"],"top_n":3}`)),
+		sayFn(func(req llm.Request) string { return finalJSON("done", lastHandle(req)) }),
+	}}
+	var rec recorder
+	if _, err := Run(t.Context(), m, st, testTask(testDef(1, "market_share")), rec.observer()); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.requests()) != 2 || len(rec.tools) != 1 {
+		t.Fatalf("%d calls, tools %+v", len(m.requests()), rec.tools)
+	}
+	if got, want := string(rec.tools[0].Args), `{"regions":["Europe","Africa"],"top_n":3}`; got != want {
+		t.Errorf("args = %s, want %s", got, want)
+	}
+	msgs := m.requests()[1].Messages
+	if got := msgs[len(msgs)-2].Content; !strings.Contains(got, `"regions":["Europe","Africa"]`) {
+		t.Errorf("assistant message keeps the repeats: %s", got)
+	}
+}

@@ -18,6 +18,8 @@ type toolDef struct {
 	desc   string
 	params []string        // argument names, for the prompt
 	schema json.RawMessage // the tool's own argument schema
+	// decoded is schema decoded, for normalizing arguments.
+	decoded map[string]any
 	// bounded is schema narrowed for the grammar (see boundSchema).
 	bounded any
 	// call validates a whole schema-mode call answer; args validates native arguments.
@@ -66,7 +68,7 @@ func newToolDef(in tools.Info) (*toolDef, error) {
 	if err := json.Unmarshal(schema, &decoded); err != nil {
 		return nil, fmt.Errorf("tool %s schema: %w", in.Name, err)
 	}
-	td := &toolDef{name: in.Name, desc: in.Description, schema: schema, bounded: boundSchema(decoded)}
+	td := &toolDef{name: in.Name, desc: in.Description, schema: schema, decoded: decoded, bounded: boundSchema(decoded)}
 	if props, ok := decoded["properties"].(map[string]any); ok {
 		td.params = sortedKeys(props)
 	}
@@ -90,4 +92,53 @@ func toolSpecs(defs []*toolDef) []llm.ToolSpec {
 		specs[i] = llm.ToolSpec{Name: t.name, Description: t.desc, Parameters: t.schema}
 	}
 	return specs
+}
+
+// normalizeArgs drops repeated values from arrays whose schema asks for unique items
+// (filter lists are sets; a grammar cannot forbid repeats). Other args are unchanged.
+func (t *toolDef) normalizeArgs(args json.RawMessage) json.RawMessage {
+	var v any
+	if len(args) == 0 || json.Unmarshal(args, &v) != nil {
+		return args
+	}
+	v, changed := dedupe(t.decoded, v)
+	if !changed {
+		return args
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return args
+	}
+	return out
+}
+
+// dedupe applies normalizeArgs' rule to v under schema.
+func dedupe(schema map[string]any, v any) (any, bool) {
+	changed := false
+	switch x := v.(type) {
+	case map[string]any:
+		props, _ := schema["properties"].(map[string]any)
+		for k, e := range x {
+			if ps, ok := props[k].(map[string]any); ok {
+				var c bool
+				x[k], c = dedupe(ps, e)
+				changed = changed || c
+			}
+		}
+	case []any:
+		if schema["uniqueItems"] != true {
+			return v, false
+		}
+		seen := map[string]bool{}
+		out := x[:0:0]
+		for _, e := range x {
+			key, _ := json.Marshal(e)
+			if !seen[string(key)] {
+				seen[string(key)] = true
+				out = append(out, e)
+			}
+		}
+		return out, len(out) != len(x)
+	}
+	return v, changed
 }

@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestReport(t *testing.T) {
+	st := newStore(t)
+	m := newScript(nil)
+	m.def = behaviour{useTool: true}
+	r := newTestRunner(t, st, m, 2)
+	run, _ := runToEnd(t, r, StartRequest{Pipeline: campaign(t)})
+	if run.Status != RunSucceeded {
+		t.Fatalf("status %s: %v", run.Status, run.Errors)
+	}
+	handle, md, err := r.Report(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handle != run.ReportHandle {
+		t.Errorf("handle %s, run says %s", handle, run.ReportHandle)
+	}
+	for _, w := range []string{"# Campaign optimization report", "## Executive summary",
+		"- **campaign_optimizer**: campaign_optimizer summary", "## Findings by agent",
+		"### market_research_analyst (step `market_research_analyst`)", "## Recommendations",
+		"From **campaign_optimizer**", "## Handles", "## Execution profile", "(run so far)"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	// Every handle a finding cites is rendered as a table whose first row is the
+	// handle's own first row, and is listed.
+	var cited []string
+	for _, s := range run.Steps {
+		if s.Kind != KindAgent {
+			continue
+		}
+		for _, h := range handleRE.FindAllString(s.Output, -1) {
+			cited = append(cited, h)
+		}
+	}
+	if len(cited) == 0 {
+		t.Fatal("no finding cites a handle")
+	}
+	for _, h := range uniq(cited) {
+		page, err := st.GetPage(t.Context(), h, 0, 1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row []string
+		for _, v := range page.Rows[0][:min(len(page.Rows[0]), reportColumns)] {
+			row = append(row, cell(formatValue(v)))
+		}
+		if line := "| " + strings.Join(row, " | ") + " |"; !strings.Contains(md, "### `"+h+"`\n\n") || !strings.Contains(md, line) {
+			t.Errorf("report lacks the table of %s with first row %s", h, line)
+		}
+		if !strings.Contains(md, "- `"+h+"`: ") {
+			t.Errorf("handle list lacks %s", h)
+		}
+	}
+	// The report is itself a handle with one row per section.
+	page, err := st.GetPage(t.Context(), handle, 0, 100, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.TotalRows != 7 {
+		t.Errorf("report handle has %d rows, want 7 sections", page.TotalRows)
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{"data_analyst": {block: true}})
+	r := newTestRunner(t, st, m, 2)
+	run, err := r.Start(t.Context(), StartRequest{Dataset: testDataset, Pipeline: chain("a:data_analyst")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Report(t.Context(), run.ID); !errors.Is(err, ErrNotFinished) {
+		t.Errorf("report of a running run: %v, want ErrNotFinished", err)
+	}
+	if _, err := r.Cancel(t.Context(), run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Report(t.Context(), run.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("report of a run without report step: %v, want ErrNotFound", err)
+	}
+	if _, _, err := r.Report(t.Context(), "run_nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("report of an unknown run: %v, want ErrNotFound", err)
+	}
+}
+
+func TestMarkdownHelpers(t *testing.T) {
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{nil, ""}, {int64(42), "42"}, {1234567.891234, "1234567.8912"}, {0.1 + 0.2, "0.3"}, {"a|b", "a|b"}, {true, "true"},
+	}
+	for _, tt := range tests {
+		if got := formatValue(tt.in); got != tt.want {
+			t.Errorf("formatValue(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := cell("a|b\nc"); got != `a\|b c` {
+		t.Errorf("cell = %q", got)
+	}
+}

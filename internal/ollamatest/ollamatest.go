@@ -54,6 +54,8 @@ type Server struct {
 	ToolsModel string
 	// Bin is the ollama binary.
 	Bin string
+	// Log is the path of the server's output; tests that fail get its end.
+	Log string
 
 	proc *ollamaproc.Process
 }
@@ -72,9 +74,7 @@ func Start(tb testing.TB) *Server {
 		tb.Fatalf("ollamatest: %v\n%s", err, tail(log.Name()))
 	}
 	tb.Cleanup(func() {
-		if tb.Failed() {
-			tb.Logf("ollama serve log (end):\n%s", tail(log.Name()))
-		}
+		s.logOnFailure(tb)
 		if err := s.proc.Stop(); err != nil {
 			tb.Errorf("ollamatest: stop: %v", err)
 		}
@@ -88,6 +88,13 @@ func Start(tb testing.TB) *Server {
 // [Start].
 func (s *Server) Stop() {
 	_ = s.proc.Stop()
+}
+
+// logOnFailure logs the end of the server's output if tb failed.
+func (s *Server) logOnFailure(tb testing.TB) {
+	if tb.Failed() {
+		tb.Logf("ollama serve log %s (end):\n%s", s.Log, tail(s.Log))
+	}
 }
 
 // Done is closed when the server process has exited.
@@ -111,7 +118,7 @@ func launch(ctx context.Context, bin, dir string, log *os.File) (*Server, error)
 	}
 	return &Server{
 		Host: proc.Host, Addr: proc.Addr, Bin: proc.Bin,
-		Model: proc.Model, ToolsModel: proc.ToolsModel, proc: proc,
+		Model: proc.Model, ToolsModel: proc.ToolsModel, Log: log.Name(), proc: proc,
 	}, nil
 }
 

@@ -65,7 +65,9 @@ func Shared(tb testing.TB) *Server {
 	if shared.err != nil {
 		tb.Fatalf("ollamatest: shared server: %v", shared.err)
 	}
-	return shared.srv
+	srv := shared.srv
+	tb.Cleanup(func() { srv.logOnFailure(tb) })
+	return srv
 }
 
 // startShared starts the shared server; the caller holds shared.mu.

@@ -150,4 +150,3 @@ func TestRealInvariants(t *testing.T) {
 		}
 	})
 }
-

@@ -141,6 +141,13 @@ func (r *render) Where() (string, error) {
 	return strings.Join(conds, " AND "), nil
 }
 
+// exactLimit is the row count up to which dataset_profile counts distinct values and
+// duplicate rows exactly.
+var exactLimit int64 = 200_000
+
+// Exact reports whether dataset_profile counts exactly (the dataset is small enough).
+func (r *render) Exact() bool { return r.e.ds.Rows <= exactLimit }
+
 // profileColumn is one dataset column as dataset_profile sees it.
 type profileColumn struct {
 	Q       string // quoted identifier

@@ -1,10 +1,13 @@
 package tools
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 func TestMarketOverview(t *testing.T) {
@@ -431,6 +434,16 @@ func TestSeasonality(t *testing.T) {
 
 func TestDatasetProfile(t *testing.T) {
 	st := loadCSV(t, "p", csvOf("id,name,score", "1,a,10", "2,,20", "2,,20", "3,c,"))
+	for _, limit := range []int64{exactLimit, 0} {
+		t.Run(fmt.Sprintf("exact up to %d rows", limit), func(t *testing.T) {
+			defer func(old int64) { exactLimit = old }(exactLimit)
+			exactLimit = limit
+			checkProfile(t, st)
+		})
+	}
+}
+
+func checkProfile(t *testing.T, st *store.Store) {
 	rows := byKey(call(t, st, "p", "dataset_profile", `{}`), "column_name")
 	want := map[string]struct{ nulls, distinct, mean float64 }{
 		"id": {0, 3, 2}, "name": {2, 2, math.NaN()}, "score": {1, 2, (10 + 20 + 20) / 3.0},

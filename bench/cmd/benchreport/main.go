@@ -1,0 +1,160 @@
+// Command benchreport runs mrswarm's benchmark suite (package bench) and writes
+// one markdown table and its JSON into a results folder:
+// results/bench-<time>.{md,json} and results/latest.{md,json}.
+//
+// By default it starts the pinned Ollama with the tiny model
+// (OLLAMA_NUM_PARALLEL from -num-parallel) and the mrswarm binary bin/mrswarm as
+// child processes; -ollama=off and -server="" skip those rows.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/mrswarm/mrswarm/bench"
+	"github.com/mrswarm/mrswarm/internal/ollamaproc"
+)
+
+type options struct {
+	out, ollama, host, model, server, goBench, command string
+	quick                                             bool
+	reps, genRows, bigRows, numParallel               int
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("benchreport", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	big := 0
+	if os.Getenv("MRSWARM_BENCH_10M") == "1" {
+		big = 10_000_000
+	}
+	fs.StringVar(&o.out, "out", "results", "results `folder`")
+	fs.BoolVar(&o.quick, "quick", false, "run every measurement once on small inputs")
+	fs.IntVar(&o.reps, "reps", 5, "repetitions of each timed measurement")
+	fs.IntVar(&o.genRows, "gen-rows", 1_000_000, "rows of the generated data set")
+	fs.IntVar(&o.bigRows, "big-rows", big, "rows of the largest tool data set, 0 skips it (MRSWARM_BENCH_10M=1 sets 10M)")
+	fs.StringVar(&o.ollama, "ollama", "managed", `"managed" starts the pinned Ollama with the tiny model, "host" uses -ollama-host, "off" skips`)
+	fs.StringVar(&o.host, "ollama-host", "", "Ollama base URL for -ollama=host")
+	fs.StringVar(&o.model, "model", "", "model on -ollama-host")
+	fs.IntVar(&o.numParallel, "num-parallel", 2, "OLLAMA_NUM_PARALLEL of the managed Ollama (and MaxParallel of the parallel runs)")
+	fs.StringVar(&o.server, "server", "bin/mrswarm", `mrswarm binary for the RSS rows ("" skips them)`)
+	fs.StringVar(&o.goBench, "gobench", "", "`file` of `go test -bench` output to add to the table")
+	fs.StringVar(&o.command, "command", "make bench", "command named in the report header")
+	err := fs.Parse(args)
+	return o, err
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "mrswarm-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	cfg := bench.Config{Quick: o.quick, WorkDir: work, GenRows: o.genRows, BigRows: o.bigRows, Reps: o.reps, Log: stderr}
+	stopOllama, err := ollamaTarget(ctx, o, &cfg, work)
+	if err != nil {
+		return err
+	}
+	defer stopOllama()
+	if o.server != "" {
+		if _, err := os.Stat(o.server); err != nil {
+			return fmt.Errorf("-server: %w (run `make build` or pass -server=\"\")", err)
+		}
+		cfg.Server = &bench.ServerTarget{Bin: o.server, Args: []string{"serve"}}
+	}
+	rep, runErr := bench.Run(ctx, cfg)
+	rep.Command = o.command
+	if o.goBench != "" {
+		rows, err := goBenchRows(o.goBench)
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, rows...)
+	}
+	if err := write(o.out, rep); err != nil {
+		return errors.Join(runErr, err)
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(o.out, "latest.md"))
+	return runErr
+}
+
+// ollamaTarget fills cfg.Ollama and returns the function that stops a managed server.
+func ollamaTarget(ctx context.Context, o options, cfg *bench.Config, work string) (func(), error) {
+	switch o.ollama {
+	case "off":
+		return func() {}, nil
+	case "host":
+		if o.host == "" || o.model == "" {
+			return nil, errors.New("-ollama=host needs -ollama-host and -model")
+		}
+		cfg.Ollama = &bench.OllamaTarget{Host: o.host, Model: o.model, NumParallel: o.numParallel}
+		return func() {}, nil
+	case "managed":
+		logf, err := os.Create(filepath.Join(work, "ollama.log"))
+		if err != nil {
+			return nil, err
+		}
+		p, err := ollamaproc.Launch(ctx, ollamaproc.Config{NumParallel: o.numParallel, ToolsModel: "-", Log: logf})
+		if err != nil {
+			logf.Close()
+			return nil, fmt.Errorf("start Ollama (make ollama; or -ollama=off): %w", err)
+		}
+		cfg.Ollama = &bench.OllamaTarget{Host: p.Host, Model: p.Model, NumParallel: o.numParallel}
+		return func() { p.Stop(); logf.Close() }, nil
+	}
+	return nil, fmt.Errorf("-ollama=%q: want managed, host or off", o.ollama)
+}
+
+func goBenchRows(path string) ([]bench.Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return bench.ParseGoBench(f)
+}
+
+// write stores the report as bench-<time>.{md,json} and latest.{md,json}.
+func write(dir string, rep bench.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	stamp := rep.Started.UTC().Format("20060102-150405")
+	md := rep.Markdown()
+	for _, base := range []string{"bench-" + stamp, "latest"} {
+		if err := os.WriteFile(filepath.Join(dir, base+".md"), []byte(md), 0o644); err != nil {
+			return err
+		}
+		var b strings.Builder
+		if err := rep.WriteJSON(&b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, base+".json"), []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+

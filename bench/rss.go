@@ -1,0 +1,211 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/mrswarm/mrswarm/clients/mrswarm"
+	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+)
+
+const sectionRSS = "server memory"
+
+// serverRSS starts the mrswarm binary as a child process and reads its resident
+// set size from /proc/<pid>/status: idle, after loading the beverage data, and
+// after a campaign_optimization run on the real Ollama.
+func (s *suite) serverRSS(ctx context.Context) ([]Row, []string, error) {
+	if s.cfg.Server == nil {
+		return nil, []string{"server RSS: no mrswarm binary configured (make build)"}, nil
+	}
+	srv, err := s.startServer(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer srv.stop()
+	client, err := srv.dial(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer client.Close()
+	time.Sleep(time.Second) // let start-up garbage settle
+	row := func(name, field string) (Row, error) {
+		kb, err := procStatusKB(srv.cmd.Process.Pid, field)
+		return Row{Section: sectionRSS, Name: name, Scale: "mrswarm serve, child process",
+			Value: float64(kb) / 1024, Unit: "MiB", Samples: 1, Note: "/proc/PID/status " + field}, err
+	}
+	idle, err := row("RSS idle after start", "VmRSS")
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := client.LoadDataset(ctx, benchDataset, filepath.Base(s.realCSV())); err != nil {
+		return nil, nil, fmt.Errorf("load: %w", err)
+	}
+	loaded, err := row("RSS with the beverage data loaded (15k rows)", "VmRSS")
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := []Row{idle, loaded}
+	if s.cfg.Ollama == nil {
+		return rows, []string{"server RSS after a run: no Ollama configured"}, nil
+	}
+	if err := runPreset(ctx, client); err != nil {
+		return rows, nil, fmt.Errorf("run: %w", err)
+	}
+	after, err := row("RSS after a campaign_optimization run", "VmRSS")
+	if err != nil {
+		return rows, nil, err
+	}
+	peak, err := row("peak RSS (high-water mark) over the whole life", "VmHWM")
+	return append(rows, after, peak), nil, err
+}
+
+type childServer struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan struct{}
+	log  string
+}
+
+func (s *suite) startServer(ctx context.Context) (*childServer, error) {
+	grpcAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(s.cfg.WorkDir, "server.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(s.cfg.Server.Bin, s.cfg.Server.Args...)
+	cmd.Env = append(os.Environ(),
+		"MRSWARM_GRPC_ADDR="+grpcAddr, "MRSWARM_HTTP_ADDR="+httpAddr,
+		"MRSWARM_DB="+filepath.Join(s.cfg.WorkDir, "server.duckdb"), "MRSWARM_DATA_ROOT="+s.dataDir,
+		"MRSWARM_LOG_LEVEL=warn")
+	if o := s.cfg.Ollama; o != nil {
+		cmd.Env = append(cmd.Env, "MRSWARM_OLLAMA_HOST="+o.Host, "MRSWARM_MODEL="+o.Model,
+			"MRSWARM_MAX_PARALLEL="+strconv.Itoa(max(o.NumParallel, 1)))
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	srv := &childServer{cmd: cmd, addr: grpcAddr, done: make(chan struct{}), log: logPath}
+	go func() { cmd.Wait(); close(srv.done) }()
+	return srv, nil
+}
+
+// dial connects and waits until the server answers.
+func (c *childServer) dial(ctx context.Context) (*mrswarm.Client, error) {
+	client, err := mrswarm.Dial(ctx, c.addr, mrswarm.WithInsecure())
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err := client.Datasets(ctx)
+		if err == nil {
+			return client, nil
+		}
+		select {
+		case <-c.done:
+			client.Close()
+			return nil, fmt.Errorf("mrswarm serve exited: %s", tailFile(c.log))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			client.Close()
+			return nil, fmt.Errorf("mrswarm serve did not answer: %w; log: %s", err, tailFile(c.log))
+		}
+	}
+}
+
+// stop sends SIGTERM and waits; after 15 s it kills.
+func (c *childServer) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(15 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+func runPreset(ctx context.Context, client *mrswarm.Client) error {
+	req := &mrswarmv1.StartRunRequest{
+		Dataset: benchDataset,
+		Source:  &mrswarmv1.StartRunRequest_Preset{Preset: presetName},
+		Inputs: &mrswarmv1.RunInputs{TargetAudience: benchInputs.TargetAudience, Budget: benchInputs.Budget,
+			Duration: benchInputs.Duration, CampaignGoals: benchInputs.CampaignGoals, AnalysisFocus: benchInputs.AnalysisFocus},
+		Options: &mrswarmv1.RunOptions{Force: true},
+	}
+	var finished *mrswarmv1.Run
+	for ev, err := range client.Run(ctx, req) {
+		if err != nil {
+			return err
+		}
+		if ev.GetRun() != nil {
+			finished = ev.GetRun()
+		}
+	}
+	if finished == nil {
+		return errors.New("the run ended without run_finished")
+	}
+	if finished.GetStatus() != mrswarmv1.RunStatus_RUN_STATUS_SUCCEEDED {
+		return fmt.Errorf("run ended %s: %v", finished.GetStatus(), finished.GetErrors())
+	}
+	return nil
+}
+
+// procStatusKB reads a "Field:   123 kB" line of /proc/pid/status.
+func procStatusKB(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		name, rest, ok := bytes.Cut(sc.Bytes(), []byte(":"))
+		if !ok || string(name) != field {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) == 0 {
+			break
+		}
+		return strconv.ParseInt(string(f[0]), 10, 64)
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func tailFile(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}

@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/mrswarm/mrswarm/sql/store"
+	"github.com/mrswarm/mrswarm/sql/tools"
+)
+
+const sectionTools = "SQL tools"
+
+// toolLatency measures every available tool with default arguments at each scale;
+// the ratio compares a tool's latency with its latency on the 15k-row original.
+func (s *suite) toolLatency(ctx context.Context) ([]Row, []string, error) {
+	var skipped []string
+	if s.cfg.BigRows == 0 {
+		skipped = append(skipped, "SQL tools at 10M rows: off (set MRSWARM_BENCH_10M=1 or -big-rows)")
+	}
+	sets, err := s.dataSets(true)
+	if err != nil {
+		return nil, skipped, err
+	}
+	base := map[string]float64{}
+	var rows []Row
+	for i, d := range sets {
+		r, err := s.toolRows(ctx, d, base, i == 0)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, skipped, fmt.Errorf("%s: %w", d.scale, err)
+		}
+	}
+	return rows, skipped, nil
+}
+
+func (s *suite) toolRows(ctx context.Context, d dataSet, base map[string]float64, isBase bool) ([]Row, error) {
+	st, err := s.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	load, err := st.LoadFile(ctx, "sales", filepath.Base(d.path), store.FormatCSV, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.logf("   tools on %s (loaded in %s)", d.scale, load.Duration.Round(time.Millisecond))
+	names, err := availableTools(ctx, st, "sales", 0)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	var total float64
+	for _, name := range names {
+		if _, err := tools.Call(ctx, st, "sales", name, nil); err != nil { // warm-up
+			return rows, fmt.Errorf("tool %s: %w", name, err)
+		}
+		stat, err := repeat(s.cfg.Reps, func() (time.Duration, error) {
+			return timed(func() error { _, err := tools.Call(ctx, st, "sales", name, nil); return err })
+		})
+		if err != nil {
+			return rows, fmt.Errorf("tool %s: %w", name, err)
+		}
+		row := Row{Section: sectionTools, Name: name, Scale: d.scale, Value: stat.ms(), Unit: "ms", Samples: stat.N}
+		if isBase {
+			base[name] = row.Value
+		} else if b, ok := base[name]; ok {
+			row.Ratio, row.RatioOf = ratio(row.Value, b), "this ÷ 15k"
+		}
+		total += row.Value
+		rows = append(rows, row)
+	}
+	rows = append(rows, Row{Section: sectionTools, Name: fmt.Sprintf("all %d tools, sum of medians", len(names)),
+		Scale: d.scale, Value: total, Unit: "ms", Note: "default arguments; each result stored as a handle"})
+	return rows, nil
+}

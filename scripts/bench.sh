@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs mrswarm's benchmark suite and writes one markdown table plus JSON into
+# results/ (not committed): results/latest.md, results/latest.json and a
+# time-stamped copy of each. `make bench` builds bin/mrswarm and the pinned Ollama
+# first. Extra arguments go to bench/cmd/benchreport (e.g. -reps 3, -ollama=off,
+# -quick). MRSWARM_BENCH_10M=1 adds the 10M-row tool latencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OLLAMA_NUM_PARALLEL="${OLLAMA_NUM_PARALLEL:-2}"
+mkdir -p results
+
+# The pipeline's token tracker is unexported: its own go benchmark measures the
+# cost per call, and the report folds that output into the same table.
+go test -run '^$' -bench '^BenchmarkTracker$' -benchtime 1s -count 1 ./pipeline/ | tee results/gobench.txt
+
+go run ./bench/cmd/benchreport -out results -gobench results/gobench.txt \
+	-num-parallel "$OLLAMA_NUM_PARALLEL" -server bin/mrswarm -command "make bench" "$@"
+cat results/latest.md

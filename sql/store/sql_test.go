@@ -199,16 +199,17 @@ func TestSummaryTextBound(t *testing.T) {
 	s := newStore(t, Options{HeadRows: 20})
 	long := strings.Repeat("wide text ", 50)
 	cols := []string{"range AS id"}
-	for i := range 30 {
+	for i := range 6 {
 		cols = append(cols, fmt.Sprintf("range * %d.5 AS measure_with_a_long_name_%d, CASE WHEN range < 50 THEN '%s' END AS label_%d", i, i, long, i))
 	}
 	sum, err := s.RunSQL(t.Context(), "SELECT "+strings.Join(cols, ", ")+" FROM range(1000000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Rows != 1000000 || len(sum.Columns) != 61 {
+	if sum.Rows != 1000000 || len(sum.Columns) != 13 {
 		t.Fatalf("rows %d columns %d", sum.Rows, len(sum.Columns))
 	}
+	t.Logf("%d bytes:\n%s", len(sum.Text), sum.Text)
 	if len(sum.Text) >= 1024 {
 		t.Errorf("text is %d bytes:\n%s", len(sum.Text), sum.Text)
 	}

@@ -14,8 +14,11 @@ const (
 	maxStatsColumns = 24   // numeric columns with stats
 	maxTextBytes    = 1000 // Summary.Text hard cap
 	maxCellRunes    = 18   // a head cell in Text
+	maxNameRunes    = 32   // a column name in the column list and stats
 	maxTextColumns  = 8    // head columns shown in Text
 	maxListColumns  = 16   // columns listed in Text
+	maxListBytes    = 320  // the column list line in Text
+	maxTextStats    = 5    // numeric columns with stats in Text
 )
 
 // summarize reads a result table's columns, row count and numeric stats (one
@@ -62,7 +65,8 @@ func (s *Store) stats(ctx context.Context, sum *Summary) error {
 }
 
 // renderText writes the summary as compact text for a prompt, never longer
-// than maxTextBytes: lines are added while they fit, cells and lists are capped.
+// than maxTextBytes: the shape, the columns, the numeric stats, then as many
+// head rows as fit; cells and lists are capped.
 func renderText(sum Summary) string {
 	var b textBuilder
 	what := sum.Source
@@ -71,16 +75,20 @@ func renderText(sum Summary) string {
 	}
 	b.line(fmt.Sprintf("%s (%s): %d rows x %d columns", sum.Handle, what, sum.Rows, len(sum.Columns)))
 	b.line("columns: " + columnList(sum.Columns))
+	for i, st := range sum.Stats {
+		if i == maxTextStats {
+			b.line(fmt.Sprintf("(stats of %d more numeric columns omitted)", len(sum.Stats)-i))
+			break
+		}
+		b.line(fmt.Sprintf("%s: min %s max %s mean %s sum %s nulls %d", clipN(st.Column, maxNameRunes),
+			num(st.Min), num(st.Max), num(st.Mean), num(st.Sum), st.Nulls))
+	}
 	if len(sum.Head) > 0 {
 		b.line(fmt.Sprintf("first %d rows:", len(sum.Head)))
 		b.line(headRow(headerCells(sum.Columns)))
 		for _, r := range sum.Head {
 			b.line(headRow(r))
 		}
-	}
-	for _, st := range sum.Stats {
-		b.line(fmt.Sprintf("%s: min %s max %s mean %s sum %s nulls %d", clip(st.Column),
-			num(st.Min), num(st.Max), num(st.Mean), num(st.Sum), st.Nulls))
 	}
 	return b.String()
 }
@@ -112,9 +120,13 @@ func columnList(cols []Column) string {
 			parts = append(parts, fmt.Sprintf("+%d more", len(cols)-i))
 			break
 		}
-		parts = append(parts, clip(c.Name)+" "+clip(c.Type))
+		parts = append(parts, clipN(c.Name, maxNameRunes)+" "+clip(c.Type))
 	}
-	return strings.Join(parts, ", ")
+	out := strings.Join(parts, ", ")
+	if len(out) > maxListBytes {
+		out = strings.ToValidUTF8(out[:maxListBytes-len("…")], "") + "…"
+	}
+	return out
 }
 
 func headerCells(cols []Column) []any {
@@ -142,13 +154,16 @@ func headRow(r []any) string {
 }
 
 // clip shortens s to maxCellRunes runes on one line.
-func clip(s string) string {
+func clip(s string) string { return clipN(s, maxCellRunes) }
+
+// clipN shortens s to n runes on one line.
+func clipN(s string, n int) string {
 	s = strings.ReplaceAll(s, "\n", " ")
-	if utf8.RuneCountInString(s) <= maxCellRunes {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
-	return string(r[:maxCellRunes-1]) + "…"
+	return string(r[:n-1]) + "…"
 }
 
 // num formats a number compactly: at most 2 decimals, no exponent below 1e15.

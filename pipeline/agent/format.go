@@ -26,9 +26,11 @@ const (
 	maxGrammarArray = 4
 	// maxGrammarString bounds free strings that have no maxLength.
 	maxGrammarString = 64
-	// maxFormatBytes keeps the format well under the 32 KB grammar buffer of Ollama
-	// v0.6.5 (llama.SchemaToGrammar truncates longer grammars).
-	maxFormatBytes = 24 << 10
+	// maxFormatBytes keeps the grammar under the 32 KB buffer of Ollama v0.6.5's
+	// llama.SchemaToGrammar, which truncates longer grammars (the server then fails).
+	// Measured with that function on the beverage tools: the grammar is 2.1–4.0 times
+	// the format's size, growing with the number of tools; 7 KB leaves a margin.
+	maxFormatBytes = 7 << 10
 )
 
 // branches says what a turn may answer.
@@ -118,10 +120,28 @@ func callSchema(tool string, args any) obj {
 
 // turnFormat is the format of one turn: a call to one of tools (whose grammar-bounded
 // args schemas are in bounded) or a final answer. mode says which branches it offers.
+// When the format is too big for the grammar, it offers fewer optional arguments
+// (see shrinkArgs); the tools then use their defaults for those.
 func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMessage, error) {
+	var size int
+	for level := range shrinkLevels {
+		b, err := json.Marshal(formatSchema(tools, handles, mode, level))
+		if err != nil {
+			return nil, err
+		}
+		if len(b) <= maxFormatBytes {
+			return b, nil
+		}
+		size = len(b)
+	}
+	return nil, fmt.Errorf("turn format is %d bytes even with required arguments only, over the %d bytes Ollama's grammar conversion handles; give the agent fewer tools", size, maxFormatBytes)
+}
+
+// formatSchema builds the format with the tools' arguments shrunk to level.
+func formatSchema(tools []*toolDef, handles []string, mode branches, level int) any {
 	var s any = finalSchema(handles)
 	if mode != finalOnly && len(tools) > 0 {
-		args, defs := shareDefs(tools)
+		args, defs := shareDefs(tools, level)
 		alts := make([]any, 0, len(tools)+1)
 		for i, t := range tools {
 			alts = append(alts, callSchema(t.name, args[i]))
@@ -134,14 +154,41 @@ func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMess
 			s = obj{{"$defs", defs}, {"anyOf", alts}}
 		}
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
+	return s
+}
+
+// shrinkLevels is the number of argument levels shrinkArgs knows.
+const shrinkLevels = 3
+
+// shrinkArgs narrows a bounded argument schema for the grammar: level 0 keeps every
+// argument, level 1 only required ones and scalar choices (enums, integers, booleans),
+// level 2 only required ones.
+func shrinkArgs(schema any, level int) any {
+	m, ok := schema.(map[string]any)
+	props := argProps(schema)
+	if level == 0 || !ok || props == nil {
+		return schema
 	}
-	if len(b) > maxFormatBytes {
-		return nil, fmt.Errorf("turn format is %d bytes, over the %d bytes Ollama's grammar conversion handles; give the agent fewer tools", len(b), maxFormatBytes)
+	required := map[string]bool{}
+	if rs, ok := m["required"].([]any); ok {
+		for _, r := range rs {
+			if name, ok := r.(string); ok {
+				required[name] = true
+			}
+		}
 	}
-	return b, nil
+	kept := map[string]any{}
+	for k, p := range props {
+		ps, _ := p.(map[string]any)
+		_, enum := ps["enum"]
+		scalar := enum || ps["type"] == "integer" || ps["type"] == "boolean"
+		if required[k] || (level == 1 && scalar) {
+			kept[k] = p
+		}
+	}
+	cp := maps.Clone(m)
+	cp["properties"] = kept
+	return cp
 }
 
 // minSharedDef is the smallest argument schema worth sharing through $defs.
@@ -151,21 +198,23 @@ const minSharedDef = 48
 // that several tools repeat (the brand, region and date filters...) replaced by a
 // $ref to one copy in defs. The grammar converter makes one rule per $ref target,
 // so the grammar holds each enum once instead of once per tool.
-func shareDefs(tools []*toolDef) (args []any, defs obj) {
+func shareDefs(tools []*toolDef, level int) (args []any, defs obj) {
 	count := map[string]int{}
 	keyOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	for _, t := range tools {
-		for _, p := range argProps(t.bounded) {
+	shrunk := make([]any, len(tools))
+	for i, t := range tools {
+		shrunk[i] = shrinkArgs(t.bounded, level)
+		for _, p := range argProps(shrunk[i]) {
 			count[keyOf(p)]++
 		}
 	}
 	names := map[string]string{}
 	args = make([]any, len(tools))
-	for i, t := range tools {
-		m, ok := t.bounded.(map[string]any)
-		props := argProps(t.bounded)
+	for i, sch := range shrunk {
+		m, ok := sch.(map[string]any)
+		props := argProps(sch)
 		if !ok || props == nil {
-			args[i] = t.bounded
+			args[i] = sch
 			continue
 		}
 		shared := make(map[string]any, len(props))

@@ -35,9 +35,9 @@ func describe(ev *mrswarmv1.Event) string {
 	step := ev.GetStepId()
 	switch ev.GetType() {
 	case mrswarmv1.EventType_EVENT_TYPE_STAGE_STARTED, mrswarmv1.EventType_EVENT_TYPE_STAGE_FINISHED:
-		return join(fmt.Sprintf("stage %d", ev.GetStage()), ev.GetMessage())
+		return or(ev.GetMessage(), fmt.Sprintf("stage %d", ev.GetStage()))
 	case mrswarmv1.EventType_EVENT_TYPE_STEP_STARTED:
-		return join(fmt.Sprintf("stage %d  %s", ev.GetStage(), stepLabel(step, ev.GetStep())), ev.GetMessage())
+		return or(ev.GetMessage(), stepLabel(step, ev.GetStep()))
 	case mrswarmv1.EventType_EVENT_TYPE_LLM_CALL:
 		l := ev.GetLlmCall()
 		return fmt.Sprintf("%s  turn %d  %s  tokens %d+%d  eval %s  wall %s", step, l.GetTurn(), l.GetModel(),
@@ -53,7 +53,7 @@ func describe(ev *mrswarmv1.Event) string {
 		mrswarmv1.EventType_EVENT_TYPE_STEP_SKIPPED:
 		return stepDone(ev)
 	case mrswarmv1.EventType_EVENT_TYPE_RUN_FINISHED:
-		return join(shortEnum(ev.GetRun().GetStatus().String(), "RUN_STATUS_"), ev.GetMessage())
+		return or(ev.GetMessage(), shortEnum(ev.GetRun().GetStatus().String(), "RUN_STATUS_"))
 	}
 	return join(step, ev.GetMessage())
 }
@@ -83,7 +83,7 @@ func stepDone(ev *mrswarmv1.Event) string {
 	if e := s.GetError(); e != "" {
 		line += "  error: " + e
 	}
-	return join(line, "")
+	return line
 }
 
 // printTotals prints a finished run's status, tokens, timings and where its
@@ -122,6 +122,14 @@ func printRuns(out io.Writer, runs []*mrswarmv1.Run) {
 }
 
 func shortEnum(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }
+
+// or returns a unless it is empty, else b.
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
 
 func join(a, b string) string {
 	if b == "" {

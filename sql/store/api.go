@@ -137,4 +137,7 @@ type Options struct {
 	// StagingDir holds uploads while they load (default: "<db path>.staging", or a
 	// temporary folder for an in-memory database). User SQL may read it too.
 	StagingDir string
+	// MemoryLimit caps DuckDB's memory (e.g. "2GB"; default DuckDB's 80% of RAM).
+	// Larger work spills to a temporary folder inside the staging folder.
+	MemoryLimit string
 }

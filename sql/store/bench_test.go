@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 	"testing"
+	"time"
 )
 
 // benchStore opens a file-backed store whose data root holds the real CSV

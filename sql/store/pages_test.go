@@ -244,3 +244,46 @@ func TestAtomicReplaceUnderReaders(t *testing.T) {
 		t.Errorf("final table has %d rows, want 1000", n)
 	}
 }
+
+func TestSpillsAndCleansUp(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "data")
+	writeFile(t, root, "a.csv", "x\n1\n")
+	db := filepath.Join(dir, "mrswarm.duckdb")
+	opts := Options{DataRoot: root, MemoryLimit: "64MB"}
+	s, err := Open(ctx, db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sorting ~150 MB of strings under a 64 MB limit must spill to the temp folder.
+	sum, err := s.RunSQL(ctx, "SELECT range AS i, repeat('x', 40) || range AS pad FROM range(3000000) ORDER BY pad DESC")
+	if err != nil {
+		s.Close()
+		t.Fatalf("large sort under a small memory limit: %v", err)
+	}
+	// Simulate a crash mid-load and mid-result: a staging table and an unrecorded result.
+	for _, q := range []string{"CREATE TABLE main._load_deadbeef AS SELECT 1 AS a",
+		"CREATE TABLE results.res_0badf00d AS SELECT 1 AS a"} {
+		if _, err := s.DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int64
+	err = s.DB().QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables
+		WHERE table_name IN ('_load_deadbeef', 'res_0badf00d')`).Scan(&n)
+	if err != nil || n != 0 {
+		t.Errorf("%d leftovers after reopening (err %v)", n, err)
+	}
+	if got, err := s.Result(ctx, sum.Handle); err != nil || got.Rows != 3000000 {
+		t.Errorf("the recorded result is gone: %v", err)
+	}
+}

@@ -283,3 +283,80 @@ func (s *Store) TokenTotals(ctx context.Context, runID string) ([]TokenTotal, er
 	}
 	return out, rows.Err()
 }
+
+// RunBatch is a set of run writes stored in one transaction: runs and steps are
+// upserted (the last record per key wins), events and token usage appended.
+type RunBatch struct {
+	Runs   []RunRecord
+	Steps  []StepRecord
+	Events []EventRecord
+	Tokens []TokenRecord
+}
+
+// Len is the number of records in b.
+func (b RunBatch) Len() int { return len(b.Runs) + len(b.Steps) + len(b.Events) + len(b.Tokens) }
+
+// WriteRunBatch stores b in one transaction.
+func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("write runs: %w", err)
+	}
+	defer tx.Rollback()
+	if err := writeRunBatch(ctx, tx, b); err != nil {
+		return fmt.Errorf("write runs: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write runs: %w", err)
+	}
+	return nil
+}
+
+func writeRunBatch(ctx context.Context, tx *dbsql.Tx, b RunBatch) error {
+	runs := map[string]int{} // id → index of the last record
+	for i, r := range b.Runs {
+		runs[r.ID] = i
+	}
+	for i, r := range b.Runs {
+		if runs[r.ID] != i {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.runs (`+runColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(),
+			nullTime(r.FinishedAt), string(r.Data)); err != nil {
+			return fmt.Errorf("run %q: %w", r.ID, err)
+		}
+	}
+	steps := map[[2]string]int{}
+	for i, r := range b.Steps {
+		steps[[2]string{r.RunID, r.StepID}] = i
+	}
+	for i, r := range b.Steps {
+		if steps[[2]string{r.RunID, r.StepID}] != i {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.run_steps (`+stepColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?)`, r.RunID, r.StepID, r.Status, r.MemoKey, r.UpdatedAt.UTC(),
+			string(r.Data)); err != nil {
+			return fmt.Errorf("step %q of run %q: %w", r.StepID, r.RunID, err)
+		}
+	}
+	for _, e := range b.Events {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.run_events (run_id, seq, type, time, data)
+			VALUES (?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Type, e.Time.UTC(), string(e.Data)); err != nil {
+			return fmt.Errorf("event %d of run %q: %w", e.Seq, e.RunID, err)
+		}
+	}
+	for _, t := range b.Tokens {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.run_tokens (run_id, step_id, agent, model,
+			turn, prompt_tokens, completion_tokens, wall_ns, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.RunID, t.StepID, t.Agent, t.Model, t.Turn, t.PromptTokens, t.CompletionTokens,
+			t.Wall.Nanoseconds(), t.Time.UTC()); err != nil {
+			return fmt.Errorf("tokens of run %q: %w", t.RunID, err)
+		}
+	}
+	return nil
+}

@@ -160,6 +160,9 @@ func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) e
 		attached.Store(true)
 		settings = append(settings, "USE "+catalog)
 	}
+	if s.opts.MemoryLimit != "" {
+		settings = append(settings, "SET memory_limit = "+quoteLit(s.opts.MemoryLimit))
+	}
 	settings = append(settings,
 		fmt.Sprintf("SET allowed_directories = [%s, %s]", quoteLit(s.root+"/"), quoteLit(s.staging+"/")),
 		fmt.Sprintf("SET temp_directory = %s", quoteLit(filepath.Join(s.staging, "duckdb_tmp"))),
@@ -175,7 +178,10 @@ func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) e
 	if err := s.applySchema(ctx, conn); err != nil {
 		return err
 	}
-	return s.loadKeywords(ctx, conn)
+	if err := s.loadKeywords(ctx, conn); err != nil {
+		return err
+	}
+	return s.removeLeftovers(ctx, conn)
 }
 
 // applySchema runs the embedded schema files in file-name order.
@@ -211,6 +217,38 @@ func (s *Store) loadKeywords(ctx context.Context, conn *dbsql.Conn) error {
 			return err
 		}
 		s.keywords[strings.ToLower(k)] = true
+	}
+	return rows.Err()
+}
+
+// removeLeftovers drops what a crash mid-load or mid-result can leave behind:
+// staging tables, result tables without metadata and upload files.
+func (s *Store) removeLeftovers(ctx context.Context, conn *dbsql.Conn) error {
+	rows, err := conn.QueryContext(ctx, `SELECT table_schema, table_name FROM information_schema.tables
+		WHERE table_catalog = current_database() AND (
+			(table_schema = 'main' AND starts_with(table_name, '_load_')) OR
+			(table_schema = 'results' AND table_name NOT IN (SELECT handle FROM mrswarm.results)))`)
+	if err != nil {
+		return fmt.Errorf("find leftovers: %w", err)
+	}
+	var drops []string
+	for rows.Next() {
+		var schema, table string
+		if err := rows.Scan(&schema, &table); err != nil {
+			rows.Close()
+			return err
+		}
+		drops = append(drops, "DROP TABLE IF EXISTS "+quoteIdent(schema)+"."+quoteIdent(table))
+	}
+	rows.Close()
+	for _, q := range drops {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("remove leftovers: %w", err)
+		}
+	}
+	uploads, _ := filepath.Glob(filepath.Join(s.staging, "upload-*"))
+	for _, f := range uploads {
+		os.Remove(f)
 	}
 	return rows.Err()
 }

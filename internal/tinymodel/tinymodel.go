@@ -17,9 +17,11 @@ import (
 	"path/filepath"
 )
 
-// Hyperparameters of the tiny model.
+// Hyperparameters of the tiny model. ContextLength is generous so callers can
+// raise num_ctx above the Modelfile's 2048 for long prompts: the vocabulary
+// is small, so prompts take about one token per character.
 const (
-	ContextLength = 2048
+	ContextLength = 32768
 	Embedding     = 64
 	Blocks        = 2
 	FeedForward   = 128

@@ -50,7 +50,7 @@ func TestMetadata(t *testing.T) {
 		"general.architecture":                   "llama",
 		"general.alignment":                      uint32(32),
 		"llama.vocab_size":                       uint32(len(tokens)),
-		"llama.context_length":                   uint32(2048),
+		"llama.context_length":                   uint32(32768),
 		"llama.embedding_length":                 uint32(64),
 		"llama.block_count":                      uint32(2),
 		"llama.feed_forward_length":              uint32(FeedForward),
@@ -114,16 +114,27 @@ func TestVocabulary(t *testing.T) {
 		}
 	}
 	// SentencePiece only reaches a piece by merging two tokens: every
-	// multi-rune normal piece must extend a shorter token by one rune.
+	// multi-rune normal piece must split into two tokens.
 	for i, tok := range tokens {
-		r := []rune(tok.(string))
-		if types[i] != int32(1) || len(r) < 2 {
-			continue
-		}
-		if _, ok := index[string(r[:len(r)-1])]; !ok {
-			t.Errorf("piece %q cannot be built: %q is not a token", tok, string(r[:len(r)-1]))
+		if types[i] == int32(1) && !splits(index, []rune(tok.(string))) {
+			t.Errorf("piece %q is not two tokens joined", tok)
 		}
 	}
+}
+
+// splits reports whether r is one rune or two tokens of index joined.
+func splits(index map[string]int, r []rune) bool {
+	if len(r) == 1 {
+		return true
+	}
+	for i := 1; i < len(r); i++ {
+		_, left := index[string(r[:i])]
+		_, right := index[string(r[i:])]
+		if left && right {
+			return true
+		}
+	}
+	return false
 }
 
 func TestTensors(t *testing.T) {

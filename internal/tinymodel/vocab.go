@@ -46,7 +46,7 @@ var pieces = []string{
 
 // vocabulary returns the token pieces, their scores and types: <unk>, <s>,
 // </s>, the 256 byte tokens, the space and printable ASCII characters, then
-// the multi-character pieces and their prefixes.
+// the multi-character pieces and their prefixes, then the learned pieces.
 func vocabulary() (tokens []string, scores []float32, types []int32) {
 	add := func(piece string, score float32, typ int32) {
 		tokens = append(tokens, piece)
@@ -75,6 +75,9 @@ func vocabulary() (tokens []string, scores []float32, types []int32) {
 			normal(prefix)
 		}
 	}
+	for _, p := range learned {
+		normal(p)
+	}
 	return tokens, scores, types
 }
 
@@ -87,4 +90,61 @@ func prefixes(p string) []string {
 		out = append(out, string(runes[:n]))
 	}
 	return out
+}
+
+// learned are pieces learned by byte-pair merging (400 merges, most frequent
+// pair first) over the text mrswarm sends to models: the agent definitions
+// and prompt strings of pipeline/agent and the beverage dataset's column
+// names and categorical values. Each is two earlier tokens joined, so the
+// tokenizer can build it; they bring prompts from about 1.6 to about 3
+// characters per token, which matters because prompt evaluation grows with
+// the square of the prompt length.
+var learned = []string{
+	"and", "▁c", "ro", "▁m", "et", "ac", "as", "ol", "am", "▁re", "rand", "ec",
+	"ce", "▁n", "▁%", "▁e", "▁A", "▁brand", "▁g", "▁-", "ket", "arket", "um",
+	"ate", "▁S", "▁C", "ver", "ore", "ance", "▁market", "rof", "orm", "form",
+	"erform", "ep", "aly", "om", "oal", "erformance", "▁goal", "▁ro", "▁R",
+	"ve", "se", "ity", "il", "ame", "▁prof", "▁st", "▁[", "ory", "im", "ent",
+	"act", "ack", "ab", "▁tools", "▁se", "▁profit", "▁name", "▁ma", "ummar",
+	"story", "ont", "ith", "eps", "ask", "ackstory", "▁wh", "▁task", "▁seas",
+	"▁season", "▁role", "▁max", "▁backstory", "▁>", "▁>-", "ut", "ul", "ud",
+	"steps", "performance", "ort", "hare", "gion", "ers", "ding", "▁seasonal",
+	"▁region", "▁fin", "▁P", "▁,", "xt", "oreca", "orecast", "ite", "ive",
+	"ist", "ig", "get", "ateg", "▁profitab", "▁profitabil", "▁profitability",
+	"▁finding", "▁cont", "▁h", "▁W", "▁T", "▁M", "▁E", "▁D", "▁B", "▁3", "▁.",
+	"ur", "ost", "nd", "la", "eri", "ect", "ext", "▁str", "▁ex", "▁com", "▁An",
+	"ummary", "udget", "us", "up", "pa", "iz", "ge", "▁tr", "▁res", "▁most",
+	"▁findings", "▁comp", "▁ch", "▁budget", "▁r", "ven", "urn", "ult", "ust",
+	"ue", "ter", "stre", "stream", "paig", "paign", "oc", "id", "ic", "ia",
+	"aset", "ampaign", "alyst", "all", "ales", "ad", "▁seasonality", "▁share",
+	"▁regional", "▁hand", "▁dec", "▁brands", "▁analy", "▁Sp", "▁up",
+	"▁upstream", "▁k", "▁O", "▁J", "▁F", "▁(", "venue", "sw", "ss", "sis",
+	"rite", "les", "ile", "ial", "ialist", "etit", "ecialist", "ew", "el",
+	"▁tre", "▁trend", "▁summary", "▁sales", "▁result", "▁revenue", "▁run",
+	"▁num", "▁numb", "▁no", "▁handles", "▁foc", "▁focus", "▁eac", "▁each",
+	"▁dataset", "▁context", "▁content", "▁competit", "▁char", "▁charact",
+	"▁characters", "▁campaign", "▁bever", "▁bevera", "▁beverage", "▁Wat",
+	"▁Water", "▁Res", "▁le", "▁it", "▁U", "▁Q", "▁N", "▁I", "▁G", "▁<", "▁2",
+	"ross", "ri", "rateg", "rategist", "qu", "put", "out", "one", "ow", "over",
+	"op", "lan", "ime", "end", "ence", "ation", "action", "ap", "▁wher",
+	"▁where", "▁what", "▁trust", "▁tot", "▁total", "▁time", "▁strateg",
+	"▁strategy", "▁siz", "▁sh", "▁performance", "▁one", "▁over", "▁ob", "▁obj",
+	"▁object", "▁noth", "▁nothing", "▁its", "▁into", "▁goals", "▁forecast",
+	"▁exp", "▁el", "▁else", "▁cross", "▁call", "▁arou", "▁around", "▁analysis",
+	"▁To", "▁Specialist", "▁Sou", "▁South", "▁JS", "▁JSO", "▁JSON", "▁Forecast",
+	"▁En", "▁Brand", "▁Analyst", "▁Am", "▁Ameri", "▁America", "▁un", "▁qu",
+	"▁out", "▁K", "▁:", "very", "vi", "view", "ull", "udi", "ure", "ta", "swer",
+	"seri", "series", "sect", "section", "sectional", "rofile", "rop", "reat",
+	"port", "per", "overview", "ors", "opy", "ose", "lain", "izer", "ina",
+	"ies", "gin", "ess", "ear", "ds", "churn", "analyst", "ade", "ay", ">\",\"",
+	"):", "\":\"<", "▁whi", "▁which", "▁when", "▁write", "▁store", "▁state",
+	"▁size", "▁short", "▁sup", "▁support", "▁say", "▁row", "▁regions", "▁rest",
+	"▁po", "▁plan", "▁pat", "▁patter", "▁pattern", "▁only", "▁numbers",
+	"▁number", "▁ne", "▁never", "▁mom", "▁moment", "▁momentum", "▁mess",
+	"▁messa", "▁messag", "▁messages", "▁mar", "▁margin", "▁lef", "▁left", "▁kp",
+	"▁kpi", "▁ke", "▁key", "▁inter", "▁interval", "▁intervals", "▁gro",
+	"▁groun", "▁ground", "▁full", "▁fact", "▁explain", "▁exec", "▁execut",
+	"▁executive", "▁exact", "▁exactly", "▁every", "▁ev", "▁evid", "▁evidence",
+	"▁decl", "▁declin", "▁decline", "▁decis", "▁decision", "▁done",
+	"▁competitive", "▁chan", "▁chann", "▁channel", "▁con",
 }

@@ -90,6 +90,9 @@ func (s *Store) describeStage(ctx context.Context, stage string, src source, ove
 	if err := s.db.QueryRowContext(ctx, q).Scan(&rec.Rows); err != nil {
 		return rec, err
 	}
+	if rec.Rows == 0 {
+		return rec, fmt.Errorf("%w: %s: no data rows (header only or empty)", ErrInvalid, src.display)
+	}
 	dateLike, err := s.dateLikeColumns(ctx, stage, cols)
 	if err != nil {
 		return rec, err

@@ -161,6 +161,8 @@ func TestLoadBadInputKeepsOldTable(t *testing.T) {
 		{"blank header", "blank.csv", "\n\n", []string{"blank.csv", "line 1"}},
 		{"unknown format", "sales.xlsx", "id\n1\n", []string{"sales.xlsx", "unknown format"}},
 		{"malformed json", "bad.json", "[{\"id\": 1},\n{\"id\": \n", []string{"bad.json", "at byte"}},
+		{"empty json array", "empty.json", "[]", []string{"empty.json", "no data rows"}},
+		{"header only", "header.csv", "id,units\n", []string{"header.csv", "no data rows"}},
 		{"not parquet", "bad.parquet", "id,units\n1,2\n", []string{"bad.parquet"}},
 		{"unterminated quote", "quote.csv", "id,name\n1,\"abc\n2,x\n", []string{"quote.csv", "line 3"}},
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
-	"github.com/mrswarm/mrswarm/internal/ollamatest"
 	ollamaclient "github.com/mrswarm/mrswarm/clients/ollama"
+	"github.com/mrswarm/mrswarm/internal/ollamatest"
 )
 
 // Python is Debian's interpreter, with nbclient, ipykernel and pandas.

@@ -1,11 +1,14 @@
 package ollama
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,6 +213,44 @@ func TestUnreachableServer(t *testing.T) {
 			err := call()
 			if !errors.Is(err, llm.ErrUnavailable) || !strings.Contains(err.Error(), addr) {
 				t.Errorf("err = %v, want ErrUnavailable naming %s", err, addr)
+			}
+		})
+	}
+}
+
+func TestCallErrorClassifies(t *testing.T) {
+	c, err := New(Config{Host: "127.0.0.1:9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	refused := &url.Error{Op: "Post", URL: "http://127.0.0.1:9/api/chat", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want error // nil: none of the sentinels
+	}{
+		{"cancelled wins", cancelled, refused, context.Canceled},
+		{"connection refused", t.Context(), refused, llm.ErrUnavailable},
+		{"runner died", t.Context(), errors.New("an error was encountered while running the model: unexpected EOF"), llm.ErrUnavailable},
+		{"runner terminated", t.Context(), errors.New("llama runner process has terminated: exit status 2"), llm.ErrUnavailable},
+		{"show 404", t.Context(), api.StatusError{StatusCode: 404, ErrorMessage: "model 'x' not found"}, llm.ErrModelNotFound},
+		{"chat not found", t.Context(), errors.New(`model "x" not found, try pulling it first`), llm.ErrModelNotFound},
+		{"other", t.Context(), errors.New(`"x" does not support tools`), nil},
+	}
+	sentinels := []error{context.Canceled, llm.ErrUnavailable, llm.ErrModelNotFound}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := c.callError(tt.ctx, "chat", "x", tt.err)
+			for _, s := range sentinels {
+				if errors.Is(got, s) != (s == tt.want) {
+					t.Errorf("callError = %v; errors.Is(%v) = %v", got, s, !(s == tt.want))
+				}
+			}
+			if !strings.Contains(got.Error(), "127.0.0.1:9") {
+				t.Errorf("callError = %v, does not name the address", got)
 			}
 		})
 	}

@@ -20,7 +20,7 @@ func (c *Client) callError(ctx context.Context, op, model string, err error) err
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("ollama: %s %s at %s: %w", op, model, host, ctx.Err())
-	case isTransport(err):
+	case isTransport(err) || isRunnerGone(err):
 		return fmt.Errorf("ollama: %s at %s: %w (is `ollama serve` running there?): %v", op, host, llm.ErrUnavailable, err)
 	case isNotFound(err):
 		return fmt.Errorf("ollama: %s: %w: %q is not on the server at %s (run `ollama pull %s`)",
@@ -35,6 +35,25 @@ func (c *Client) callError(ctx context.Context, op, model string, err error) err
 func isTransport(err error) bool {
 	var uerr *url.Error
 	return errors.As(err, &uerr)
+}
+
+// runnerGone are the messages of Ollama v0.6.5 when the runner process that
+// holds the model died or cannot be reached: the server is up but cannot
+// answer, which a caller handles like an unreachable server.
+var runnerGone = []string{
+	"llama runner process",                          // has terminated / no longer running
+	"error was encountered while running the model", // runner died mid-answer
+	"POST predict",                                  // runner unreachable
+}
+
+// isRunnerGone reports whether err says the model's runner died.
+func isRunnerGone(err error) bool {
+	for _, msg := range runnerGone {
+		if strings.Contains(err.Error(), msg) {
+			return true
+		}
+	}
+	return false
 }
 
 // isNotFound reports whether the server said the model does not exist. The

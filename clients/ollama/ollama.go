@@ -4,11 +4,18 @@
 // JSON Schema format and native tools and returns the answer with the token
 // counts and durations Ollama reported.
 //
-// Errors wrap the llm sentinels: a server that cannot be reached wraps
-// llm.ErrUnavailable and names the address tried; a model the server does
-// not have wraps llm.ErrModelNotFound and says `ollama pull <model>`. A
-// per-call timeout or a cancelled context stops the HTTP call, and the error
-// wraps context.DeadlineExceeded or context.Canceled.
+// Errors wrap the llm sentinels: a server that cannot be reached, or whose
+// model runner died during the call, wraps llm.ErrUnavailable and names the
+// address tried; a model the server does not have wraps llm.ErrModelNotFound
+// and says `ollama pull <model>`. A per-call timeout or a cancelled context
+// stops the HTTP call (Ollama then stops generating), and the error wraps
+// context.DeadlineExceeded or context.Canceled. Other server refusals, such
+// as tools offered to a model without tool support, keep Ollama's message.
+//
+// Native tool calls need a model whose template renders .ToolCalls (see
+// [Client.Capabilities]); Ollama parses the model's JSON answer into
+// tool_calls. Setting Format to a schema of {"name": enum, "arguments": {...}}
+// together with Tools makes even a small model answer with a valid call.
 package ollama
 
 import (

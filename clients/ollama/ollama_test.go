@@ -324,3 +324,21 @@ func BenchmarkChat(b *testing.B) {
 		})
 	}
 }
+
+// Ollama stopped while it generates: the call ends with ErrUnavailable.
+func TestServerStoppedMidCall(t *testing.T) {
+	srv := ollamatest.Start(t)
+	c, err := ollama.New(ollama.Config{Host: srv.Host, Model: srv.Model})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Chat(t.Context(), llm.Request{Messages: user("warm up")}); err != nil {
+		t.Fatal(err)
+	}
+	endless := -1
+	time.AfterFunc(300*time.Millisecond, srv.Stop)
+	_, err = c.Chat(t.Context(), llm.Request{Messages: user("Write forever."), Options: llm.Options{NumPredict: &endless}})
+	if !errors.Is(err, llm.ErrUnavailable) || !strings.Contains(err.Error(), srv.Addr) {
+		t.Errorf("err = %v, want ErrUnavailable naming %s", err, srv.Addr)
+	}
+}

@@ -165,3 +165,12 @@ func TestSharedNeedsMain(t *testing.T) {
 		t.Errorf("failed=%v msg=%q, want a failure naming ollamatest.Main", r.failed, r.msg)
 	}
 }
+
+// BenchmarkStart measures a private server's start: serve, readiness and
+// creating both tiny models.
+func BenchmarkStart(b *testing.B) {
+	for b.Loop() {
+		s := Start(b)
+		s.Stop()
+	}
+}

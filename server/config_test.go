@@ -1,0 +1,85 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestParseConfig(t *testing.T) {
+	defaults := Config{
+		GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, DataRoot: DefaultDataRoot,
+		OllamaHost: DefaultOllamaHost, Model: DefaultModel, MaxParallel: DefaultMaxParallel,
+		StatementTimeout: DefaultStatementTimeout, MaxPageSize: DefaultMaxPageSize,
+		MaxUploadBytes: DefaultMaxUploadBytes, ShutdownTimeout: DefaultShutdownTimeout, LogLevel: slog.LevelInfo,
+	}
+	with := func(f func(*Config)) Config {
+		c := defaults
+		f(&c)
+		return c
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    Config
+		wantErr string
+	}{
+		{name: "defaults", want: defaults},
+		{
+			name: "environment",
+			env: map[string]string{
+				"MRSWARM_GRPC_ADDR": ":9000", "MRSWARM_DB": "/tmp/x.duckdb", "MRSWARM_MANAGED_OLLAMA": "1",
+				"MRSWARM_MAX_PARALLEL": "4", "MRSWARM_STATEMENT_TIMEOUT": "5s", "MRSWARM_LOG_LEVEL": "debug",
+				"MRSWARM_MODEL": "qwen2.5", "MRSWARM_DATA_ROOT": "/data",
+			},
+			want: with(func(c *Config) {
+				c.GRPCAddr, c.DBPath, c.ManagedOllama, c.MaxParallel = ":9000", "/tmp/x.duckdb", true, 4
+				c.StatementTimeout, c.LogLevel, c.Model, c.DataRoot = 5*time.Second, slog.LevelDebug, "qwen2.5", "/data"
+			}),
+		},
+		{
+			name: "flags win over environment",
+			args: []string{"--grpc-addr", ":9001", "--max-parallel=3"},
+			env:  map[string]string{"MRSWARM_GRPC_ADDR": ":9000", "MRSWARM_MAX_PARALLEL": "4"},
+			want: with(func(c *Config) { c.GRPCAddr, c.MaxParallel = ":9001", 3 }),
+		},
+		{
+			name: "OLLAMA_HOST is the fallback",
+			env:  map[string]string{"OLLAMA_HOST": "http://gpu:11434"},
+			want: with(func(c *Config) { c.OllamaHost = "http://gpu:11434" }),
+		},
+		{
+			name: "MRSWARM_OLLAMA_HOST wins over OLLAMA_HOST",
+			env:  map[string]string{"OLLAMA_HOST": "http://gpu:11434", "MRSWARM_OLLAMA_HOST": "http://mine:1"},
+			want: with(func(c *Config) { c.OllamaHost = "http://mine:1" }),
+		},
+		{name: "bad env value names the variable", env: map[string]string{"MRSWARM_STATEMENT_TIMEOUT": "soon"}, wantErr: "MRSWARM_STATEMENT_TIMEOUT"},
+		{name: "out of range", args: []string{"--max-parallel", "0"}, wantErr: "max parallel 0 must be positive"},
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
+		{name: "extra argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string { return tt.env[k] }
+			got, err := ParseConfig(tt.args, getenv, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseConfig error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseConfig: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Config{}, "Logger", "LLM")); diff != "" {
+				t.Errorf("config mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -389,4 +390,39 @@ func TestRunSurvivesServerRestart(t *testing.T) {
 		t.Errorf("run status after restart = %v, want it ended", run.GetStatus())
 	}
 	t.Logf("%d events, run %v after the restart", len(evs), run.GetStatus())
+}
+
+func TestPresetsAndValidate(t *testing.T) {
+	c, _ := dialServer(t, mrswarmtest.Options{})
+	presets, err := c.Presets(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range presets {
+		names = append(names, p.GetName())
+	}
+	if !slices.Contains(names, "campaign_optimization") {
+		t.Errorf("presets %v lack campaign_optimization", names)
+	}
+	ok, err := c.Validate(t.Context(), &mrswarmv1.ValidatePipelineRequest{
+		Dataset: "beverage", Source: &mrswarmv1.ValidatePipelineRequest_Preset{Preset: "campaign_optimization"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(ok.GetStages()[0].GetStepIds()); got != 2 {
+		t.Errorf("campaign_optimization's first stage has %d steps, want the two parallel analysts", got)
+	}
+	sql := func(id, dep string) *mrswarmv1.Step {
+		return &mrswarmv1.Step{Id: id, DependsOn: []string{dep}, Kind: &mrswarmv1.Step_Sql{Sql: &mrswarmv1.SQLStep{Sql: "SELECT 1"}}}
+	}
+	_, err = c.Validate(t.Context(), &mrswarmv1.ValidatePipelineRequest{
+		Dataset: "beverage", Source: &mrswarmv1.ValidatePipelineRequest_Pipeline{Pipeline: &mrswarmv1.Pipeline{
+			Name: "bad", Steps: []*mrswarmv1.Step{sql("a", "b"), sql("b", "a"), sql("c", "nowhere")},
+		}},
+	})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "cycle") || !strings.Contains(err.Error(), "nowhere") {
+		t.Errorf("invalid pipeline: err = %v, want InvalidArgument naming the cycle and the unknown dependency", err)
+	}
 }

@@ -213,6 +213,35 @@ class ClientTest(unittest.TestCase):
         later = list(self.c.watch(run_id, after_seq=3))
         self.assertEqual([e["seq"] for e in later], [e["seq"] for e in events[3:]])
 
+    def test_start_then_watch(self):
+        started = self.c.start_run("beverage", pipeline=tool_sql_pipeline(6), options={"force": True},
+                                   target_audience="students", brands=["Red Bull"])
+        self.assertEqual([s["step_ids"] for s in started["stages"]], [["kpi"], ["top"]])
+        events = list(self.c.watch(started["run_id"]))
+        self.assertEqual(event_type(events[-1]), "run_finished")
+        run = self.c.run(started["run_id"])
+        self.assertEqual((run["inputs"]["target_audience"], run["inputs"]["brands"]), ("students", ["Red Bull"]))
+        top = next(s for s in run["steps"] if s["id"] == "top")
+        self.assertEqual(len(self.c.result_frame(top["result_handle"])), 6)
+        self.assertEqual(len(self.c.result_csv(top["result_handle"], limit=2).strip().splitlines()), 3)
+
+    def test_validate_lists_every_problem(self):
+        self.assertIn("campaign_optimization", [p["name"] for p in self.c.presets()])
+        stages = self.c.validate("beverage", preset="campaign_optimization")["stages"]
+        self.assertEqual(len(stages[0]["step_ids"]), 2)
+        bad = {"name": "bad", "steps": [
+            {"id": "a", "depends_on": ["b"], "sql": {"sql": "SELECT 1"}},
+            {"id": "b", "depends_on": ["a"], "sql": {"sql": "SELECT 2"}},
+            {"id": "c", "depends_on": ["nowhere"], "tool": {"tool": "no_such_tool"}},
+        ]}
+        with self.assertRaises(MrswarmError) as cm:
+            self.c.validate("beverage", pipeline=bad)
+        self.assertEqual((cm.exception.code, cm.exception.http_status), ("INVALID_ARGUMENT", 400))
+        for word in ("cycle", "nowhere", "no_such_tool"):
+            self.assertIn(word, cm.exception.message)
+        with self.assertRaises(ValueError):
+            self.c.start_run("beverage")
+
     def test_cancel_and_reattach(self):
         proxy = Proxy(self.c.base_url.rsplit("//", 1)[1].rsplit(":", 1))
         proxy.target = (proxy.target[0], int(proxy.target[1]))

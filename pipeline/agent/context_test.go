@@ -22,7 +22,7 @@ func upstreamResults(t testing.TB, st *store.Store) []Upstream {
 	}
 	return []Upstream{
 		{StepID: "research", Agent: "market_research_analyst", Output: "Tropicana leads revenue.",
-			Results: []store.Summary{call("market_share", `{}`), call("time_series", `{"bucket":"week"}`)}},
+			Results: []store.Summary{call("market_share", `{}`), call("time_series", `{"bucket":"month"}`)}},
 		{StepID: "sql_cell", Results: []store.Summary{call("cross_sectional", `{"dimension":"country"}`)}},
 	}
 }

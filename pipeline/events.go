@@ -3,11 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"sync"
 	"time"
-
-	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 // emitLocked numbers ev, publishes it to watchers and queues it for storage.
@@ -15,7 +11,7 @@ import (
 func (x *execution) emitLocked(ctx context.Context, ev Event) Event {
 	ev = x.numberLocked(ev)
 	x.publishLocked(ev)
-	x.r.writer.add(ev)
+	x.r.saver.event(ev)
 	return ev
 }
 
@@ -74,83 +70,6 @@ func (x *execution) watch(ctx context.Context, afterSeq int64, fn func(Event) er
 			return ctx.Err()
 		case <-changed:
 		}
-	}
-}
-
-// eventWriter stores events in the order they were emitted, off the runs' locks,
-// batching whatever accumulated while the previous batch was written.
-type eventWriter struct {
-	st    *store.Store
-	log   func(msg string, args ...any)
-	mu    sync.Mutex // guards queue, busy and idle
-	queue []Event
-	busy  bool          // a goroutine is writing
-	idle  chan struct{} // closed when the queue drains; replaced when work arrives
-}
-
-func newEventWriter(st *store.Store, log func(string, ...any)) *eventWriter {
-	idle := make(chan struct{})
-	close(idle)
-	return &eventWriter{st: st, log: log, idle: idle}
-}
-
-// add queues ev and starts a writer goroutine when none runs.
-func (w *eventWriter) add(ev Event) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.queue = append(w.queue, ev)
-	if !w.busy {
-		w.busy, w.idle = true, make(chan struct{})
-		go w.drain()
-	}
-}
-
-func (w *eventWriter) drain() {
-	for {
-		w.mu.Lock()
-		batch := w.queue
-		w.queue = nil
-		if len(batch) == 0 {
-			w.busy = false
-			close(w.idle)
-			w.mu.Unlock()
-			return
-		}
-		w.mu.Unlock()
-		w.write(batch)
-	}
-}
-
-func (w *eventWriter) write(batch []Event) {
-	if err := w.store(context.Background(), batch...); err != nil {
-		w.log("store events", "err", err)
-	}
-}
-
-// store writes events now. Storage outlives any request: events are written even
-// when a run is canceled, so callers pass a context without cancellation.
-func (w *eventWriter) store(ctx context.Context, events ...Event) error {
-	recs := make([]store.EventRecord, len(events))
-	for i, ev := range events {
-		data, err := json.Marshal(ev)
-		if err != nil {
-			return fmt.Errorf("encode event %d of run %s: %w", ev.Seq, ev.RunID, err)
-		}
-		recs[i] = store.EventRecord{RunID: ev.RunID, Seq: ev.Seq, Type: string(ev.Type), Time: ev.Time, Data: data}
-	}
-	return w.st.AppendEvents(ctx, recs...)
-}
-
-// flush waits until every queued event is stored, or ctx ends.
-func (w *eventWriter) flush(ctx context.Context) error {
-	w.mu.Lock()
-	idle := w.idle
-	w.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -137,10 +137,6 @@ func (x *execution) handle(ctx context.Context, i int, readySema chan struct{}) 
 		x.complete(ctx, i, outcome{status: status, err: reason}, readySema)
 		return
 	}
-	x.mu.Lock()
-	rec := x.stepRecordLocked(i)
-	x.mu.Unlock()
-	x.r.persistStep(ctx, rec)
 	o := x.executeStep(ctx, i)
 	if o.err != nil {
 		o.status = StepFailed
@@ -168,6 +164,7 @@ func (x *execution) begin(ctx context.Context, i int) (StepStatus, error) {
 	st.Status, st.StartedAt = StepRunning, now.UTC()
 	st.Profile.QueueWait = now.Sub(x.readyAt[i])
 	x.beginStageLocked(ctx, st.Stage)
+	x.r.saver.step(x.run.ID, x.stepRecordLocked(i))
 	x.emitLocked(ctx, Event{Type: EventStepStarted, StepID: st.ID, Stage: st.Stage, Step: ptr(*st),
 		Message: fmt.Sprintf("step %s (%s) started", st.ID, x.describe(i))})
 	return StepRunning, nil
@@ -199,13 +196,9 @@ func (x *execution) beginStageLocked(ctx context.Context, k int) {
 // dependents whose dependencies are now all final ready.
 func (x *execution) complete(ctx context.Context, i int, o outcome, readySema chan struct{}) {
 	x.mu.Lock()
-	st := x.recordLocked(ctx, i, o)
-	rec := x.stepRecordLocked(i)
-	x.mu.Unlock()
-	x.r.persistStep(ctx, rec)
-
-	x.mu.Lock()
 	defer x.mu.Unlock()
+	st := x.recordLocked(ctx, i, o)
+	x.r.saver.step(x.run.ID, x.stepRecordLocked(i))
 	now := time.Now()
 	for _, j := range x.g.dependents[i] {
 		if x.pending[j]--; x.pending[j] == 0 {
@@ -287,7 +280,7 @@ func (x *execution) finish(ctx context.Context) {
 	}
 	run := x.snapshotLocked()
 	x.mu.Unlock()
-	x.r.persistRun(ctx, run)
+	x.r.saver.run(run)
 	x.publishFinished(ctx, &run)
 	x.r.forget(run.ID)
 	close(x.done)
@@ -297,16 +290,13 @@ func (x *execution) finish(ctx context.Context) {
 // it: a watcher that sees it, and anyone reading storage after the run leaves the
 // active set, finds the whole stream stored.
 func (x *execution) publishFinished(ctx context.Context, run *Run) {
-	pctx := persistCtx(ctx)
-	if err := x.r.writer.flush(pctx); err != nil {
-		x.r.cfg.Logger.Error("flush events", "run", run.ID, "err", err)
-	}
 	x.mu.Lock()
 	ev := x.numberLocked(Event{Type: EventRunFinished, Run: run, Message: fmt.Sprintf("run %s %s in %v",
 		run.ID, run.Status, run.Profile.Wall.Round(time.Millisecond))})
 	x.mu.Unlock()
-	if err := x.r.writer.store(pctx, ev); err != nil {
-		x.r.cfg.Logger.Error("store run_finished", "run", run.ID, "err", err)
+	x.r.saver.event(ev)
+	if err := x.r.saver.flush(persistCtx(ctx)); err != nil {
+		x.r.cfg.Logger.Error("store run", "run", run.ID, "err", err)
 	}
 	x.mu.Lock()
 	x.publishLocked(ev)

@@ -263,7 +263,7 @@ func runToEnd(tb testing.TB, r *Runner, req StartRequest) (Run, []Event) {
 		tb.Fatalf("start: %v", err)
 	}
 	var events []Event
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	if err := r.Watch(wctx, run.ID, 0, func(ev Event) error { events = append(events, ev); return nil }); err != nil {
 		tb.Fatalf("watch: %v", err)

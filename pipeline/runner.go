@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,10 +29,10 @@ type Config struct {
 
 // Runner starts, tracks and persists pipeline runs. It is safe for concurrent use.
 type Runner struct {
-	st     *store.Store
-	model  agent.LLM
-	cfg    Config
-	writer *eventWriter
+	st    *store.Store
+	model agent.LLM
+	cfg   Config
+	saver *saver
 
 	mu     sync.Mutex // guards active and closed
 	active map[string]*execution
@@ -49,7 +48,7 @@ func NewRunner(st *store.Store, model agent.LLM, cfg Config) *Runner {
 		cfg.Logger = slog.Default()
 	}
 	return &Runner{st: st, model: model, cfg: cfg, active: map[string]*execution{},
-		writer: newEventWriter(st, cfg.Logger.Error)}
+		saver: newSaver(st, cfg.Logger.Error)}
 }
 
 // Validate checks p on dataset with the custom agents and returns its stages. The
@@ -90,18 +89,17 @@ func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
 
 	x.mu.Lock()
 	run := x.snapshotLocked()
-	recs := make([]store.StepRecord, len(g.steps))
+	r.saver.run(run)
 	for i := range g.steps {
-		recs[i] = x.stepRecordLocked(i)
+		r.saver.step(run.ID, x.stepRecordLocked(i))
 	}
 	x.emitLocked(runCtx, Event{Type: EventRunStarted, Message: fmt.Sprintf("run %s of %s on %s: %d steps in %d stages",
 		run.ID, req.Pipeline.Name, ds.Name, len(g.steps), len(g.stages))})
 	x.mu.Unlock()
-	r.persistRun(runCtx, run)
-	for _, rec := range recs {
-		r.persistStep(runCtx, rec)
-	}
 	go x.execute(runCtx)
+	// The run is listed (List reads storage) once Start returns; the run itself
+	// does not wait for storage.
+	_ = r.saver.flush(ctx) // ctx ended: the caller is gone, the run goes on
 	return run, nil
 }
 
@@ -278,21 +276,19 @@ func (r *Runner) interrupt(ctx context.Context, id string) error {
 		if !st.StartedAt.IsZero() {
 			st.FinishedAt = now
 		}
-		data, _ := json.Marshal(stepRecord{State: *st}) // plain data: cannot fail
-		r.persistStep(ctx, store.StepRecord{RunID: id, StepID: st.ID, Status: string(st.Status),
-			MemoKey: st.MemoKey, UpdatedAt: now, Data: data})
+		r.saver.step(id, stepRecord{State: *st})
 	}
 	run.Status, run.FinishedAt = RunInterrupted, now
 	run.Errors = append(run.Errors, "run interrupted: the server stopped while it ran")
 	run.Profile.Wall = now.Sub(run.CreatedAt)
-	r.persistRun(ctx, run)
+	r.saver.run(run)
 	seq, err := r.st.LastEventSeq(ctx, id)
 	if err != nil {
 		return err
 	}
-	r.writer.add(Event{Seq: seq + 1, RunID: id, Time: now, Type: EventRunFinished, Run: &run,
+	r.saver.event(Event{Seq: seq + 1, RunID: id, Time: now, Type: EventRunFinished, Run: &run,
 		Message: fmt.Sprintf("run %s interrupted", id)})
-	return r.writer.flush(ctx)
+	return r.saver.flush(ctx)
 }
 
 // Close cancels active runs (they end interrupted) and waits for them and for
@@ -315,5 +311,5 @@ func (r *Runner) Close(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	return r.writer.flush(ctx)
+	return r.saver.flush(ctx)
 }

@@ -84,7 +84,7 @@ func (x *execution) observer(ctx context.Context, i int, m *stepMeter) agent.Obs
 		OnLLMCall: func(c agent.Call) {
 			x.tokens.add(s.ID, s.Agent.Agent, c.Usage)
 			m.addLLM(c.Usage.Wall)
-			x.r.saveTokens(ctx, store.TokenRecord{RunID: x.run.ID, StepID: s.ID, Agent: s.Agent.Agent,
+			x.r.saver.tokens(store.TokenRecord{RunID: x.run.ID, StepID: s.ID, Agent: s.Agent.Agent,
 				Model: c.Model, Turn: c.Turn, PromptTokens: c.Usage.PromptTokens,
 				CompletionTokens: c.Usage.CompletionTokens, Wall: c.Usage.Wall, Time: time.Now()})
 			u := c.Usage

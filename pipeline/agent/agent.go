@@ -76,7 +76,7 @@ type Upstream struct {
 // Task is one agent run: the definition, the data and the run settings.
 type Task struct {
 	Def         Definition
-	Prompt      string // overrides Def.Task when non-empty
+	Prompt      string // overrides Def.Task when non-empty; rendered the same way
 	Dataset     string
 	Inputs      Inputs
 	Upstream    []Upstream

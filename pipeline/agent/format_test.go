@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 func TestBoundSchema(t *testing.T) {
@@ -119,6 +121,51 @@ func TestBuiltinFormatsFit(t *testing.T) {
 		if _, err := compile("fmt_"+d.Name, f); err != nil {
 			t.Errorf("%s: format does not compile: %v", d.Name, err)
 		}
+		for _, td := range defs { // builtins fit without dropping arguments
+			for _, p := range td.params {
+				if !strings.Contains(string(f), `"`+p+`":`) {
+					t.Errorf("%s: format lacks argument %s of %s", d.Name, p, td.name)
+				}
+			}
+		}
 		t.Logf("%s: %d tools, format %d bytes", d.Name, len(defs), len(f))
 	}
+}
+
+// TestFormatShrinks checks that an agent with every tool gets a format under the
+// grammar limit by offering fewer optional arguments, and that it still validates calls.
+func TestFormatShrinks(t *testing.T) {
+	st := beverageStore(t)
+	var names []string
+	for _, s := range tools.Specs() {
+		names = append(names, s.Name)
+	}
+	defs, _, err := agentTools(t.Context(), st, "beverage", testDef(1, names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := json.Marshal(formatSchema(defs, nil, either, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := turnFormat(defs, nil, either)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) <= maxFormatBytes || len(f) > maxFormatBytes {
+		t.Fatalf("format of %d tools: %d bytes unshrunk, %d shrunk, limit %d", len(defs), len(full), len(f), maxFormatBytes)
+	}
+	if !strings.Contains(string(f), `"$ref":"#/$defs/shared-`) {
+		t.Errorf("no shared definitions: %s", f)
+	}
+	sch, err := compile("shrunk", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{callJSON("market_share", `{"measure":"profit"}`), callJSON("roi", `{}`), finalJSON("x")} {
+		if err := validateJSON(sch, []byte(call)); err != nil {
+			t.Errorf("%s: %v", call, err)
+		}
+	}
+	t.Logf("%d tools: %d bytes unshrunk, %d shrunk", len(defs), len(full), len(f))
 }

@@ -28,6 +28,13 @@ type runner struct {
 }
 
 // Run drives one agent to a final answer using schema-constrained (or native) tool calls.
+//
+// Each turn the model either calls one of the agent's tools (at most Def.MaxSteps calls
+// in all; the result is stored and its summary handed back) or gives the final answer,
+// whose findings may cite only known handles. An invalid or truncated answer is retried
+// up to MaxRetries times with the problem fed back, then Run fails with ErrInvalidOutput.
+// LLM errors (llm.ErrUnavailable, ctx errors...) are returned wrapped. On error the
+// Result still holds what was done, e.g. the handles produced so far.
 func Run(ctx context.Context, model LLM, st *store.Store, task Task, obs Observer) (Result, error) {
 	r, err := newRunner(ctx, model, st, task, obs)
 	if err != nil {
@@ -91,8 +98,10 @@ func newRunner(ctx context.Context, model LLM, st *store.Store, task Task, obs O
 	for _, t := range r.tools {
 		r.byName[t.name] = t
 	}
-	if r.native, err = useNative(ctx, model, task); err != nil {
-		return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
+	if len(r.tools) > 0 { // a tool-less agent only answers, schema-constrained
+		if r.native, err = useNative(ctx, model, task); err != nil {
+			return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
+		}
 	}
 	for _, u := range task.Upstream {
 		for _, s := range u.Results {

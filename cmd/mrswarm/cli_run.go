@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,12 +27,7 @@ type runFlags struct {
 	maxParallel                              int
 }
 
-func (f *runFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	Float64Var(*float64, string, float64, string)
-	BoolVar(*bool, string, bool, string)
-	IntVar(*int, string, int, string)
-}) {
+func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataset, "dataset", "", "`name` of the dataset to analyse (required)")
 	fs.StringVar(&f.preset, "preset", "", "preset `pipeline`, e.g. campaign_optimization")
 	fs.StringVar(&f.file, "file", "", "pipeline JSON `file` (a mrswarm.v1.Pipeline) instead of a preset")

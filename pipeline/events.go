@@ -8,7 +8,7 @@ import (
 
 // emitLocked numbers ev, publishes it to watchers and queues it for storage.
 // x.mu must be held.
-func (x *execution) emitLocked(ctx context.Context, ev Event) Event {
+func (x *execution) emitLocked(ev Event) Event {
 	ev = x.numberLocked(ev)
 	x.publishLocked(ev)
 	x.r.saver.event(ev)
@@ -31,10 +31,10 @@ func (x *execution) publishLocked(ev Event) {
 }
 
 // emit is emitLocked for callers that do not hold x.mu.
-func (x *execution) emit(ctx context.Context, ev Event) {
+func (x *execution) emit(ev Event) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.emitLocked(ctx, ev)
+	x.emitLocked(ev)
 }
 
 // watch calls fn with every event of x with Seq > afterSeq, then follows new ones

@@ -134,7 +134,7 @@ func (x *execution) execute(ctx context.Context) {
 func (x *execution) handle(ctx context.Context, i int, readySema chan struct{}) {
 	status, reason := x.begin(ctx, i)
 	if status != StepRunning {
-		x.complete(ctx, i, outcome{status: status, err: reason}, readySema)
+		x.complete(i, outcome{status: status, err: reason}, readySema)
 		return
 	}
 	o := x.executeStep(ctx, i)
@@ -144,7 +144,7 @@ func (x *execution) handle(ctx context.Context, i int, readySema chan struct{}) 
 			o.status = StepCanceled
 		}
 	}
-	x.complete(ctx, i, o, readySema)
+	x.complete(i, o, readySema)
 }
 
 // begin decides what happens to ready step i and, when it runs, marks it running.
@@ -163,9 +163,9 @@ func (x *execution) begin(ctx context.Context, i int) (StepStatus, error) {
 	st := &x.run.Steps[i]
 	st.Status, st.StartedAt = StepRunning, now.UTC()
 	st.Profile.QueueWait = now.Sub(x.readyAt[i])
-	x.beginStageLocked(ctx, st.Stage)
+	x.beginStageLocked(st.Stage)
 	x.r.saver.step(x.run.ID, x.stepRecordLocked(i))
-	x.emitLocked(ctx, Event{Type: EventStepStarted, StepID: st.ID, Stage: st.Stage, Step: ptr(*st),
+	x.emitLocked(Event{Type: EventStepStarted, StepID: st.ID, Stage: st.Stage, Step: ptr(*st),
 		Message: fmt.Sprintf("step %s (%s) started", st.ID, x.describe(i))})
 	return StepRunning, nil
 }
@@ -183,21 +183,21 @@ func (x *execution) describe(i int) string {
 }
 
 // beginStageLocked emits stage_started for the first step of stage k to be handled.
-func (x *execution) beginStageLocked(ctx context.Context, k int) {
+func (x *execution) beginStageLocked(k int) {
 	if x.stageBegun[k] {
 		return
 	}
 	x.stageBegun[k] = true
-	x.emitLocked(ctx, Event{Type: EventStageStarted, Stage: k,
+	x.emitLocked(Event{Type: EventStageStarted, Stage: k,
 		Message: fmt.Sprintf("stage %d started: %v", k, x.g.stages[k].StepIDs)})
 }
 
 // complete records the final outcome of step i, persists it, and makes its
 // dependents whose dependencies are now all final ready.
-func (x *execution) complete(ctx context.Context, i int, o outcome, readySema chan struct{}) {
+func (x *execution) complete(i int, o outcome, readySema chan struct{}) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	st := x.recordLocked(ctx, i, o)
+	st := x.recordLocked(i, o)
 	x.r.saver.step(x.run.ID, x.stepRecordLocked(i))
 	now := time.Now()
 	for _, j := range x.g.dependents[i] {
@@ -207,7 +207,7 @@ func (x *execution) complete(ctx context.Context, i int, o outcome, readySema ch
 		}
 	}
 	if x.stageLeft[st.Stage]--; x.stageLeft[st.Stage] == 0 {
-		x.emitLocked(ctx, Event{Type: EventStageFinished, Stage: st.Stage,
+		x.emitLocked(Event{Type: EventStageFinished, Stage: st.Stage,
 			Message: fmt.Sprintf("stage %d finished", st.Stage)})
 	}
 	if x.left--; x.left == 0 {
@@ -216,7 +216,7 @@ func (x *execution) complete(ctx context.Context, i int, o outcome, readySema ch
 }
 
 // recordLocked stores o as step i's state and emits its event.
-func (x *execution) recordLocked(ctx context.Context, i int, o outcome) StepState {
+func (x *execution) recordLocked(i int, o outcome) StepState {
 	x.out[i] = o
 	st := &x.run.Steps[i]
 	if o.status != StepSkipped && o.status != StepCanceled || !st.StartedAt.IsZero() {
@@ -239,11 +239,11 @@ func (x *execution) recordLocked(ctx context.Context, i int, o outcome) StepStat
 	case StepFailed, StepCanceled:
 		ev.Type, ev.Message = EventStepFailed, fmt.Sprintf("step %s %s: %s", st.ID, st.Status, st.Error)
 	case StepSkipped:
-		x.beginStageLocked(ctx, st.Stage)
+		x.beginStageLocked(st.Stage)
 		ev.Type, ev.Message = EventStepSkipped, fmt.Sprintf("step %s %s", st.ID, st.Error)
 	}
 	ev.Step = ptr(*st)
-	x.emitLocked(ctx, ev)
+	x.emitLocked(ev)
 	return *st
 }
 

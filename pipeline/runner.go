@@ -93,7 +93,7 @@ func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
 	for i := range g.steps {
 		r.saver.step(run.ID, x.stepRecordLocked(i))
 	}
-	x.emitLocked(runCtx, Event{Type: EventRunStarted, Message: fmt.Sprintf("run %s of %s on %s: %d steps in %d stages",
+	x.emitLocked(Event{Type: EventRunStarted, Message: fmt.Sprintf("run %s of %s on %s: %d steps in %d stages",
 		run.ID, req.Pipeline.Name, ds.Name, len(g.steps), len(g.stages))})
 	x.mu.Unlock()
 	go x.execute(runCtx)

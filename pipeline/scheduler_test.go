@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,9 @@ func TestCampaignEndToEndScripted(t *testing.T) {
 	for _, s := range run.Steps {
 		if s.Status != StepSucceeded || s.ResultHandle == "" || s.MemoKey == "" {
 			t.Errorf("step %s: status %s, result %q, memo %q", s.ID, s.Status, s.ResultHandle, s.MemoKey)
+		}
+		if p := s.Profile; p.LLM+p.SQL+p.Overhead != p.Wall || p.QueueWait < 0 || p.Wall <= 0 {
+			t.Errorf("step %s: profile %+v does not add up", s.ID, p)
 		}
 		if s.Kind == KindAgent && (s.ToolCalls != 1 || s.Tokens.LLMCalls != 2 || s.Tokens.PromptTokens == 0) {
 			t.Errorf("step %s: %d tool calls, tokens %+v; want 1 tool call and 2 LLM calls", s.ID, s.ToolCalls, s.Tokens)
@@ -220,5 +224,48 @@ func TestGetListUnknown(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{b.ID, a.ID}, ids); diff != "" {
 		t.Errorf("List ids (-want +got):\n%s", diff)
+	}
+}
+
+// TestToolAndSQLSteps runs direct tool calls and SQL cells; an agent after them
+// gets their results as upstream handles it can cite.
+func TestToolAndSQLSteps(t *testing.T) {
+	st := newStore(t)
+	m := newScript(nil)
+	r := newTestRunner(t, st, m, 2)
+	p, _ := Preset("quick_insights")
+	p.Steps = append(p.Steps,
+		Step{ID: "by_brand", SQL: &SQLStep{SQL: `SELECT brand, sum(total_revenue) AS revenue FROM beverage GROUP BY brand ORDER BY revenue DESC`}},
+		Step{ID: "write", SQL: &SQLStep{SQL: `DELETE FROM beverage`}},
+		Step{ID: "after_write", DependsOn: []string{"write"}, Agent: &AgentStep{Agent: "data_analyst"}})
+	p.Steps[2].DependsOn = append(p.Steps[2].DependsOn, "by_brand") // data_analyst
+	run, _ := runToEnd(t, r, StartRequest{Pipeline: p})
+	want := map[string]StepStatus{"kpis": StepSucceeded, "shares": StepSucceeded, "by_brand": StepSucceeded,
+		"data_analyst": StepSucceeded, "report": StepSucceeded, "write": StepFailed, "after_write": StepSkipped}
+	if diff := cmp.Diff(want, statuses(run)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if run.Status != RunPartiallyFailed {
+		t.Errorf("status %s", run.Status)
+	}
+	byBrand := step(t, run, "by_brand")
+	sum, err := st.Result(t.Context(), byBrand.ResultHandle)
+	if err != nil || sum.Rows != 17 {
+		t.Errorf("by_brand result %s: %d rows, %v; want 17 brands", byBrand.ResultHandle, sum.Rows, err)
+	}
+	if kp := step(t, run, "kpis"); kp.ToolCalls != 1 || kp.Profile.SQL <= 0 {
+		t.Errorf("tool step: %d tool calls, SQL time %v", kp.ToolCalls, kp.Profile.SQL)
+	}
+	// The agent could cite every upstream result.
+	da := step(t, run, "data_analyst")
+	cited := handleRE.FindAllString(da.Output, -1)
+	if len(cited) != 1 || !slices.Contains([]string{step(t, run, "kpis").ResultHandle,
+		step(t, run, "shares").ResultHandle, byBrand.ResultHandle}, cited[0]) {
+		t.Errorf("data_analyst cites %v, want one upstream handle", cited)
+	}
+	// The data is intact.
+	ds, err := st.Dataset(t.Context(), testDataset)
+	if err != nil || ds.Rows != 15000 {
+		t.Errorf("dataset after a DELETE cell: %d rows, %v", ds.Rows, err)
 	}
 }

@@ -88,7 +88,7 @@ func (x *execution) observer(ctx context.Context, i int, m *stepMeter) agent.Obs
 				Model: c.Model, Turn: c.Turn, PromptTokens: c.Usage.PromptTokens,
 				CompletionTokens: c.Usage.CompletionTokens, Wall: c.Usage.Wall, Time: time.Now()})
 			u := c.Usage
-			x.emit(ctx, Event{Type: EventLLMCall, StepID: s.ID, Stage: stage,
+			x.emit(Event{Type: EventLLMCall, StepID: s.ID, Stage: stage,
 				Message: fmt.Sprintf("%s turn %d: %d prompt + %d completion tokens in %v", c.Model, c.Turn,
 					u.PromptTokens, u.CompletionTokens, u.Wall.Round(time.Millisecond)),
 				LLM: &LLMCall{Model: c.Model, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
@@ -97,19 +97,19 @@ func (x *execution) observer(ctx context.Context, i int, m *stepMeter) agent.Obs
 		},
 		OnToolCall: func(u agent.ToolUse) {
 			m.addTool(u.Duration)
-			x.emitTool(ctx, i, u.Tool, string(u.Args), u.Handle, u.Duration, u.Err)
+			x.emitTool(i, u.Tool, string(u.Args), u.Handle, u.Duration, u.Err)
 		},
 	}
 }
 
 // emitTool emits a tool_call event of step i.
-func (x *execution) emitTool(ctx context.Context, i int, tool, args, handle string, d time.Duration, err error) {
+func (x *execution) emitTool(i int, tool, args, handle string, d time.Duration, err error) {
 	tc := &ToolCall{Tool: tool, Args: args, Handle: handle, Duration: d}
 	msg := fmt.Sprintf("%s → %s in %v", tool, handle, d.Round(time.Microsecond))
 	if err != nil {
 		tc.Error, msg = err.Error(), fmt.Sprintf("%s failed: %v", tool, err)
 	}
-	x.emit(ctx, Event{Type: EventToolCall, StepID: x.g.steps[i].ID, Stage: x.g.stage[i], Message: msg, Tool: tc})
+	x.emit(Event{Type: EventToolCall, StepID: x.g.steps[i].ID, Stage: x.g.stage[i], Message: msg, Tool: tc})
 }
 
 // runAgent runs an agent step through the agent loop.
@@ -171,7 +171,7 @@ func (x *execution) runTool(ctx context.Context, i int) outcome {
 	start := time.Now()
 	sum, err := tools.Call(ctx, x.r.st, x.ds.Name, t.Tool, t.Args)
 	d := time.Since(start)
-	x.emitTool(ctx, i, t.Tool, string(t.Args), sum.Handle, d, err)
+	x.emitTool(i, t.Tool, string(t.Args), sum.Handle, d, err)
 	if err != nil {
 		return outcome{sql: d, toolCalls: 1, err: fmt.Errorf("tool %s: %w", t.Tool, err)}
 	}

@@ -176,7 +176,9 @@ type StepProfile struct {
 }
 
 // RunProfile is a run's time breakdown plus process CPU time and peak RSS (bytes)
-// measured while it ran.
+// measured while it ran (process-wide: concurrent runs share them). LLM and SQL
+// sum the steps' times, so with parallel steps they can exceed Wall; Overhead sums
+// the steps' overheads plus the time no step was running.
 type RunProfile struct {
 	Wall      time.Duration `json:"wall"`
 	LLM       time.Duration `json:"llm"`

@@ -134,33 +134,12 @@ func (g *graph) link(i int, s Step) []string {
 // checkStep reports the problems of one step's own definition.
 func checkStep(s Step, defs map[string]agent.Definition, tools map[string]bool) []string {
 	name := fmt.Sprintf("step %q", s.ID)
-	var kinds []string
-	for k, set := range map[string]bool{KindAgent: s.Agent != nil, KindTool: s.Tool != nil,
-		KindSQL: s.SQL != nil, KindReport: s.Report != nil} {
-		if set {
-			kinds = append(kinds, k)
-		}
-	}
-	slices.Sort(kinds)
-	switch len(kinds) {
-	case 0:
-		return []string{name + ": no kind set (want one of agent, tool, sql, report)"}
-	case 1:
-	default:
-		return []string{fmt.Sprintf("%s: several kinds set (%s); want exactly one", name, strings.Join(kinds, ", "))}
+	if p := checkKinds(name, s); p != "" {
+		return []string{p}
 	}
 	switch {
 	case s.Agent != nil:
-		def, ok := defs[s.Agent.Agent]
-		if !ok {
-			return []string{fmt.Sprintf("%s: unknown agent %q", name, s.Agent.Agent)}
-		}
-		if s.Agent.Task != "" {
-			def.Task = s.Agent.Task
-			if err := agent.Validate(def); err != nil {
-				return []string{fmt.Sprintf("%s: task: %v", name, err)}
-			}
-		}
+		return checkAgentStep(name, s.Agent, defs)
 	case s.Tool != nil:
 		var problems []string
 		if !tools[s.Tool.Tool] {
@@ -170,13 +149,44 @@ func checkStep(s Step, defs map[string]agent.Definition, tools map[string]bool) 
 			problems = append(problems, name+": tool args are not valid JSON")
 		}
 		return problems
-	case s.SQL != nil:
-		if strings.TrimSpace(s.SQL.SQL) == "" {
-			return []string{name + ": empty sql"}
+	case s.SQL != nil && strings.TrimSpace(s.SQL.SQL) == "":
+		return []string{name + ": empty sql"}
+	case s.Report != nil && len(s.DependsOn) == 0:
+		return []string{name + ": a report step needs at least one dependency"}
+	}
+	return nil
+}
+
+// checkKinds reports a step with no kind or several.
+func checkKinds(name string, s Step) string {
+	var kinds []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{{KindAgent, s.Agent != nil}, {KindReport, s.Report != nil}, {KindSQL, s.SQL != nil}, {KindTool, s.Tool != nil}} {
+		if k.set {
+			kinds = append(kinds, k.name)
 		}
-	case s.Report != nil:
-		if len(s.DependsOn) == 0 {
-			return []string{name + ": a report step needs at least one dependency"}
+	}
+	switch len(kinds) {
+	case 0:
+		return name + ": no kind set (want one of agent, tool, sql, report)"
+	case 1:
+		return ""
+	}
+	return fmt.Sprintf("%s: several kinds set (%s); want exactly one", name, strings.Join(kinds, ", "))
+}
+
+// checkAgentStep reports an unknown agent or a task override that is not a valid template.
+func checkAgentStep(name string, a *AgentStep, defs map[string]agent.Definition) []string {
+	def, ok := defs[a.Agent]
+	if !ok {
+		return []string{fmt.Sprintf("%s: unknown agent %q", name, a.Agent)}
+	}
+	if a.Task != "" {
+		def.Task = a.Task
+		if err := agent.Validate(def); err != nil {
+			return []string{fmt.Sprintf("%s: task: %v", name, err)}
 		}
 	}
 	return nil

@@ -2,29 +2,67 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/clients/ollama"
+	"github.com/mrswarm/mrswarm/internal/ollamaproc"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 )
 
-// newLLM returns cfg.LLM or a client of the configured Ollama.
+// newLLM returns cfg.LLM or a client of the configured Ollama. An Ollama that
+// does not answer is only a warning: datasets, SQL and tools work without it,
+// and agent steps fail with Unavailable until it is up.
 func newLLM(ctx context.Context, cfg Config) (agent.LLM, error) {
 	if cfg.LLM != nil {
 		return cfg.LLM, nil
 	}
-	return unavailable{}, nil // TODO: clients/ollama
+	c, err := ollama.New(ollama.Config{Host: cfg.OllamaHost, Model: cfg.Model})
+	if err != nil {
+		return nil, fmt.Errorf("ollama client: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx); err != nil {
+		cfg.Logger.Warn("ollama does not answer; agent steps will fail until it does", "host", cfg.OllamaHost, "error", err)
+	}
+	return c, nil
 }
 
-type unavailable struct{}
-
-func (unavailable) Chat(context.Context, llm.Request) (llm.Response, error) {
-	return llm.Response{}, llm.ErrUnavailable
-}
-
-func (unavailable) Capabilities(context.Context, string) ([]string, error) {
-	return nil, llm.ErrUnavailable
-}
-
-func startManagedOllama(ctx context.Context, cfg *Config) (func(), error) {
-	return func() {}, nil // TODO: internal/ollamaproc
+// startManagedOllama starts the pinned Ollama with the tiny generated models,
+// points cfg at it and returns the function that stops it. Its output goes to
+// ollama.log beside the database (nowhere for an in-memory database).
+func startManagedOllama(ctx context.Context, cfg *Config) (stop func(), err error) {
+	pc := ollamaproc.Config{NumParallel: cfg.MaxParallel}
+	if cfg.DBPath != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
+			return nil, err
+		}
+		logFile, err := os.Create(filepath.Join(filepath.Dir(cfg.DBPath), "ollama.log"))
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				logFile.Close()
+			}
+		}()
+		pc.Log = logFile
+	}
+	p, err := ollamaproc.Launch(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("managed ollama: %w", err)
+	}
+	cfg.OllamaHost, cfg.Model = p.Host, p.Model
+	cfg.Logger.Info("managed ollama started", "host", p.Host, "model", p.Model, "tools_model", p.ToolsModel, "bin", p.Bin)
+	return func() {
+		if err := p.Stop(); err != nil {
+			cfg.Logger.Error("stop managed ollama", "error", err)
+		}
+		if f, ok := pc.Log.(*os.File); ok {
+			f.Close()
+		}
+	}, nil
 }

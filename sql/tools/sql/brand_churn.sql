@@ -10,19 +10,16 @@ p AS (
          prev_start, (prev_start + {{template "step" .}})::DATE AS prev_next
   FROM sel
 ),
-base AS (
-  SELECT {{.Col "brand"}} AS brand, {{.Col "date"}} AS d, {{.Dim "measure"}} AS x
-  FROM {{.Table}} WHERE {{.Where}}
-),
 g AS (
-  SELECT brand,
-         coalesce(sum(x) FILTER (WHERE d >= p.prev_start AND d < p.prev_next), 0) AS previous_value,
-         coalesce(sum(x) FILTER (WHERE d >= p.cur_start AND d < p.cur_next), 0) AS current_value,
-         count(*) FILTER (WHERE d >= p.prev_start AND d < p.prev_next) AS previous_rows,
-         count(*) FILTER (WHERE d >= p.cur_start AND d < p.cur_next) AS current_rows
-  FROM base, p
-  WHERE (d >= p.prev_start AND d < p.prev_next) OR (d >= p.cur_start AND d < p.cur_next)
-  GROUP BY brand
+  SELECT {{.Col "brand"}} AS brand,
+         coalesce(sum({{.Dim "measure"}}) FILTER (WHERE {{.Col "date"}} < p.prev_next), 0) AS previous_value,
+         coalesce(sum({{.Dim "measure"}}) FILTER (WHERE {{.Col "date"}} >= p.cur_start), 0) AS current_value,
+         count(*) FILTER (WHERE {{.Col "date"}} < p.prev_next) AS previous_rows,
+         count(*) FILTER (WHERE {{.Col "date"}} >= p.cur_start) AS current_rows
+  FROM {{.Table}}, p
+  WHERE {{.Where}}
+    AND (({{.Col "date"}} >= p.prev_start AND {{.Col "date"}} < p.prev_next) OR ({{.Col "date"}} >= p.cur_start AND {{.Col "date"}} < p.cur_next))
+  GROUP BY 1
 )
 SELECT brand,
        CASE WHEN previous_rows = 0 THEN 'new'

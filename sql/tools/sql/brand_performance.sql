@@ -1,4 +1,4 @@
-WITH base AS (
+WITH base AS NOT MATERIALIZED (
   SELECT {{.Col "brand"}} AS brand, {{.Col "revenue"}} AS revenue,
          {{if .Has "units"}}{{.Col "units"}}{{else}}NULL::DOUBLE{{end}} AS units,
          {{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}} AS profit

@@ -2,7 +2,7 @@
        Channel share = channel weight / sum of weights (equal by default).
        Segment share ∝ max(weight_by, 0) share among the top_n segments × tier weight, where the
        segments ranked by weight_by are split in thirds into high, medium and low priority. */ -}}
-WITH base AS (
+WITH base AS NOT MATERIALIZED (
   SELECT {{.Dim "allocate_by"}} AS segment, {{.Dim "weight_by"}} AS x
   FROM {{.Table}} WHERE {{.Where}}
 ),

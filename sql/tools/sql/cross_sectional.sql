@@ -1,4 +1,4 @@
-WITH base AS (
+WITH base AS NOT MATERIALIZED (
   SELECT {{.Dim "dimension"}} AS name, {{.Dim "measure"}} AS x
   FROM {{.Table}} WHERE {{.Where}}
 ),

@@ -2,7 +2,7 @@
        come from the store's catalogue (quoted); they are output as bound values. Above
        exactLimit rows, distinct counts are HyperLogLog estimates (distinct_exact = false) and
        duplicates are counted by 64-bit row hash (a collision needs ~4e9 rows to be likely). */ -}}
-WITH base AS (
+WITH base AS NOT MATERIALIZED (
   SELECT * FROM {{.Table}} WHERE {{.Where}}
 ),
 agg AS (

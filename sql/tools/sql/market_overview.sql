@@ -1,20 +1,21 @@
-WITH base AS (
-  SELECT {{.Col "revenue"}} AS revenue
-    {{- if .Has "units"}}, {{.Col "units"}} AS units{{end}}
-    {{- if .Has "profit"}}, {{.Col "profit"}} AS profit{{end}}
-    {{- if .Has "brand"}}, {{.Col "brand"}} AS brand{{end}}
-    {{- if .Has "category"}}, {{.Col "category"}} AS category{{end}}
-    {{- if .Has "region"}}, {{.Col "region"}} AS region{{end}}
+{{- /* The grand total in one pass, then one grouped pass per dimension the dataset has. */ -}}
+WITH agg AS (
+  SELECT sum({{.Col "revenue"}}) AS revenue, count(*) AS transactions,
+         sum({{if .Has "units"}}{{.Col "units"}}{{else}}NULL::DOUBLE{{end}}) AS units,
+         sum({{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}}) AS profit
   FROM {{.Table}} WHERE {{.Where}}
 ),
-agg AS (
-  SELECT sum(revenue) AS revenue, count(*) AS transactions
-    {{- if .Has "units"}}, sum(units) AS units{{end}}
-    {{- if .Has "profit"}}, sum(profit) AS profit{{end}}
-    {{- if .Has "brand"}}, count(DISTINCT brand) AS brands{{end}}
-    {{- if .Has "category"}}, count(DISTINCT category) AS categories{{end}}
-    {{- if .Has "region"}}, count(DISTINCT region) AS regions{{end}}
-  FROM base
+groups AS MATERIALIZED (
+  SELECT NULL::INTEGER AS ord, NULL::VARCHAR AS name, NULL::DOUBLE AS revenue WHERE false
+  {{- range $i, $d := (list "brand" "category" "region")}}{{if $.Has $d}}
+  UNION ALL
+  SELECT {{add 10 $i}}, {{$.Col $d}}, sum({{$.Col "revenue"}})
+  FROM {{$.Table}} WHERE {{$.Where}} AND {{$.Col $d}} IS NOT NULL GROUP BY 2
+  {{- end}}{{end}}
+),
+counts AS (
+  SELECT count(*) FILTER (WHERE ord = 10) AS brands, count(*) FILTER (WHERE ord = 11) AS categories,
+         count(*) FILTER (WHERE ord = 12) AS regions FROM groups
 ),
 totals AS (
   SELECT 1 AS ord, 'totals' AS section, NULL::BIGINT AS rank, 'total_revenue' AS name, revenue::DOUBLE AS value, NULL::DOUBLE AS share_pct FROM agg
@@ -26,22 +27,18 @@ totals AS (
   UNION ALL SELECT 5, 'totals', NULL, 'total_profit', profit, NULL FROM agg
   UNION ALL SELECT 6, 'totals', NULL, 'margin_pct', profit / NULLIF(revenue, 0) * 100, NULL FROM agg{{end}}
   {{- if .Has "brand"}}
-  UNION ALL SELECT 7, 'totals', NULL, 'brands', brands, NULL FROM agg{{end}}
+  UNION ALL SELECT 7, 'totals', NULL, 'brands', brands, NULL FROM counts{{end}}
   {{- if .Has "category"}}
-  UNION ALL SELECT 8, 'totals', NULL, 'categories', categories, NULL FROM agg{{end}}
+  UNION ALL SELECT 8, 'totals', NULL, 'categories', categories, NULL FROM counts{{end}}
   {{- if .Has "region"}}
-  UNION ALL SELECT 9, 'totals', NULL, 'regions', regions, NULL FROM agg{{end}}
+  UNION ALL SELECT 9, 'totals', NULL, 'regions', regions, NULL FROM counts{{end}}
+),
+tops AS (
+  SELECT ord, CASE ord WHEN 10 THEN 'top_brands' WHEN 11 THEN 'top_categories' ELSE 'top_regions' END AS section,
+         row_number() OVER (PARTITION BY ord ORDER BY revenue DESC, name) AS rank,
+         name, revenue AS value, revenue / NULLIF((SELECT revenue FROM agg), 0) * 100 AS share_pct
+  FROM groups
+  QUALIFY rank <= {{.P "top_n"}}
 )
-{{- range $i, $d := (list "brand" "category" "region")}}{{if $.Has $d}},
-top_{{$d}} AS (
-  SELECT {{add 10 $i}} AS ord, 'top_{{$d}}s' AS section,
-         row_number() OVER (ORDER BY sum(revenue) DESC, {{$d}}) AS rank, {{$d}} AS name,
-         sum(revenue) AS value, sum(revenue) / NULLIF((SELECT revenue FROM agg), 0) * 100 AS share_pct
-  FROM base GROUP BY {{$d}}
-  QUALIFY rank <= {{$.P "top_n"}}
-){{end}}{{end}}
-SELECT section, rank, name, value, share_pct FROM (
-  SELECT * FROM totals
-  {{- range (list "brand" "category" "region")}}{{if $.Has .}} UNION ALL SELECT * FROM top_{{.}}{{end}}{{end}}
-)
+SELECT section, rank, name, value, share_pct FROM (SELECT * FROM totals UNION ALL SELECT * FROM tops)
 ORDER BY ord, rank NULLS FIRST

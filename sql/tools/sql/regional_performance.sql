@@ -1,29 +1,41 @@
-WITH base AS (
-  SELECT {{.Col "region"}} AS region, {{.Col "revenue"}} AS revenue,
-         {{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}} AS profit,
-         {{if .Has "brand"}}{{.Col "brand"}}{{else}}NULL::VARCHAR{{end}} AS brand
-         {{- if .Has "date"}}, {{.Col "date"}} AS d{{end}}
-  FROM {{.Table}} WHERE {{.Where}}
-),
-{{- if .Has "date"}}
-{{template "bounds" .}},
+{{- /* Three cheap passes: per region, per region within the two compared periods, and per
+       region and brand for the leader. */ -}}
+WITH {{if .Has "date"}}{{template "bounds" .}},
 {{template "periods" .}},
-{{- end}}
+{{end}}totals AS (
+  SELECT {{.Col "region"}} AS region, sum({{.Col "revenue"}}) AS revenue,
+         sum({{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}}) AS profit, count(*) AS transactions
+  FROM {{.Table}} WHERE {{.Where}}
+  GROUP BY 1
+),
+growth AS (
+  {{- if .Has "date"}}
+  SELECT {{.Col "region"}} AS region,
+         coalesce(sum({{.Col "revenue"}}) FILTER (WHERE {{.Col "date"}} >= p.cur_start), 0) AS last_period_revenue,
+         coalesce(sum({{.Col "revenue"}}) FILTER (WHERE {{.Col "date"}} < p.cur_start), 0) AS previous_period_revenue
+  FROM {{.Table}}, periods p
+  WHERE {{.Where}} AND {{.Col "date"}} >= p.prev_start AND {{.Col "date"}} < p.cur_next
+  GROUP BY 1
+  {{- else}}
+  SELECT NULL::VARCHAR AS region, NULL::DOUBLE AS last_period_revenue, NULL::DOUBLE AS previous_period_revenue WHERE false
+  {{- end}}
+),
 g AS (
-  SELECT region, sum(revenue) AS revenue, sum(profit) AS profit, count(*) AS transactions
-  {{- if .Has "date"}},
-         {{template "label" (.With "min(p.cur_start)")}} AS last_period,
-         coalesce(sum(revenue) FILTER (WHERE d >= p.cur_start AND d < p.cur_next), 0) AS last_period_revenue,
-         CASE WHEN bool_and(p.ok) THEN coalesce(sum(revenue) FILTER (WHERE d >= p.prev_start AND d < p.cur_start), 0) END AS previous_period_revenue
-  FROM base, periods p
-  {{- else}}, NULL::VARCHAR AS last_period, NULL::DOUBLE AS last_period_revenue, NULL::DOUBLE AS previous_period_revenue
-  FROM base{{end}}
-  GROUP BY region
+  SELECT t.*,
+         {{if .Has "date"}}{{template "label" (.With "p.cur_start")}}{{else}}NULL::VARCHAR{{end}} AS last_period,
+         {{if .Has "date"}}coalesce(gr.last_period_revenue, 0){{else}}NULL::DOUBLE{{end}} AS last_period_revenue,
+         {{if .Has "date"}}CASE WHEN p.ok THEN coalesce(gr.previous_period_revenue, 0) END{{else}}NULL::DOUBLE{{end}} AS previous_period_revenue
+  FROM totals t LEFT JOIN growth gr USING (region){{if .Has "date"}} CROSS JOIN periods p{{end}}
 ),
 lead AS (
-  SELECT region, brand AS leading_brand, sum(revenue) AS leading_brand_revenue
-  FROM base WHERE brand IS NOT NULL GROUP BY region, brand
-  QUALIFY row_number() OVER (PARTITION BY region ORDER BY sum(revenue) DESC, brand) = 1
+  {{- if .Has "brand"}}
+  SELECT {{.Col "region"}} AS region, {{.Col "brand"}} AS leading_brand, sum({{.Col "revenue"}}) AS leading_brand_revenue
+  FROM {{.Table}} WHERE {{.Where}} AND {{.Col "brand"}} IS NOT NULL
+  GROUP BY 1, 2
+  QUALIFY row_number() OVER (PARTITION BY region ORDER BY leading_brand_revenue DESC, leading_brand) = 1
+  {{- else}}
+  SELECT NULL::VARCHAR AS region, NULL::VARCHAR AS leading_brand, NULL::DOUBLE AS leading_brand_revenue WHERE false
+  {{- end}}
 )
 SELECT row_number() OVER (ORDER BY g.revenue DESC NULLS LAST, g.region) AS rank,
        g.region, g.revenue, g.revenue / NULLIF(sum(g.revenue) OVER (), 0) * 100 AS share_pct,

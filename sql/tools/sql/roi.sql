@@ -1,4 +1,4 @@
-WITH base AS (
+WITH base AS NOT MATERIALIZED (
   SELECT {{.Dim "dimension"}} AS name, {{.Col "revenue"}} AS revenue, {{.Col "cost"}} AS cost, {{.Col "profit"}} AS profit
   FROM {{.Table}} WHERE {{.Where}}
 ),

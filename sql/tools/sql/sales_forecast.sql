@@ -3,12 +3,13 @@
        c[moy] = mean(y | moy) - b*mean(t | moy). Without a repeated month-of-year it falls back
        to a plain linear trend. Intervals: z * s * sqrt(1 + 1/n_g + (t - tbar_g)^2 / Sxx). */ -}}
 WITH {{template "bounds" .}},
-base AS (
-  SELECT {{.Col "date"}} AS d, {{.Dim "measure"}} AS x
+daily AS (
+  SELECT {{.Col "date"}} AS d, sum({{.Dim "measure"}}) AS x
   FROM {{.Table}} WHERE {{.Where}} AND {{.Col "date"}} IS NOT NULL
+  GROUP BY 1
 ),
 m AS (
-  SELECT date_trunc('month', d)::DATE AS month, sum(x) AS y FROM base GROUP BY 1
+  SELECT date_trunc('month', d)::DATE AS month, sum(x) AS y FROM daily GROUP BY 1
 ),
 obs AS (
   SELECT month, y, month(month) AS moy, (year(month) * 12 + month(month) - 1)::DOUBLE AS t

@@ -2,13 +2,13 @@
        observed, divided by the mean of the twelve (or fewer) month averages, × 100. Only
        complete months count, so a partial first or last month does not skew its month. */ -}}
 WITH {{template "bounds" .}},
-base AS (
-  SELECT {{.Dim "by"}} AS grp, {{.Col "date"}} AS d, {{.Dim "measure"}} AS x
-  FROM {{.Table}} WHERE {{.Where}} AND {{.Col "date"}} IS NOT NULL
-),
 m AS (
-  SELECT grp, date_trunc('month', d)::DATE AS month, sum(x) AS total
-  FROM base GROUP BY ALL
+  SELECT grp, make_date((mi // 12)::INTEGER, (mi % 12 + 1)::INTEGER, 1) AS month, total
+  FROM (
+    SELECT {{.Dim "by"}} AS grp, year({{.Col "date"}}) * 12 + month({{.Col "date"}}) - 1 AS mi, sum({{.Dim "measure"}}) AS total
+    FROM {{.Table}} WHERE {{.Where}} AND {{.Col "date"}} IS NOT NULL
+    GROUP BY 1, 2
+  )
 ),
 moy AS (
   SELECT grp, month(month) AS month, avg(total) AS avg_value, count(*) AS months_observed

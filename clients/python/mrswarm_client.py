@@ -356,9 +356,16 @@ class Client:
                 if e.code != "UNAVAILABLE":
                     raise
                 err = e
-            if err is None and self.run(run_id).get("status") in TERMINAL_RUN_STATUSES:
-                yield from self._drain(run_id, last)
-                return
+            if err is None:
+                try:
+                    over = self.run(run_id).get("status") in TERMINAL_RUN_STATUSES
+                except MrswarmError as e:
+                    if e.code != "UNAVAILABLE":
+                        raise
+                    over, err = False, e
+                if over:
+                    yield from self._drain(run_id, last)
+                    return
             failures = 0 if progressed else failures + 1
             if failures > self.reattach:
                 raise err or MrswarmError("UNAVAILABLE", "event stream keeps ending early")

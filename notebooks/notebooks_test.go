@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
-	ollamaclient "github.com/mrswarm/mrswarm/clients/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
 )
 
@@ -29,13 +28,7 @@ func TestNotebooks(t *testing.T) {
 		t.Fatalf("%s not found: run `make python-deps`", Python)
 	}
 	ollama := ollamatest.Shared(t)
-	// The server gets the Ollama client directly as well as its address: the
-	// same adapter `mrswarm serve` builds from OllamaHost and Model.
-	oc, err := ollamaclient.New(ollamaclient.Config{Host: ollama.Host, Model: ollama.Model})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true, OllamaHost: ollama.Host, Model: ollama.Model, LLM: oc})
+	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true, OllamaHost: ollama.Host, Model: ollama.Model})
 	client, err := filepath.Abs(filepath.Join("..", "clients", "python"))
 	if err != nil {
 		t.Fatal(err)

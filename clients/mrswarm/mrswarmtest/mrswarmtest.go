@@ -35,7 +35,9 @@ type Options struct {
 	// Beverage copies the real beverage sales CSV into the data root as
 	// [BeverageFile].
 	Beverage bool
-	// OllamaHost and Model point agent steps at an Ollama server.
+	// OllamaHost and Model point agent steps at an Ollama server. Without
+	// them (and without LLM) agent steps fail as Unavailable: the server is
+	// given an address where nothing listens, never a developer's own Ollama.
 	OllamaHost, Model string
 	// LLM replaces the Ollama client (scripted models).
 	LLM agent.LLM
@@ -93,6 +95,9 @@ func New(ctx context.Context, dir string, opts Options) (*Server, error) {
 		if err := copyFile(src, filepath.Join(s.DataRoot, BeverageFile)); err != nil {
 			return nil, err
 		}
+	}
+	if opts.OllamaHost == "" && opts.LLM == nil {
+		opts.OllamaHost = "http://127.0.0.1:1"
 	}
 	logOut := opts.Log
 	if logOut == nil {

@@ -3,6 +3,7 @@ package tools
 import (
 	"embed"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -148,6 +149,20 @@ var exactLimit int64 = 200_000
 // Exact reports whether dataset_profile counts exactly (the dataset is small enough).
 func (r *render) Exact() bool { return r.e.ds.Rows <= exactLimit }
 
+// sampleTarget is about how many rows dataset_profile samples above exactLimit rows.
+const sampleTarget = 50_000
+
+// SamplePct is the system (vector-level) sample percentage that dataset_profile uses
+// above exactLimit rows. It is computed here from the row count and written into the SQL
+// as a numeric literal, because DuckDB cannot bind a sample size.
+func (r *render) SamplePct() string {
+	pct := 100.0
+	if r.e.ds.Rows > 0 {
+		pct = min(100, 100*float64(sampleTarget)/float64(r.e.ds.Rows))
+	}
+	return strconv.FormatFloat(pct, 'f', 4, 64)
+}
+
 // profileColumn is one dataset column as dataset_profile sees it.
 type profileColumn struct {
 	Q       string // quoted identifier
@@ -155,6 +170,7 @@ type profileColumn struct {
 	Type    string
 	Role    string
 	Numeric bool
+	Ordered bool // numeric or temporal: min and max are cheap and meaningful
 }
 
 // Columns lists the dataset's columns for dataset_profile.
@@ -166,9 +182,15 @@ func (r *render) Columns() []profileColumn {
 	out := make([]profileColumn, len(r.e.ds.Columns))
 	for i, c := range r.e.ds.Columns {
 		out[i] = profileColumn{Q: quoteIdent(c.Name), Name: c.Name, Type: c.Type,
-			Role: roles[c.Name], Numeric: isNumericType(c.Type)}
+			Role: roles[c.Name], Numeric: isNumericType(c.Type),
+			Ordered: isNumericType(c.Type) || isTemporalType(c.Type)}
 	}
 	return out
+}
+
+func isTemporalType(t string) bool {
+	t = strings.ToUpper(t)
+	return t == "DATE" || strings.HasPrefix(t, "TIMESTAMP") || t == "TIME"
 }
 
 func isNumericType(t string) bool {

@@ -1,31 +1,45 @@
-{{- /* One row per column, from one aggregate pass plus a duplicate-row count. Column names
-       come from the store's catalogue (quoted); they are output as bound values. Above
-       exactLimit rows, distinct counts are HyperLogLog estimates (distinct_exact = false) and
-       duplicates are counted by 64-bit row hash (a collision needs ~4e9 rows to be likely). */ -}}
+{{- /* One row per column. Column names come from the store's catalogue (quoted) and are
+       output as bound values. Up to exactLimit rows everything is exact. Above it, row and
+       null counts and numeric/date min, max and mean stay exact over all rows, while distinct
+       counts, text min/max and duplicate rows come from a ~50k-row system (vector) sample
+       (sample_rows says how many rows; distinct_exact = false). */ -}}
 WITH base AS NOT MATERIALIZED (
   SELECT * FROM {{.Table}} WHERE {{.Where}}
 ),
-agg AS (
+{{- if .Exact}}
+smp AS NOT MATERIALIZED (SELECT * FROM base),
+{{- else}}
+smp AS MATERIALIZED (SELECT * FROM base USING SAMPLE {{.SamplePct}}% (system, 7)),
+{{- end}}
+full_agg AS (
   SELECT count(*) AS n
-  {{- range $i, $c := .Columns}},
-    count({{$c.Q}}) AS nn{{$i}}, {{if $.Exact}}count(DISTINCT {{$c.Q}}){{else}}approx_count_distinct({{$c.Q}}){{end}} AS nd{{$i}},
-    min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}},
-    {{if $c.Numeric}}avg({{$c.Q}})::DOUBLE{{else}}NULL::DOUBLE{{end}} AS mean{{$i}}
+  {{- range $i, $c := .Columns}}, count({{$c.Q}}) AS nn{{$i}}
+    {{- if or $.Exact $c.Ordered}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
+    {{- if $c.Numeric}}, avg({{$c.Q}})::DOUBLE AS mean{{$i}}{{else}}, NULL::DOUBLE AS mean{{$i}}{{end}}
   {{- end}}
   FROM base
+),
+smp_agg AS (
+  SELECT count(*) AS sample_rows
+  {{- range $i, $c := .Columns}}, count(DISTINCT {{$c.Q}}) AS nd{{$i}}
+    {{- if not (or $.Exact $c.Ordered)}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
+  {{- end}},
+         count(*) - count(DISTINCT hash({{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}})) AS hashed_dups
+  FROM smp
 ),
 dups AS (
   {{- if .Exact}}
   SELECT (SELECT count(*) FROM base) - (SELECT count(*) FROM (SELECT DISTINCT * FROM base)) AS duplicate_rows
   {{- else}}
-  SELECT count(*) - count(DISTINCT hash({{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}})) AS duplicate_rows FROM base
+  SELECT hashed_dups AS duplicate_rows FROM smp_agg
   {{- end}}
 )
 {{- range $i, $c := .Columns}}
 {{if $i}}UNION ALL {{end}}SELECT {{$i}} + 1 AS position, {{$.Bind $c.Name}} AS column_name, {{$.Bind $c.Type}} AS type,
   {{$.Bind $c.Role}} AS role, n AS rows, nn{{$i}} AS non_null, n - nn{{$i}} AS nulls,
   (n - nn{{$i}}) / NULLIF(n, 0) * 100 AS null_pct, nd{{$i}} AS distinct_values,
-  lo{{$i}} AS min, hi{{$i}} AS max, mean{{$i}} AS mean, duplicate_rows, {{$.Exact}} AS distinct_exact
-FROM agg, dups
+  lo{{$i}} AS min, hi{{$i}} AS max, mean{{$i}} AS mean, duplicate_rows,
+  {{$.Exact}} AS distinct_exact, sample_rows
+FROM full_agg, smp_agg, dups
 {{- end}}
 ORDER BY position

@@ -9,8 +9,12 @@ import (
 )
 
 // DatasetLoad records one dataset load: hit is true when identical content was
-// already loaded (store.LoadResult.CacheHit).
+// already loaded (store.LoadResult.CacheHit). Like every recording method, it
+// does nothing on a nil *Metrics.
 func (m *Metrics) DatasetLoad(hit bool, d time.Duration) {
+	if m == nil {
+		return
+	}
 	result := LoadMiss
 	if hit {
 		result = LoadHit
@@ -22,12 +26,18 @@ func (m *Metrics) DatasetLoad(hit bool, d time.Duration) {
 // ToolCall records one SQL tool call made outside a run (e.g. the CallTool RPC);
 // tool calls inside runs are recorded from their events by ObserveEvent.
 func (m *Metrics) ToolCall(tool string, d time.Duration) {
+	if m == nil {
+		return
+	}
 	m.toolLatency.WithLabelValues(tool).Observe(d.Seconds())
 }
 
 // ObserveEvent records one run event: LLM calls and tokens, tool calls, finished
 // steps and runs. Feed it every event of every run exactly once (see Follow).
 func (m *Metrics) ObserveEvent(ev pipeline.Event) {
+	if m == nil {
+		return
+	}
 	switch ev.Type {
 	case pipeline.EventRunStarted:
 		m.runsActive.Inc()
@@ -85,6 +95,9 @@ type Watcher interface {
 // Follow observes every event of run runID in the background until the run
 // finishes or ctx ends. Call it once per started run.
 func (m *Metrics) Follow(ctx context.Context, w Watcher, runID string) {
+	if m == nil {
+		return
+	}
 	go func() {
 		_ = w.Watch(ctx, runID, 0, func(ev pipeline.Event) error {
 			m.ObserveEvent(ev)

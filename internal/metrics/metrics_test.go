@@ -222,3 +222,11 @@ func TestInstancesDoNotShareSeries(t *testing.T) {
 		t.Errorf("second instance sees %v loads, want 0", got)
 	}
 }
+
+func TestNilMetricsRecordNothing(t *testing.T) {
+	var m *Metrics
+	m.DatasetLoad(true, time.Millisecond)
+	m.ToolCall("roi", time.Millisecond)
+	m.ObserveEvent(runEvents()[2])
+	m.Follow(t.Context(), fakeWatcher{runEvents()}, "r1")
+}

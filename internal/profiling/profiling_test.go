@@ -105,3 +105,27 @@ func TestAdminHandler(t *testing.T) {
 		})
 	}
 }
+
+func TestServeAdmin(t *testing.T) {
+	addr, stop, err := ServeAdmin("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile") {
+		t.Errorf("status %d, body %.80q", resp.StatusCode, body)
+	}
+	stop()
+	stop()
+	if _, err := http.Get("http://" + addr + "/debug/pprof/"); err == nil {
+		t.Error("the admin server still answers after stop")
+	}
+	if _, _, err := ServeAdmin("256.0.0.1:0"); err == nil {
+		t.Error("a bad address gave no error")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
@@ -106,5 +107,26 @@ func TestParseArgsInterleaved(t *testing.T) {
 				t.Errorf("roles (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	cells := map[any]string{nil: "NULL", 3.0: "3", 1013685.43: "1013685.43", 10.98334: "10.9833", -0.00001: "0", "x": "x", true: "true"}
+	for in, want := range cells {
+		if got := formatCell(in); got != want {
+			t.Errorf("formatCell(%v) = %q, want %q", in, got, want)
+		}
+	}
+	durs := map[time.Duration]string{
+		1549 * time.Millisecond:   "1.55s",
+		12345 * time.Millisecond:  "12.3s",
+		42216 * time.Microsecond:  "42.2ms",
+		1234567 * time.Nanosecond: "1.235ms",
+		170 * time.Microsecond:    "170µs",
+	}
+	for in, want := range durs {
+		if got := fmtDur(in); got != want {
+			t.Errorf("fmtDur(%v) = %q, want %q", in, got, want)
+		}
 	}
 }

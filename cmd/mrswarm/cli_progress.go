@@ -143,13 +143,15 @@ func join(a, b string) string {
 
 func pbDur(d *durationpb.Duration) string { return fmtDur(d.AsDuration()) }
 
-// fmtDur rounds a duration for display.
+// fmtDur rounds a duration for display to about three significant digits.
 func fmtDur(d time.Duration) string {
 	switch {
 	case d >= 10*time.Second:
 		return d.Round(100 * time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(time.Millisecond / 10).String()
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
 	}
 	return d.Round(time.Microsecond).String()
 }

@@ -107,7 +107,11 @@ func formatCell(v any) string {
 		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
 			return strconv.FormatInt(int64(x), 10)
 		}
-		return strconv.FormatFloat(x, 'f', 4, 64)
+		r := math.Round(x*1e4) / 1e4
+		if r == 0 {
+			r = 0 // no "-0"
+		}
+		return strconv.FormatFloat(r, 'f', -1, 64)
 	case string:
 		return x
 	default:

@@ -14,24 +14,19 @@ import (
 	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
-// ValidationError lists every problem of a pipeline. It wraps [ErrInvalid], and also
-// store.ErrNotFound when the dataset is unknown.
+// ValidationError lists every problem of a pipeline; it wraps [ErrInvalid]. An
+// unknown dataset is one of the problems when there are others; alone, it is
+// reported as the store's not-found error instead.
 type ValidationError struct {
 	Problems []string
-	dataset  error // the store's error for an unknown dataset, or nil
 }
 
 func (e *ValidationError) Error() string {
 	return ErrInvalid.Error() + ": " + strings.Join(e.Problems, "; ")
 }
 
-// Unwrap returns ErrInvalid and, for an unknown dataset, the store's error.
-func (e *ValidationError) Unwrap() []error {
-	if e.dataset != nil {
-		return []error{ErrInvalid, e.dataset}
-	}
-	return []error{ErrInvalid}
-}
+// Unwrap returns ErrInvalid.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 // validID is what a step id may look like.
 var validID = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
@@ -278,11 +273,9 @@ func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custo
 	defs, problems := agentCatalog(custom)
 	g, more := buildGraph(p, defs)
 	problems = append(problems, more...)
-	var dsErr error
 	ds, err := r.st.Dataset(ctx, dataset)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid):
-		dsErr = err
 		if len(problems) == 0 {
 			return nil, store.Dataset{}, fmt.Errorf("pipeline: dataset %q: %w", dataset, err)
 		}
@@ -291,7 +284,7 @@ func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custo
 		return nil, store.Dataset{}, fmt.Errorf("pipeline: dataset %q: %w", dataset, err)
 	}
 	if len(problems) > 0 {
-		return nil, store.Dataset{}, &ValidationError{Problems: problems, dataset: dsErr}
+		return nil, store.Dataset{}, &ValidationError{Problems: problems}
 	}
 	return g, ds, nil
 }

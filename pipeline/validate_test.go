@@ -72,7 +72,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 		p        Pipeline
 		agents   []agent.Definition
 		want     []string // substrings, each one problem
-		notFound bool     // wraps store.ErrNotFound too
+		notFound bool     // wraps store.ErrNotFound
 	}{
 		{name: "empty", p: Pipeline{}, want: []string{"pipeline has no steps"}},
 		{name: "cycle with path", p: Pipeline{Steps: []Step{
@@ -110,7 +110,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 				`step "rep": a report step needs at least one dependency`,
 				`step "task": task:`,
 				`unknown dataset "nope"`,
-			}, notFound: true},
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

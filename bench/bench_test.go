@@ -139,7 +139,7 @@ func TestMarkdown(t *testing.T) {
 		"| data loading | hit \\| cached | 15k | 0.421 ms | 115× (cold ÷ this) | 20 |  |\n" +
 		"| tokens | prompt tokens |  | 1234 tokens |  | 1 |  |\n" +
 		"| x | share |  | 3.1 % |  |  |  |\n" +
-		"\nNot measured in this run:\n- 10M rows: off\n"
+		"\nNotes: what was not measured, and runs whose steps failed:\n- 10M rows: off\n"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Markdown (-want +got):\n%s", diff)
 	}

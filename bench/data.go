@@ -81,8 +81,15 @@ func (s *suite) loadRows(ctx context.Context, d dataSet) ([]Row, error) {
 	}, nil
 }
 
+// withRatio sets r's ratio to numerator ÷ r.Value ("other ÷ this").
 func withRatio(r Row, numerator float64, of string) Row {
 	r.Ratio, r.RatioOf = ratio(numerator, r.Value), of
+	return r
+}
+
+// withRatioOver sets r's ratio to r.Value ÷ denominator ("this ÷ other").
+func withRatioOver(r Row, denominator float64, of string) Row {
+	r.Ratio, r.RatioOf = ratio(r.Value, denominator), of
 	return r
 }
 

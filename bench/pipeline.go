@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline"
@@ -32,6 +33,13 @@ type pipelineEnv struct {
 	st     *store.Store
 	runner *pipeline.Runner
 	preset pipeline.Pipeline
+
+	// maxPrompt is the largest prompt_eval_count of one LLM call in the last run.
+	maxPrompt int64
+	// tolerateFailedSteps accepts runs that ended failed or partially failed (a
+	// tiny random model sometimes gives up on a step) and records them in failures.
+	tolerateFailedSteps bool
+	failures            []string
 }
 
 func (s *suite) newPipelineEnv(ctx context.Context, model agent.LLM, cfg pipeline.Config) (*pipelineEnv, error) {
@@ -65,9 +73,13 @@ func (e *pipelineEnv) run(ctx context.Context, opts pipeline.Options) (pipeline.
 		return pipeline.Run{}, 0, err
 	}
 	var final *pipeline.Run
+	e.maxPrompt = 0
 	err = e.runner.Watch(ctx, r.ID, 0, func(ev pipeline.Event) error {
-		if ev.Type == pipeline.EventRunFinished {
+		switch {
+		case ev.Type == pipeline.EventRunFinished:
 			final = ev.Run
+		case ev.LLM != nil:
+			e.maxPrompt = max(e.maxPrompt, ev.LLM.PromptTokens)
 		}
 		return nil
 	})
@@ -82,7 +94,11 @@ func (e *pipelineEnv) run(ctx context.Context, opts pipeline.Options) (pipeline.
 	if final == nil {
 		return got, wall, errors.New("the event stream ended without run_finished")
 	}
-	if got.Status != pipeline.RunSucceeded {
+	switch {
+	case got.Status == pipeline.RunSucceeded:
+	case e.tolerateFailedSteps && (got.Status == pipeline.RunFailed || got.Status == pipeline.RunPartiallyFailed):
+		e.failures = append(e.failures, fmt.Sprintf("run with %s context, MaxParallel %d ended %s: %s", contextName(opts.Context), opts.MaxParallel, got.Status, strings.Join(got.Errors, "; ")))
+	default:
 		return got, wall, fmt.Errorf("run %s ended %s: %v", got.ID, got.Status, got.Errors)
 	}
 	return got, wall, nil
@@ -169,4 +185,11 @@ func scriptedPaths(p pipeline.Pipeline, run pipeline.Run, model *scriptedLLM) (c
 		crit = max(crit, visit(step.ID))
 	}
 	return crit, sum
+}
+
+func contextName(m agent.ContextMode) string {
+	if m == agent.ContextFull {
+		return "full"
+	}
+	return "handle"
 }

@@ -50,7 +50,8 @@ type Report struct {
 	Command  string        `json:"command,omitempty"`
 	Machine  Machine       `json:"machine"`
 	Rows     []Row         `json:"rows"`
-	// Skipped lists sections or rows that did not run, with the reason.
+	// Skipped lists sections or rows that did not run, with the reason, and runs
+	// that ended with failed steps.
 	Skipped []string `json:"skipped,omitempty"`
 }
 
@@ -108,7 +109,7 @@ func (r Report) Markdown() string {
 			formatValue(row.Value, row.Unit), formatRatio(row), formatSamples(row.Samples), cell(row.Note))
 	}
 	if len(r.Skipped) > 0 {
-		b.WriteString("\nNot measured in this run:\n")
+		b.WriteString("\nNotes: what was not measured, and runs whose steps failed:\n")
 		for _, s := range r.Skipped {
 			fmt.Fprintf(&b, "- %s\n", s)
 		}

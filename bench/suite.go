@@ -46,6 +46,12 @@ type OllamaTarget struct {
 	Host        string // base URL
 	Model       string
 	NumParallel int // the server's OLLAMA_NUM_PARALLEL, used as MaxParallel
+	// NumCtx is the context window asked of the model (0 keeps the model's): the
+	// prompts of full-context runs must fit, or Ollama truncates them and counts less.
+	NumCtx int
+	// Reps is how often the sequential and parallel runs repeat (default 1: a run
+	// of the tiny model takes tens of seconds on two cores).
+	Reps int
 }
 
 // ServerTarget is the mrswarm binary to start as a child process.

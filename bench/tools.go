@@ -66,7 +66,7 @@ func (s *suite) toolRows(ctx context.Context, d dataSet, base map[string]float64
 		if isBase {
 			base[name] = row.Value
 		} else if b, ok := base[name]; ok {
-			row.Ratio, row.RatioOf = ratio(row.Value, b), "this ÷ 15k"
+			row = withRatioOver(row, b, "this ÷ 15k")
 		}
 		total += row.Value
 		rows = append(rows, row)

@@ -21,12 +21,13 @@ import (
 
 	"github.com/mrswarm/mrswarm/bench"
 	"github.com/mrswarm/mrswarm/internal/ollamaproc"
+	"github.com/mrswarm/mrswarm/internal/tinymodel"
 )
 
 type options struct {
 	out, ollama, host, model, server, goBench, command string
-	quick                                             bool
-	reps, genRows, bigRows, numParallel               int
+	quick                                              bool
+	reps, genRows, bigRows, numParallel, numCtx, oReps int
 }
 
 func main() {
@@ -55,6 +56,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.host, "ollama-host", "", "Ollama base URL for -ollama=host")
 	fs.StringVar(&o.model, "model", "", "model on -ollama-host")
 	fs.IntVar(&o.numParallel, "num-parallel", 2, "OLLAMA_NUM_PARALLEL of the managed Ollama (and MaxParallel of the parallel runs)")
+	fs.IntVar(&o.numCtx, "num-ctx", 0, "num_ctx asked of the model (0: the tiny model's own for -ollama=managed, else the model default)")
+	fs.IntVar(&o.oReps, "ollama-reps", 1, "repetitions of the sequential and parallel runs on Ollama")
 	fs.StringVar(&o.server, "server", "bin/mrswarm", `mrswarm binary for the RSS rows ("" skips them)`)
 	fs.StringVar(&o.goBench, "gobench", "", "`file` of `go test -bench` output to add to the table")
 	fs.StringVar(&o.command, "command", "make bench", "command named in the report header")
@@ -109,7 +112,7 @@ func ollamaTarget(ctx context.Context, o options, cfg *bench.Config, work string
 		if o.host == "" || o.model == "" {
 			return nil, errors.New("-ollama=host needs -ollama-host and -model")
 		}
-		cfg.Ollama = &bench.OllamaTarget{Host: o.host, Model: o.model, NumParallel: o.numParallel}
+		cfg.Ollama = &bench.OllamaTarget{Host: o.host, Model: o.model, NumParallel: o.numParallel, NumCtx: o.numCtx, Reps: o.oReps}
 		return func() {}, nil
 	case "managed":
 		logf, err := os.Create(filepath.Join(work, "ollama.log"))
@@ -121,7 +124,11 @@ func ollamaTarget(ctx context.Context, o options, cfg *bench.Config, work string
 			logf.Close()
 			return nil, fmt.Errorf("start Ollama (make ollama; or -ollama=off): %w", err)
 		}
-		cfg.Ollama = &bench.OllamaTarget{Host: p.Host, Model: p.Model, NumParallel: o.numParallel}
+		numCtx := o.numCtx
+		if numCtx == 0 {
+			numCtx = tinymodel.NumCtx
+		}
+		cfg.Ollama = &bench.OllamaTarget{Host: p.Host, Model: p.Model, NumParallel: o.numParallel, NumCtx: numCtx, Reps: o.oReps}
 		return func() { p.Stop(); logf.Close() }, nil
 	}
 	return nil, fmt.Errorf("-ollama=%q: want managed, host or off", o.ollama)
@@ -157,4 +164,3 @@ func write(dir string, rep bench.Report) error {
 	}
 	return nil
 }
-

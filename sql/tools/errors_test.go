@@ -165,6 +165,13 @@ func TestInjection(t *testing.T) {
 	checkNear(t, "fx rows", rows[0]["transactions"], float64(len(fixture)))
 }
 
+func TestIntegralFloat(t *testing.T) {
+	st := loadFixture(t)
+	if rows := call(t, st, "fx", "brand_performance", `{"top_n":2.0}`); len(rows) != 2 {
+		t.Errorf("top_n 2.0 gave %d rows, want 2", len(rows))
+	}
+}
+
 func TestSchemas(t *testing.T) {
 	st := loadFixture(t)
 	infos, err := List(t.Context(), st, "fx")

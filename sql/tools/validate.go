@@ -255,8 +255,7 @@ func convert(p param, v any, e *env) any {
 	num := func(x any) float64 { f, _ := x.(json.Number).Float64(); return f }
 	switch p.kind {
 	case kInt:
-		i, _ := v.(json.Number).Int64()
-		return i
+		return int64(num(v)) // the schema guarantees an integral value, maybe written 5.0
 	case kNumber:
 		return num(v)
 	case kDate:

@@ -1,12 +1,16 @@
-{{- /* Three cheap passes: per region, per region within the two compared periods, and per
-       region and brand for the leader. */ -}}
+{{- /* Two passes: per region and brand (region totals and the leading brand), and per
+       region within the two compared periods. */ -}}
 WITH {{if .Has "date"}}{{template "bounds" .}},
 {{template "periods" .}},
-{{end}}totals AS (
-  SELECT {{.Col "region"}} AS region, sum({{.Col "revenue"}}) AS revenue,
-         sum({{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}}) AS profit, count(*) AS transactions
+{{end}}rb AS MATERIALIZED (
+  SELECT {{.Col "region"}} AS region, {{if .Has "brand"}}{{.Col "brand"}}{{else}}NULL::VARCHAR{{end}} AS brand,
+         sum({{.Col "revenue"}}) AS revenue,
+         sum({{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}}) AS profit, count(*) AS n
   FROM {{.Table}} WHERE {{.Where}}
-  GROUP BY 1
+  GROUP BY 1, 2
+),
+totals AS (
+  SELECT region, sum(revenue) AS revenue, sum(profit) AS profit, sum(n) AS transactions FROM rb GROUP BY region
 ),
 growth AS (
   {{- if .Has "date"}}
@@ -28,14 +32,9 @@ g AS (
   FROM totals t LEFT JOIN growth gr USING (region){{if .Has "date"}} CROSS JOIN periods p{{end}}
 ),
 lead AS (
-  {{- if .Has "brand"}}
-  SELECT {{.Col "region"}} AS region, {{.Col "brand"}} AS leading_brand, sum({{.Col "revenue"}}) AS leading_brand_revenue
-  FROM {{.Table}} WHERE {{.Where}} AND {{.Col "brand"}} IS NOT NULL
-  GROUP BY 1, 2
-  QUALIFY row_number() OVER (PARTITION BY region ORDER BY leading_brand_revenue DESC, leading_brand) = 1
-  {{- else}}
-  SELECT NULL::VARCHAR AS region, NULL::VARCHAR AS leading_brand, NULL::DOUBLE AS leading_brand_revenue WHERE false
-  {{- end}}
+  SELECT region, brand AS leading_brand, revenue AS leading_brand_revenue
+  FROM rb WHERE brand IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY region ORDER BY revenue DESC, brand) = 1
 )
 SELECT row_number() OVER (ORDER BY g.revenue DESC NULLS LAST, g.region) AS rank,
        g.region, g.revenue, g.revenue / NULLIF(sum(g.revenue) OVER (), 0) * 100 AS share_pct,

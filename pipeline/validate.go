@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/sql/store"
@@ -283,8 +286,76 @@ func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custo
 	case err != nil:
 		return nil, store.Dataset{}, fmt.Errorf("pipeline: dataset %q: %w", dataset, err)
 	}
+	if err == nil {
+		problems = append(problems, r.checkToolArgs(ctx, dataset, p.Steps)...)
+	}
 	if len(problems) > 0 {
 		return nil, store.Dataset{}, &ValidationError{Problems: problems}
 	}
 	return g, ds, nil
+}
+
+// checkToolArgs reports tool steps whose tool is not available on dataset or whose
+// arguments do not match the tool's JSON Schema for it.
+func (r *Runner) checkToolArgs(ctx context.Context, dataset string, steps []Step) []string {
+	if !slices.ContainsFunc(steps, func(s Step) bool { return s.Tool != nil }) {
+		return nil
+	}
+	infos, err := tools.List(ctx, r.st, dataset)
+	if err != nil {
+		return []string{fmt.Sprintf("list tools of dataset %q: %v", dataset, err)}
+	}
+	byName := map[string]tools.Info{}
+	for _, in := range infos {
+		byName[in.Name] = in
+	}
+	var problems []string
+	for _, s := range steps {
+		if s.Tool == nil || s.Kind() != KindTool || len(s.Tool.Args) > 0 && !json.Valid(s.Tool.Args) {
+			continue // reported by checkStep
+		}
+		info, ok := byName[s.Tool.Tool]
+		switch {
+		case !ok:
+			// unknown tool: reported by checkStep
+		case !info.Available:
+			problems = append(problems, fmt.Sprintf("step %q: tool %s is not available: %s", s.ID, info.Name, info.Reason))
+		default:
+			if err := validateArgs(info.Schema, s.Tool.Args); err != nil {
+				problems = append(problems, fmt.Sprintf("step %q: tool %s args: %v", s.ID, info.Name, err))
+			}
+		}
+	}
+	return problems
+}
+
+// validateArgs checks JSON arguments (nil means {}) against a JSON Schema.
+func validateArgs(schema, args json.RawMessage) error {
+	if len(args) == 0 {
+		args = json.RawMessage(`{}`)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return fmt.Errorf("tool schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("args.json", doc); err != nil {
+		return fmt.Errorf("tool schema: %w", err)
+	}
+	sch, err := c.Compile("args.json")
+	if err != nil {
+		return fmt.Errorf("tool schema: %w", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(args))
+	if err != nil {
+		return err
+	}
+	if err := sch.Validate(inst); err != nil {
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		if _, detail, ok := strings.Cut(msg, "' - "); ok { // drop "jsonschema validation failed with '<url>'"
+			msg = detail
+		}
+		return errors.New(msg)
+	}
+	return nil
 }

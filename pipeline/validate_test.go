@@ -79,6 +79,13 @@ func TestValidateListsEveryProblem(t *testing.T) {
 			agentStep("a", "data_analyst", "c"), agentStep("b", "data_analyst", "a"),
 			agentStep("c", "data_analyst", "b"), agentStep("d", "data_analyst")}},
 			want: []string{"dependency cycle: a → b → c → a"}},
+		{name: "tool args against the tool's schema", p: Pipeline{Steps: []Step{
+			{ID: "ok", Tool: &ToolStep{Tool: "market_share", Args: json.RawMessage(`{"top_n": 5}`)}},
+			{ID: "bad_type", Tool: &ToolStep{Tool: "market_share", Args: json.RawMessage(`{"top_n": "many"}`)}},
+			{ID: "unknown_arg", Tool: &ToolStep{Tool: "kpi_summary", Args: json.RawMessage(`{"nope": 1}`)}},
+			{ID: "bad_brand", Tool: &ToolStep{Tool: "brand_performance", Args: json.RawMessage(`{"brands": ["No Such Cola"]}`)}}}},
+			want: []string{`step "bad_type": tool market_share args:`, `step "unknown_arg": tool kpi_summary args:`,
+				`step "bad_brand": tool brand_performance args:`}},
 		{name: "self dependency", p: Pipeline{Steps: []Step{agentStep("a", "data_analyst", "a")}},
 			want: []string{"dependency cycle: a → a"}},
 		{name: "everything at once", dataset: "nope", agents: []agent.Definition{badDef}, p: Pipeline{Steps: []Step{

@@ -212,3 +212,34 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestOllamaAutoNative runs ToolAuto against the tools-capable tiny model: the agent
+// picks native mode (tools offered, no format) and still ends with a valid answer,
+// since an unusable free-text answer is retried with the final-answer schema.
+func TestOllamaAutoNative(t *testing.T) {
+	srv := ollamatest.Shared(t)
+	st := beverageStore(t)
+	model := &spy{LLM: realClient(t, srv, srv.ToolsModel)}
+	var reqs []bool // per call: tools offered
+	task := realTask(srv.ToolsModel, testDef(1, "market_share"))
+	task.ToolMode = ToolAuto
+	res, err := Run(t.Context(), &reqSpy{spy: model, tools: &reqs}, st, task, Observer{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(reqs) == 0 || !reqs[0] {
+		t.Fatalf("auto mode did not offer native tools to a tools-capable model: %v", reqs)
+	}
+	t.Logf("native run: %d calls (tools offered: %v), %d tool calls, summary %q", len(reqs), reqs, res.ToolCalls, res.Summary)
+}
+
+// reqSpy records whether each request offered native tools.
+type reqSpy struct {
+	*spy
+	tools *[]bool
+}
+
+func (r *reqSpy) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
+	*r.tools = append(*r.tools, req.Tools != nil)
+	return r.spy.Chat(ctx, req)
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,4 +108,33 @@ func waitStored(t *testing.T, st *store.Store, runID, id string, want StepStatus
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("step %s never stored as %s", id, want)
+}
+
+// TestCloseInterruptsRuns: shutting the Runner down ends active runs as interrupted
+// and refuses new ones.
+func TestCloseInterruptsRuns(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{"data_analyst": {block: true}})
+	m.started = make(chan string, 1)
+	r := NewRunner(st, m, Config{DefaultModel: "scripted", Logger: quietLogger()})
+	run, err := r.Start(t.Context(), StartRequest{Dataset: testDataset, Pipeline: chain("a:data_analyst", "b:campaign_optimizer<a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-m.started
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Get(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != RunInterrupted || step(t, got, "a").Status != StepCanceled || step(t, got, "b").Status != StepCanceled {
+		t.Errorf("after Close: run %s, steps %v", got.Status, statuses(got))
+	}
+	if _, err := r.Start(t.Context(), StartRequest{Dataset: testDataset, Pipeline: chain("a:data_analyst")}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Start after Close: %v, want ErrClosed", err)
+	}
 }

@@ -219,6 +219,7 @@ func (x *execution) complete(i int, o outcome, readySema chan struct{}) {
 func (x *execution) recordLocked(i int, o outcome) StepState {
 	x.out[i] = o
 	st := &x.run.Steps[i]
+	x.beginStageLocked(st.Stage) // a stage of skipped or canceled steps starts too
 	if o.status != StepSkipped && o.status != StepCanceled || !st.StartedAt.IsZero() {
 		st.FinishedAt = time.Now().UTC()
 	}
@@ -239,7 +240,6 @@ func (x *execution) recordLocked(i int, o outcome) StepState {
 	case StepFailed, StepCanceled:
 		ev.Type, ev.Message = EventStepFailed, fmt.Sprintf("step %s %s: %s", st.ID, st.Status, st.Error)
 	case StepSkipped:
-		x.beginStageLocked(st.Stage)
 		ev.Type, ev.Message = EventStepSkipped, fmt.Sprintf("step %s %s", st.ID, st.Error)
 	}
 	ev.Step = ptr(*st)

@@ -272,7 +272,37 @@ func runToEnd(tb testing.TB, r *Runner, req StartRequest) (Run, []Event) {
 	if err != nil {
 		tb.Fatalf("get: %v", err)
 	}
+	checkEvents(tb, final, events)
 	return final, events
+}
+
+// checkEvents checks what every run's stream promises: dense seq from 1, each
+// stage started before it finished and each once, run_finished last.
+func checkEvents(tb testing.TB, run Run, events []Event) {
+	tb.Helper()
+	started, finished := map[int]int{}, map[int]int{}
+	for i, ev := range events {
+		if ev.Seq != int64(i+1) {
+			tb.Fatalf("event %d has seq %d", i, ev.Seq)
+		}
+		switch ev.Type {
+		case EventStageStarted:
+			started[ev.Stage]++
+		case EventStageFinished:
+			if started[ev.Stage] != 1 {
+				tb.Errorf("stage %d finished (seq %d) without starting", ev.Stage, ev.Seq)
+			}
+			finished[ev.Stage]++
+		}
+	}
+	for k := range run.Stages {
+		if started[k] != 1 || finished[k] != 1 {
+			tb.Errorf("stage %d: %d stage_started, %d stage_finished events; want 1 each", k, started[k], finished[k])
+		}
+	}
+	if n := len(events); n == 0 || events[n-1].Type != EventRunFinished {
+		tb.Error("the stream does not end with run_finished")
+	}
 }
 
 // step returns the state of step id.

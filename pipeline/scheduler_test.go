@@ -196,11 +196,16 @@ func TestCancelStopsInFlightCalls(t *testing.T) {
 			t.Errorf("call of %s ended with %v, not context.Canceled", c.agent, c.err)
 		}
 	}
-	// The stored run says the same.
+	// The stored run says the same, and its stream is complete.
 	stored, err := r.Get(t.Context(), run.ID)
 	if err != nil || stored.Status != RunCanceled {
 		t.Errorf("stored run: %v, %v", stored.Status, err)
 	}
+	var events []Event
+	if err := r.Watch(t.Context(), run.ID, 0, func(ev Event) error { events = append(events, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	checkEvents(t, stored, events)
 }
 
 func TestGetListUnknown(t *testing.T) {

@@ -22,7 +22,7 @@ const maxUpstreamResults = 8
 // running it.
 func (x *execution) executeStep(ctx context.Context, i int) outcome {
 	if !x.req.Options.Force {
-		if o, ok := x.r.memoized(ctx, x.memo[i]); ok {
+		if o, ok := x.r.memoized(ctx, x.memo[i], len(x.g.dependents[i]) > 0); ok {
 			return o
 		}
 	}
@@ -132,7 +132,9 @@ func (x *execution) runAgent(ctx context.Context, i int) outcome {
 		o.err = err
 		return o
 	}
-	o.results = x.r.summaries(ctx, citedFirst(o))
+	if len(x.g.dependents[i]) > 0 { // only dependents read the summaries
+		o.results = x.r.summaries(ctx, upstreamHandles(KindAgent, o))
+	}
 	return o
 }
 
@@ -151,6 +153,15 @@ func (x *execution) saveFindings(ctx context.Context, i int, o *outcome) error {
 	o.resultHandle = sum.Handle
 	o.handles = append(o.handles, sum.Handle)
 	return nil
+}
+
+// upstreamHandles lists the handles a step hands its dependents: an agent's
+// (citedFirst), or a tool or SQL step's result.
+func upstreamHandles(kind string, o outcome) []string {
+	if kind == KindAgent {
+		return citedFirst(o)
+	}
+	return []string{o.resultHandle}
 }
 
 // citedFirst lists an agent's handles: those its findings cite, then the others it
@@ -210,8 +221,8 @@ func (r *Runner) summaries(ctx context.Context, handles []string) []store.Summar
 }
 
 // memoized returns the stored outcome of a step with memo key key whose handles all
-// still exist.
-func (r *Runner) memoized(ctx context.Context, key string) (outcome, bool) {
+// still exist, with the summaries dependents read when withResults.
+func (r *Runner) memoized(ctx context.Context, key string, withResults bool) (outcome, bool) {
 	rec, err := r.st.MemoStep(ctx, key, string(StepSucceeded), string(StepCached))
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
@@ -231,11 +242,8 @@ func (r *Runner) memoized(ctx context.Context, key string) (outcome, bool) {
 	o := outcome{status: StepCached, summary: sr.Summary, findings: sr.Findings,
 		handles: slices.Clone(sr.State.Handles), resultHandle: sr.State.ResultHandle,
 		toolCalls: sr.State.ToolCalls}
-	switch sr.State.Kind {
-	case KindAgent:
-		o.results = r.summaries(ctx, citedFirst(o))
-	default:
-		o.results = r.summaries(ctx, []string{o.resultHandle})
+	if withResults {
+		o.results = r.summaries(ctx, upstreamHandles(sr.State.Kind, o))
 	}
 	return o, true
 }

@@ -33,7 +33,8 @@ type runner struct {
 // in all; the result is stored and its summary handed back) or gives the final answer,
 // whose findings may cite only known handles. An invalid or truncated answer is retried
 // up to MaxRetries times with the problem fed back, then Run fails with ErrInvalidOutput.
-// LLM errors (llm.ErrUnavailable, ctx errors...) are returned wrapped. On error the
+// An llm.ErrBadResponse (the server broke the answer off) is retried the same way.
+// Other LLM errors (llm.ErrUnavailable, ctx errors...) are returned wrapped. On error the
 // Result still holds what was done, e.g. the handles produced so far.
 func Run(ctx context.Context, model LLM, st *store.Store, task Task, obs Observer) (Result, error) {
 	r, err := newRunner(ctx, model, st, task, obs)

@@ -354,3 +354,36 @@ func TestRunDedupesUniqueArgs(t *testing.T) {
 		t.Errorf("assistant message keeps the repeats: %s", got)
 	}
 }
+
+func TestRunBadResponseRetried(t *testing.T) {
+	st := beverageStore(t)
+	broken := fmt.Errorf("ollama: chat m: %w: no final answer", llm.ErrBadResponse)
+	fail := func(llm.Request) (llm.Response, error) { return llm.Response{}, broken }
+	tests := []struct {
+		name    string
+		replies []reply
+		wantErr bool
+	}{
+		{"then valid", []reply{fail, say(finalJSON("ok"))}, false},
+		{"always", []reply{fail, fail, fail}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &scriptLLM{replies: tt.replies}
+			res, err := Run(t.Context(), m, st, testTask(testDef(0)), Observer{})
+			if tt.wantErr {
+				if !errors.Is(err, ErrInvalidOutput) || !errors.Is(err, llm.ErrBadResponse) {
+					t.Fatalf("err = %v, want ErrInvalidOutput wrapping llm.ErrBadResponse", err)
+				}
+				return
+			}
+			if err != nil || res.Summary != "ok" {
+				t.Fatalf("summary %q, err %v", res.Summary, err)
+			}
+			msgs := m.requests()[1].Messages
+			if fb := msgs[len(msgs)-1].Content; !strings.Contains(fb, "broke off") {
+				t.Errorf("feedback = %q", fb)
+			}
+		})
+	}
+}

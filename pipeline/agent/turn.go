@@ -34,8 +34,16 @@ func (r *runner) turn(ctx context.Context, turn int, mode branches) (answer, err
 		}
 		req.Messages = append(slices.Clip(req.Messages), feedback...)
 		resp, err := r.chat(ctx, req, turn, attempt > 0)
-		if err != nil {
+		switch {
+		case err != nil && (!errors.Is(err, llm.ErrBadResponse) || ctx.Err() != nil):
 			return answer{}, fmt.Errorf("agent %q turn %d: %w", r.task.Def.Name, turn, err)
+		case err != nil:
+			// The server gave up on the answer, e.g. Ollama v0.6.5 stops a model that
+			// repeats one token over 30 times and sends no final chunk: retry it.
+			last = err
+			feedback = []llm.Message{{Role: "user", Content: "Your answer broke off (" + clip(err.Error(), maxObservation) +
+				"). Answer again with one short, valid JSON object."}}
+			continue
 		}
 		a, err := r.parse(resp, rules)
 		if err == nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	MaxUploadBytes   int64         // largest upload UploadDataset accepts
 	ShutdownTimeout  time.Duration // how long in-flight calls may finish at shutdown
 	LogLevel         slog.Level
+	// LLMOptions are the model options of every agent call; nil fields keep
+	// the model's defaults.
+	LLMOptions llm.Options
 
 	// Logger overrides the logger built from LogLevel.
 	Logger *slog.Logger
@@ -65,6 +69,10 @@ var env = map[string]string{
 	"max-upload-bytes":  "MRSWARM_MAX_UPLOAD_BYTES",
 	"shutdown-timeout":  "MRSWARM_SHUTDOWN_TIMEOUT",
 	"log-level":         "MRSWARM_LOG_LEVEL",
+	"num-ctx":           "MRSWARM_NUM_CTX",
+	"num-predict":       "MRSWARM_NUM_PREDICT",
+	"temperature":       "MRSWARM_TEMPERATURE",
+	"seed":              "MRSWARM_SEED",
 }
 
 // ParseConfig reads the serve flags in args. Every flag falls back to its
@@ -90,6 +98,10 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", DefaultMaxUploadBytes, "largest dataset upload in `bytes`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "time in-flight calls get to finish")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log `level` (debug, info, warn, error)")
+	fs.Var(optional[int]{&c.LLMOptions.NumCtx}, "num-ctx", "model context `tokens` (default: the model's)")
+	fs.Var(optional[int]{&c.LLMOptions.NumPredict}, "num-predict", "most `tokens` per answer (default: the model's)")
+	fs.Var(optional[float64]{&c.LLMOptions.Temperature}, "temperature", "sampling `temperature` (default: the model's)")
+	fs.Var(optional[int]{&c.LLMOptions.Seed}, "seed", "sampling `seed` (default: the model's)")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + env[f.Name] + "]" })
 	if err := applyEnv(fs, getenv); err != nil {
 		return Config{}, err
@@ -101,6 +113,25 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return Config{}, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
 	return c, c.validate()
+}
+
+// optional is a flag for an llm.Options field: unset stays nil.
+type optional[T int | float64] struct{ p **T }
+
+func (o optional[T]) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return fmt.Sprint(**o.p)
+}
+
+func (o optional[T]) Set(s string) error {
+	var v T
+	if _, err := fmt.Sscan(s, &v); err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	*o.p = &v
+	return nil
 }
 
 // applyEnv sets every flag whose environment variable is set, so that flags

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/clients/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamaproc"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
@@ -56,6 +57,7 @@ func startManagedOllama(ctx context.Context, cfg *Config) (stop func(), err erro
 		return nil, fmt.Errorf("managed ollama: %w", err)
 	}
 	cfg.OllamaHost, cfg.Model = p.Host, p.Model
+	cfg.LLMOptions = withTinyModelOptions(cfg.LLMOptions)
 	cfg.Logger.Info("managed ollama started", "host", p.Host, "model", p.Model, "tools_model", p.ToolsModel, "bin", p.Bin)
 	return func() {
 		if err := p.Stop(); err != nil {
@@ -65,4 +67,24 @@ func startManagedOllama(ctx context.Context, cfg *Config) (stop func(), err erro
 			f.Close()
 		}
 	}, nil
+}
+
+// withTinyModelOptions fills unset options with what the tiny model needs to
+// finish schema-bounded answers: room in the context and the answer, and
+// deterministic sampling.
+func withTinyModelOptions(o llm.Options) llm.Options {
+	numCtx, numPredict, temperature, seed := 8192, 4096, 0.0, 42
+	if o.NumCtx == nil {
+		o.NumCtx = &numCtx
+	}
+	if o.NumPredict == nil {
+		o.NumPredict = &numPredict
+	}
+	if o.Temperature == nil {
+		o.Temperature = &temperature
+	}
+	if o.Seed == nil {
+		o.Seed = &seed
+	}
+	return o
 }

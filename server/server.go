@@ -69,7 +69,8 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	if err != nil {
 		return err
 	}
-	runner := pipeline.NewRunner(st, model, pipeline.Config{MaxParallel: cfg.MaxParallel, DefaultModel: cfg.Model, Logger: log})
+	runner := pipeline.NewRunner(st, model, pipeline.Config{
+		MaxParallel: cfg.MaxParallel, DefaultModel: cfg.Model, LLMOptions: cfg.LLMOptions, Logger: log})
 	if err := runner.Recover(ctx); err != nil {
 		return fmt.Errorf("recover runs: %w", err)
 	}

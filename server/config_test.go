@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -59,6 +61,13 @@ func TestParseConfig(t *testing.T) {
 			env:  map[string]string{"OLLAMA_HOST": "http://gpu:11434", "MRSWARM_OLLAMA_HOST": "http://mine:1"},
 			want: with(func(c *Config) { c.OllamaHost = "http://mine:1" }),
 		},
+		{
+			name: "model options stay unset unless given",
+			args: []string{"--num-ctx", "8192", "--temperature", "0"},
+			env:  map[string]string{"MRSWARM_SEED": "7"},
+			want: with(func(c *Config) { c.LLMOptions = llm.Options{NumCtx: ptr(8192), Temperature: ptr(0.0), Seed: ptr(7)} }),
+		},
+		{name: "bad model option", args: []string{"--num-predict", "lots"}, wantErr: "not a number"},
 		{name: "bad env value names the variable", env: map[string]string{"MRSWARM_STATEMENT_TIMEOUT": "soon"}, wantErr: "MRSWARM_STATEMENT_TIMEOUT"},
 		{name: "out of range", args: []string{"--max-parallel", "0"}, wantErr: "max parallel 0 must be positive"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
@@ -83,3 +92,5 @@ func TestParseConfig(t *testing.T) {
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

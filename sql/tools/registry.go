@@ -50,7 +50,7 @@ var registry = []tool{
 			measureParam(measureRoles...),
 			enumParam("agg", "Aggregate of the measure per bucket.", fixed("sum", "mean", "count"), "sum")}},
 	{Spec: Spec{Name: "sales_forecast", RequiredRoles: []store.Role{store.RoleDate},
-		Description: "Forecasts a measure for the next periods with a linear trend plus month-of-year seasonality fitted on complete months, with lower/upper prediction intervals."},
+		Description: "Forecasts a measure for the next months or quarters with a linear trend plus month-of-year seasonality fitted by least squares on complete months (partial first/last months are dropped), with lower/upper prediction intervals; needs at least 3 complete months."},
 		params: []param{
 			measureParam(flowMeasures...),
 			intParam("periods", "Number of future periods to forecast.", 1, 24, 6),

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mrswarm/mrswarm/sql/store"
@@ -34,6 +35,7 @@ func Specs() []Spec {
 	out := make([]Spec, len(registry))
 	for i, t := range registry {
 		out[i] = t.Spec
+		out[i].RequiredRoles = slices.Clone(t.RequiredRoles)
 	}
 	return out
 }
@@ -64,6 +66,7 @@ func List(ctx context.Context, st *store.Store, dataset string) ([]Info, error) 
 			return nil, fmt.Errorf("tools: %s: schema: %w", t.Name, err)
 		}
 		out[i] = Info{Spec: t.Spec, Schema: s, Available: true}
+		out[i].RequiredRoles = slices.Clone(t.RequiredRoles)
 		if err := t.unavailable(e); err != nil {
 			out[i].Available, out[i].Reason = false, reason(err)
 		}

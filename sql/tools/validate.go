@@ -91,29 +91,33 @@ func (t *tool) parseArgs(ctx context.Context, st *store.Store, e *env, raw json.
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	obj, ok := inst.(map[string]any)
 	if err != nil || !ok {
-		return nil, fmt.Errorf("tools: %s: arguments must be a JSON object: %w", t.Name, store.ErrInvalid)
+		return nil, t.invalid([]string{"arguments must be a JSON object"})
 	}
 	if err := t.rolesForFilters(e, obj); err != nil {
 		return nil, err
 	}
 	doc := t.schemaDoc(e)
-	probs := unknownArgs(doc, obj)
-	probs = append(probs, schemaProblems(doc, inst)...)
-	if len(probs) == 0 {
-		a := t.normalize(e, obj)
-		probs = append(probs, checkDates(a)...)
-		if t.check != nil {
-			probs = append(probs, t.check(e, a)...)
-		}
-		more, err := checkCapped(ctx, st, e, a)
-		if err != nil {
-			return nil, err
-		}
-		if probs = append(probs, more...); len(probs) == 0 {
-			return a, nil
-		}
+	if probs := append(unknownArgs(doc, obj), schemaProblems(doc, inst)...); len(probs) > 0 {
+		return nil, t.invalid(probs)
 	}
-	return nil, fmt.Errorf("tools: %s: invalid arguments: %s: %w", t.Name, strings.Join(probs, "; "), store.ErrInvalid)
+	a := t.normalize(e, obj)
+	probs := checkDates(a)
+	if t.check != nil {
+		probs = append(probs, t.check(e, a)...)
+	}
+	more, err := checkCapped(ctx, st, e, a)
+	if err != nil {
+		return nil, err
+	}
+	if probs = append(probs, more...); len(probs) > 0 {
+		return nil, t.invalid(probs)
+	}
+	return a, nil
+}
+
+// invalid is the ErrInvalid error listing every problem with t's arguments.
+func (t *tool) invalid(probs []string) error {
+	return fmt.Errorf("tools: %s: invalid arguments: %s: %w", t.Name, strings.Join(probs, "; "), store.ErrInvalid)
 }
 
 // rolesForFilters fails with ErrPrecondition for a filter on a role e lacks.

@@ -5,7 +5,7 @@ sel AS (
   SELECT cur_start, {{if .Set "previous"}}{{.LabelStart "previous"}}{{else}}(cur_start - {{template "step" .}})::DATE{{end}} AS prev_start
   FROM (SELECT {{if .Set "current"}}{{.LabelStart "current"}}{{else}}(date_trunc({{.P "period"}}, hi + INTERVAL 1 DAY) - {{template "step" .}})::DATE{{end}} AS cur_start FROM bounds)
 ),
-p AS (
+p AS MATERIALIZED (
   SELECT cur_start, (cur_start + {{template "step" .}})::DATE AS cur_next,
          prev_start, (prev_start + {{template "step" .}})::DATE AS prev_next
   FROM sel

@@ -11,7 +11,7 @@ smp AS NOT MATERIALIZED (SELECT * FROM base),
 {{- else}}
 smp AS MATERIALIZED (SELECT * FROM base USING SAMPLE {{.SamplePct}}% (system, 7)),
 {{- end}}
-full_agg AS (
+full_agg AS MATERIALIZED (
   SELECT count(*) AS n
   {{- range $i, $c := .Columns}}, count({{$c.Q}}) AS nn{{$i}}
     {{- if or $.Exact $c.Ordered}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
@@ -19,7 +19,7 @@ full_agg AS (
   {{- end}}
   FROM base
 ),
-smp_agg AS (
+smp_agg AS MATERIALIZED (
   SELECT count(*) AS sample_rows
   {{- range $i, $c := .Columns}}, count(DISTINCT {{$c.Q}}) AS nd{{$i}}
     {{- if not (or $.Exact $c.Ordered)}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
@@ -27,19 +27,19 @@ smp_agg AS (
          count(*) - count(DISTINCT hash({{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}})) AS hashed_dups
   FROM smp
 ),
-dups AS (
+dups AS MATERIALIZED (
   {{- if .Exact}}
   SELECT (SELECT count(*) FROM base) - (SELECT count(*) FROM (SELECT DISTINCT * FROM base)) AS duplicate_rows
   {{- else}}
   SELECT hashed_dups AS duplicate_rows FROM smp_agg
   {{- end}}
 )
-{{- range $i, $c := .Columns}}
-{{if $i}}UNION ALL {{end}}SELECT {{$i}} + 1 AS position, {{$.Bind $c.Name}} AS column_name, {{$.Bind $c.Type}} AS type,
-  {{$.Bind $c.Role}} AS role, n AS rows, nn{{$i}} AS non_null, n - nn{{$i}} AS nulls,
-  (n - nn{{$i}}) / NULLIF(n, 0) * 100 AS null_pct, nd{{$i}} AS distinct_values,
-  lo{{$i}} AS min, hi{{$i}} AS max, mean{{$i}} AS mean, duplicate_rows,
-  {{$.Exact}} AS distinct_exact, sample_rows
+SELECT unnest([
+  {{- range $i, $c := .Columns}}{{if $i}},{{end}}
+    {'position': {{$i}} + 1, 'column_name': {{$.Bind $c.Name}}, 'type': {{$.Bind $c.Type}}, 'role': {{$.Bind $c.Role}},
+     'rows': n, 'non_null': nn{{$i}}, 'nulls': n - nn{{$i}}, 'null_pct': (n - nn{{$i}}) / NULLIF(n, 0) * 100,
+     'distinct_values': nd{{$i}}, 'min': lo{{$i}}, 'max': hi{{$i}}, 'mean': mean{{$i}}}
+  {{- end}}
+  ], recursive := true),
+  duplicate_rows, {{$.Exact}} AS distinct_exact, sample_rows
 FROM full_agg, smp_agg, dups
-{{- end}}
-ORDER BY position

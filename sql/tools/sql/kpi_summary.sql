@@ -1,5 +1,5 @@
 {{- /* Rows are first summed per day (one pass), then totals and period growth come from the days. */ -}}
-WITH daily AS (
+WITH daily AS MATERIALIZED (
   SELECT {{if .Has "date"}}{{.Col "date"}}{{else}}NULL::DATE{{end}} AS d, count(*) AS n,
          sum({{.Col "revenue"}}) AS revenue,
          sum({{if .Has "units"}}{{.Col "units"}}{{else}}NULL::DOUBLE{{end}}) AS units,

@@ -1,5 +1,5 @@
 {{- /* The grand total in one pass, then one grouped pass per dimension the dataset has. */ -}}
-WITH agg AS (
+WITH agg AS MATERIALIZED (
   SELECT sum({{.Col "revenue"}}) AS revenue, count(*) AS transactions,
          sum({{if .Has "units"}}{{.Col "units"}}{{else}}NULL::DOUBLE{{end}}) AS units,
          sum({{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}}) AS profit
@@ -13,7 +13,7 @@ groups AS MATERIALIZED (
   FROM {{$.Table}} WHERE {{$.Where}} AND {{$.Col $d}} IS NOT NULL GROUP BY 2
   {{- end}}{{end}}
 ),
-counts AS (
+counts AS MATERIALIZED (
   SELECT count(*) FILTER (WHERE ord = 10) AS brands, count(*) FILTER (WHERE ord = 11) AS categories,
          count(*) FILTER (WHERE ord = 12) AS regions FROM groups
 ),

@@ -3,19 +3,19 @@
        c[moy] = mean(y | moy) - b*mean(t | moy). Without a repeated month-of-year it falls back
        to a plain linear trend. Intervals: z * s * sqrt(1 + 1/n_g + (t - tbar_g)^2 / Sxx). */ -}}
 WITH {{template "bounds" .}},
-daily AS (
+daily AS MATERIALIZED (
   SELECT {{.Col "date"}} AS d, sum({{.Dim "measure"}}) AS x
   FROM {{.Table}} WHERE {{.Where}} AND {{.Col "date"}} IS NOT NULL
   GROUP BY 1
 ),
-m AS (
+m AS MATERIALIZED (
   SELECT date_trunc('month', d)::DATE AS month, sum(x) AS y FROM daily GROUP BY 1
 ),
-obs AS (
+obs AS MATERIALIZED (
   SELECT month, y, month(month) AS moy, (year(month) * 12 + month(month) - 1)::DOUBLE AS t
   FROM m, bounds WHERE month >= lo AND last_day(month) <= hi
 ),
-grp AS (
+grp AS MATERIALIZED (
   SELECT moy, count(*) AS n_g, avg(y) AS ybar_g, avg(t) AS tbar_g FROM obs GROUP BY moy
 ),
 w AS (
@@ -38,7 +38,7 @@ fitted AS (
 ss AS (
   SELECT sum((f.y - f.c - md.b * f.t) ^ 2) AS ssr FROM fitted f, model md
 ),
-params AS (
+params AS MATERIALIZED (
   SELECT md.*, sqrt(ss.ssr / CASE WHEN md.seasonal THEN md.n - md.k - 1 ELSE greatest(md.n - 2, 1) END) AS s
   FROM model md, ss
 ),

@@ -1,7 +1,7 @@
 WITH {{template "bounds" .}},
 {{- /* Rows are first summed per day: truncating a handful of days is far cheaper than
        truncating every row. */}}
-daily AS (
+daily AS MATERIALIZED (
   SELECT {{.Col "date"}} AS d, sum({{.Dim "measure"}}) AS s, count({{.Dim "measure"}}) AS c, count(*) AS n
   FROM {{.Table}} WHERE {{.Where}} AND {{.Col "date"}} IS NOT NULL
   GROUP BY 1

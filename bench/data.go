@@ -36,7 +36,8 @@ func (s *suite) loading(ctx context.Context) ([]Row, []string, error) {
 
 func (s *suite) loadRows(ctx context.Context, d dataSet) ([]Row, error) {
 	s.logf("   loading %s", d.scale)
-	cold, err := repeat(s.cfg.Reps, func() (time.Duration, error) { return s.coldLoad(ctx, d) })
+	reps := s.repsFor(d.rows)
+	cold, err := repeat(reps, func() (time.Duration, error) { return s.coldLoad(ctx, d) })
 	if err != nil {
 		return nil, fmt.Errorf("cold load: %w", err)
 	}
@@ -60,7 +61,7 @@ func (s *suite) loadRows(ctx context.Context, d dataSet) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	reread, err := repeat(s.cfg.Reps, func() (time.Duration, error) { return rereadPerTool(ctx, st, d, names) })
+	reread, err := repeat(reps, func() (time.Duration, error) { return rereadPerTool(ctx, st, d, names) })
 	if err != nil {
 		return nil, fmt.Errorf("re-read per tool: %w", err)
 	}

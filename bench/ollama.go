@@ -14,29 +14,20 @@ import (
 
 const sectionOllama = "pipeline, real Ollama"
 
-// ollama runs campaign_optimization on the real Ollama: one slot against
-// OLLAMA_NUM_PARALLEL slots, and handle summaries against full results pasted
-// into the prompts, with Ollama's own token counts.
+// ollama runs campaign_optimization on the real Ollama, one slot against
+// OLLAMA_NUM_PARALLEL slots, then compares handle summaries with full results
+// pasted into the prompts, with Ollama's own token counts and the bytes sent.
 func (s *suite) ollama(ctx context.Context) ([]Row, []string, error) {
 	o := s.cfg.Ollama
 	if o == nil {
 		return nil, []string{"pipeline on the real Ollama: no Ollama configured (needs `make ollama`)"}, nil
 	}
-	slots := max(o.NumParallel, 1)
-	seed, temp := 42, 0.0
-	opts := llm.Options{Seed: &seed, Temperature: &temp}
-	if o.NumCtx > 0 {
-		opts.NumCtx = &o.NumCtx
-	}
-	client, err := ollama.New(ollama.Config{Host: o.Host, Model: o.Model, Options: opts})
+	client, err := newOllamaClient(ctx, o, o.NumCtx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := warmUp(ctx, client, o.Model); err != nil {
-		return nil, nil, fmt.Errorf("warm-up call: %w", err)
-	}
-	counter := &countingLLM{LLM: client}
-	env, err := s.newPipelineEnv(ctx, counter, pipeline.Config{MaxParallel: slots, DefaultModel: o.Model})
+	slots := max(o.NumParallel, 1)
+	env, err := s.newPipelineEnv(ctx, client, pipeline.Config{MaxParallel: slots, DefaultModel: o.Model})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -46,96 +37,197 @@ func (s *suite) ollama(ctx context.Context) ([]Row, []string, error) {
 		env.preset = firstStage(env.preset) // keeps the test suite's run short
 	}
 	reps := max(o.Reps, 1)
-	seq, _, err := env.runs(ctx, reps, pipeline.Options{MaxParallel: 1, Context: agent.ContextHandles})
+	seq, _, err := env.runs(ctx, reps, pipeline.Options{MaxParallel: 1})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sequential: %w", err)
 	}
-	counter.take() // the sequential runs' prompts are not compared
-	par, handles, err := env.runs(ctx, reps, pipeline.Options{MaxParallel: slots, Context: agent.ContextHandles})
+	par, run, err := env.runs(ctx, reps, pipeline.Options{MaxParallel: slots})
 	if err != nil {
 		return nil, nil, fmt.Errorf("parallel: %w", err)
 	}
-	maxHandles := env.maxPrompt
-	hb, hmax := counter.take()
-	hb /= int64(par.N) // per run
-	_, full, err := env.runs(ctx, 1, pipeline.Options{MaxParallel: slots, Context: agent.ContextFull})
-	if err != nil {
-		return nil, nil, fmt.Errorf("full context: %w", err)
-	}
-	fb, fmax := counter.take()
-	rows := ollamaRows(o, slots, seq, par, handles, full)
-	rows = append(rows, maxPromptRows(o, maxHandles, env.maxPrompt)...)
-	rows = append(rows, promptByteRows(o, hb, hmax, fb, fmax)...)
+	rows := scheduleRows(o, slots, seq, par, run)
+	ctxRows, err := s.contextComparison(ctx, env, o)
+	rows = append(rows, ctxRows...)
 	var notes []string
 	for _, f := range env.failures {
 		notes = append(notes, "real Ollama: a "+f)
 	}
-	return rows, notes, nil
+	return rows, notes, err
 }
 
-// promptByteRows compare the prompt bytes the agents sent, handles against full.
-func promptByteRows(o *OllamaTarget, hb, hmax, fb, fmax int64) []Row {
-	row := func(name string, v int64) Row {
-		return Row{Section: sectionOllama, Name: name, Scale: ollamaScale(o), Value: float64(v) / 1024, Unit: "KiB", Samples: 1,
-			Note: "message bytes the agents sent, before any truncation by Ollama"}
+func newOllamaClient(ctx context.Context, o *OllamaTarget, numCtx int) (*ollama.Client, error) {
+	seed, temp := 42, 0.0
+	opts := llm.Options{Seed: &seed, Temperature: &temp}
+	if numCtx > 0 {
+		opts.NumCtx = &numCtx
 	}
+	client, err := ollama.New(ollama.Config{Host: o.Host, Model: o.Model, Options: opts})
+	if err != nil {
+		return nil, err
+	}
+	if err := warmUp(ctx, client, o.Model); err != nil {
+		return nil, fmt.Errorf("warm-up call: %w", err)
+	}
+	return client, nil
+}
+
+// contextComparison runs the pipeline with tool steps feeding its first agents
+// (so that every agent has upstream results whatever the model does), once with
+// handle summaries and once with full results, on a client whose num_ctx fits the
+// full prompts (CompareCtx), counting Ollama's tokens and the bytes sent.
+func (s *suite) contextComparison(ctx context.Context, env *pipelineEnv, o *OllamaTarget) ([]Row, error) {
+	numCtx := o.CompareCtx
+	if numCtx == 0 {
+		numCtx = o.NumCtx
+	}
+	client, err := newOllamaClient(ctx, o, numCtx)
+	if err != nil {
+		return nil, err
+	}
+	counter := &countingLLM{LLM: client}
+	cmp := &pipelineEnv{st: env.st, preset: env.preset, tolerateFailedSteps: true,
+		runner: pipeline.NewRunner(env.st, counter, pipeline.Config{MaxParallel: max(o.NumParallel, 1), DefaultModel: o.Model})}
+	defer cmp.runner.Close(ctx)
+	if cmp.preset, err = fedByTools(ctx, env); err != nil {
+		return nil, err
+	}
+	opts := pipeline.Options{MaxParallel: max(o.NumParallel, 1)}
+	opts.Context = agent.ContextHandles
+	handles, _, err := cmp.run(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("handles context: %w", err)
+	}
+	hMax := cmp.maxPrompt
+	hb, hbMax := counter.take()
+	opts.Context = agent.ContextFull
+	full, _, err := cmp.run(ctx, opts)
+	env.failures = append(env.failures, cmp.failures...)
+	if err != nil {
+		return nil, fmt.Errorf("full context: %w", err)
+	}
+	fb, fbMax := counter.take()
+	c := comparison{o: o, numCtx: numCtx, steps: len(cmp.preset.Steps), handles: handles, full: full}
+	rows := c.tokenRows()
+	rows = append(rows, c.largestRows(hMax, cmp.maxPrompt)...)
+	return append(rows, c.byteRows(hb, hbMax, fb, fbMax)...), nil
+}
+
+// feedSQL is the SQL cell that feeds the first agents a result of feedRows rows:
+// tool results are small aggregates whose summary is nearly the whole table, while
+// row-level results are where pasting everything costs.
+const (
+	feedRows = 300
+	feedSQL  = "SELECT sale_date, brand, region, SUM(total_revenue) AS revenue, SUM(units_sold) AS units " +
+		"FROM " + benchDataset + " GROUP BY ALL ORDER BY ALL LIMIT 300"
+)
+
+// fedByTools is the preset with two tool steps and a SQL cell of feedRows rows
+// that its first agents depend on.
+func fedByTools(ctx context.Context, env *pipelineEnv) (pipeline.Pipeline, error) {
+	names, err := availableTools(ctx, env.st, benchDataset, 2)
+	if err != nil {
+		return pipeline.Pipeline{}, err
+	}
+	p := env.preset
+	p.Name += "_fed"
+	feeds := []string{"data_rows"}
+	steps := []pipeline.Step{{ID: "data_rows", SQL: &pipeline.SQLStep{SQL: feedSQL}}}
+	for _, n := range names {
+		id := "data_" + n
+		feeds = append(feeds, id)
+		steps = append(steps, pipeline.Step{ID: id, Tool: &pipeline.ToolStep{Tool: n}})
+	}
+	for _, st := range p.Steps {
+		if len(st.DependsOn) == 0 {
+			st.DependsOn = append([]string(nil), feeds...)
+		}
+		steps = append(steps, st)
+	}
+	p.Steps = steps
+	return p, nil
+}
+
+func scheduleRows(o *OllamaTarget, slots int, seq, par Stat, run pipeline.Run) []Row {
+	scale := ollamaScale(o, o.NumCtx)
+	row := func(name string, v float64, unit string, n int) Row {
+		return Row{Section: sectionOllama, Name: name, Scale: scale, Value: v, Unit: unit, Samples: n}
+	}
+	p := run.Profile
+	share := func(d time.Duration) float64 { return 100 * ratio(float64(d), float64(p.Wall)) }
 	return []Row{
-		row("prompt bytes sent, whole run, handles", hb),
-		withRatioOver(row("prompt bytes sent, whole run, full context", fb), float64(hb)/1024, "this ÷ handles"),
-		row("largest prompt sent in one call, handles", hmax),
-		withRatioOver(row("largest prompt sent in one call, full context", fmax), float64(hmax)/1024, "this ÷ handles"),
+		row("sequential wall time (MaxParallel 1)", seq.ms(), "ms", seq.N),
+		withRatio(row(fmt.Sprintf("parallel wall time (MaxParallel %d)", slots), par.ms(), "ms", par.N),
+			seq.ms(), "sequential ÷ parallel"),
+		row("LLM calls of the parallel run", float64(run.Tokens.LLMCalls), "calls", 1),
+		row("total tokens of the parallel run", float64(run.Tokens.TotalTokens), "tokens", 1),
+		withNote(row("LLM time ÷ wall time, parallel run", share(p.LLM), "%", 1), "summed over steps; exceeds 100% when steps overlap"),
+		withNote(row("SQL time ÷ wall time, parallel run", share(p.SQL), "%", 1), "summed over steps"),
+		withNote(row("orchestration overhead ÷ wall time, parallel run", share(p.Overhead), "%", 1),
+			fmt.Sprintf("Run.Profile.Overhead %s of %s", p.Overhead.Round(time.Microsecond), p.Wall.Round(time.Millisecond))),
+		withNote(row("peak RSS during the parallel run", float64(p.PeakRSS)/(1<<20), "MiB", 1), "benchmark process, Run.Profile.PeakRSS"),
 	}
 }
 
-func ollamaScale(o *OllamaTarget) string {
+func ollamaScale(o *OllamaTarget, numCtx int) string {
 	s := fmt.Sprintf("%s, OLLAMA_NUM_PARALLEL=%d", o.Model, o.NumParallel)
-	if o.NumCtx > 0 {
-		s += fmt.Sprintf(", num_ctx %d", o.NumCtx)
+	if numCtx > 0 {
+		s += fmt.Sprintf(", num_ctx %d", numCtx)
 	}
 	return s
 }
 
-// maxPromptRows show the largest prompt of one call: at num_ctx, Ollama truncated
-// the prompt and the token counts above understate it.
-func maxPromptRows(o *OllamaTarget, handles, full int64) []Row {
-	note := "largest prompt_eval_count of one call"
-	if o.NumCtx > 0 && max(handles, full) >= int64(o.NumCtx) {
-		note += fmt.Sprintf("; reached num_ctx %d, so Ollama truncated prompts", o.NumCtx)
-	}
-	row := func(name string, v int64) Row {
-		return Row{Section: sectionOllama, Name: name, Scale: ollamaScale(o), Value: float64(v), Unit: "tokens", Samples: 1, Note: note}
-	}
-	return []Row{row("largest prompt of one call, handles", handles),
-		withRatioOver(row("largest prompt of one call, full context", full), float64(handles), "this ÷ handles")}
+// comparison is a handles run against a full-context run of the fed pipeline.
+type comparison struct {
+	o             *OllamaTarget
+	numCtx, steps int
+	handles, full pipeline.Run
 }
 
-func ollamaRows(o *OllamaTarget, slots int, seq, par Stat, handles, full pipeline.Run) []Row {
-	scale := ollamaScale(o)
-	row := func(name string, v float64, unit string, n int) Row {
-		return Row{Section: sectionOllama, Name: name, Scale: scale, Value: v, Unit: unit, Samples: n}
-	}
-	ht, ft := handles.Tokens, full.Tokens
+func (c comparison) row(name string, v float64, unit, note string) Row {
+	return Row{Section: sectionOllama, Name: name, Scale: ollamaScale(c.o, c.numCtx) + fmt.Sprintf(", first agents fed 2 tool results + %d SQL rows", feedRows),
+		Value: v, Unit: unit, Samples: 1, Note: note}
+}
+
+func (c comparison) tokenRows() []Row {
+	ht, ft := c.handles.Tokens, c.full.Tokens
 	perCall := func(t pipeline.TokenUsage) float64 { return ratio(float64(t.PromptTokens), float64(t.LLMCalls)) }
-	hp := handles.Profile
-	share := func(d time.Duration) float64 { return 100 * ratio(float64(d), float64(hp.Wall)) }
+	const src = "Ollama prompt_eval_count, whole run; depends on the turns the model takes"
+	const turns = "whole run; depends on the turns the model takes"
 	return []Row{
-		row("sequential wall time (MaxParallel 1), handles", seq.ms(), "ms", seq.N),
-		withRatio(row(fmt.Sprintf("parallel wall time (MaxParallel %d), handles", slots), par.ms(), "ms", par.N),
-			seq.ms(), "sequential ÷ parallel"),
-		row("LLM calls, handles", float64(ht.LLMCalls), "calls", 1),
-		row("LLM calls, full context", float64(ft.LLMCalls), "calls", 1),
-		withNote(row("prompt tokens, handle summaries", float64(ht.PromptTokens), "tokens", 1), "Ollama prompt_eval_count, whole run"),
-		withRatioOver(withNote(row("prompt tokens, full results pasted", float64(ft.PromptTokens), "tokens", 1),
-			"Ollama prompt_eval_count, whole run"), float64(ht.PromptTokens), "this ÷ handles"),
-		row("prompt tokens per LLM call, handles", perCall(ht), "tokens", 1),
-		withRatioOver(row("prompt tokens per LLM call, full context", perCall(ft), "tokens", 1), perCall(ht), "this ÷ handles"),
-		row("total tokens, handles", float64(ht.TotalTokens), "tokens", 1),
-		withRatioOver(row("total tokens, full context", float64(ft.TotalTokens), "tokens", 1), float64(ht.TotalTokens), "this ÷ handles"),
-		withNote(row("LLM time ÷ wall time, parallel run", share(hp.LLM), "%", 1), "summed over steps; exceeds 100% when steps overlap"),
-		withNote(row("SQL time ÷ wall time, parallel run", share(hp.SQL), "%", 1), "summed over steps"),
-		withNote(row("orchestration overhead ÷ wall time, parallel run", share(hp.Overhead), "%", 1),
-			fmt.Sprintf("Run.Profile.Overhead %s of %s", hp.Overhead.Round(time.Microsecond), hp.Wall.Round(time.Millisecond))),
-		withNote(row("peak RSS during the parallel run", float64(hp.PeakRSS)/(1<<20), "MiB", 1), "benchmark process, Run.Profile.PeakRSS"),
+		c.row("LLM calls, handle summaries", float64(ht.LLMCalls), "calls", ""),
+		c.row("LLM calls, full results pasted", float64(ft.LLMCalls), "calls", ""),
+		c.row("prompt tokens, handle summaries", float64(ht.PromptTokens), "tokens", src),
+		withRatioOver(c.row("prompt tokens, full results pasted", float64(ft.PromptTokens), "tokens", src),
+			float64(ht.PromptTokens), "this ÷ handles"),
+		c.row("prompt tokens per LLM call, handle summaries", perCall(ht), "tokens", ""),
+		withRatioOver(c.row("prompt tokens per LLM call, full results pasted", perCall(ft), "tokens", ""),
+			perCall(ht), "this ÷ handles"),
+		c.row("total tokens, handle summaries", float64(ht.TotalTokens), "tokens", turns),
+		withRatioOver(c.row("total tokens, full results pasted", float64(ft.TotalTokens), "tokens", turns),
+			float64(ht.TotalTokens), "this ÷ handles"),
+	}
+}
+
+// largestRows show the largest prompt of one call: at num_ctx, Ollama truncated
+// the prompt and the token counts understate what was sent.
+func (c comparison) largestRows(handles, full int64) []Row {
+	note := "largest prompt_eval_count of one call"
+	if c.numCtx > 0 && max(handles, full) >= int64(c.numCtx)-64 {
+		note += fmt.Sprintf("; at num_ctx %d Ollama truncates, so the counts above understate the prompts", c.numCtx)
+	}
+	return []Row{c.row("largest prompt of one call, handle summaries", float64(handles), "tokens", note),
+		withRatioOver(c.row("largest prompt of one call, full results pasted", float64(full), "tokens", note),
+			float64(handles), "this ÷ handles")}
+}
+
+func (c comparison) byteRows(hb, hmax, fb, fmax int64) []Row {
+	const note = "message bytes the agents sent, before any truncation by Ollama"
+	kib := func(n int64) float64 { return float64(n) / 1024 }
+	return []Row{
+		c.row("prompt bytes sent, whole run, handle summaries", kib(hb), "KiB", note),
+		withRatioOver(c.row("prompt bytes sent, whole run, full results pasted", kib(fb), "KiB", note), kib(hb), "this ÷ handles"),
+		c.row("largest prompt sent in one call, handle summaries", kib(hmax), "KiB", note),
+		withRatioOver(c.row("largest prompt sent in one call, full results pasted", kib(fmax), "KiB", note), kib(hmax), "this ÷ handles"),
 	}
 }
 

@@ -49,6 +49,9 @@ type OllamaTarget struct {
 	// NumCtx is the context window asked of the model (0 keeps the model's): the
 	// prompts of full-context runs must fit, or Ollama truncates them and counts less.
 	NumCtx int
+	// CompareCtx is num_ctx for the handles-versus-full comparison (0: NumCtx);
+	// large enough that Ollama does not truncate the full-context prompts.
+	CompareCtx int
 	// Reps is how often the sequential and parallel runs repeat (default 1: a run
 	// of the tiny model takes tens of seconds on two cores).
 	Reps int
@@ -212,6 +215,15 @@ func (s *suite) dataSets(big bool) ([]dataSet, error) {
 		sets = append(sets, dataSet{p, scaleName(n) + " rows (generated)", n})
 	}
 	return sets, nil
+}
+
+// repsFor is the repetitions of a measurement whose cost grows with rows: fewer
+// on big data sets, so that the suite stays within its time budget.
+func (s *suite) repsFor(rows int) int {
+	if rows >= 500_000 {
+		return max(1, s.cfg.Reps/2)
+	}
+	return s.cfg.Reps
 }
 
 // scaleName writes 15000 as 15k and 1000000 as 1M.

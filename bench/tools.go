@@ -56,7 +56,7 @@ func (s *suite) toolRows(ctx context.Context, d dataSet, base map[string]float64
 		if _, err := tools.Call(ctx, st, "sales", name, nil); err != nil { // warm-up
 			return rows, fmt.Errorf("tool %s: %w", name, err)
 		}
-		stat, err := repeat(s.cfg.Reps, func() (time.Duration, error) {
+		stat, err := repeat(s.repsFor(d.rows), func() (time.Duration, error) {
 			return timed(func() error { _, err := tools.Call(ctx, st, "sales", name, nil); return err })
 		})
 		if err != nil {

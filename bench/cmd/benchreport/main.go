@@ -25,9 +25,10 @@ import (
 )
 
 type options struct {
-	out, ollama, host, model, server, goBench, command string
-	quick                                              bool
-	reps, genRows, bigRows, numParallel, numCtx, oReps int
+	out, ollama, host, model, server, goBench, command, data string
+	quick                                                    bool
+	reps, genRows, bigRows, numParallel, numCtx, oReps       int
+	compareCtx                                               int
 }
 
 func main() {
@@ -48,6 +49,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		big = 10_000_000
 	}
 	fs.StringVar(&o.out, "out", "results", "results `folder`")
+	fs.StringVar(&o.data, "data", "", "the original beverage_sales.csv (default <module root>/../shared/data/beverage_sales.csv)")
 	fs.BoolVar(&o.quick, "quick", false, "run every measurement once on small inputs")
 	fs.IntVar(&o.reps, "reps", 5, "repetitions of each timed measurement")
 	fs.IntVar(&o.genRows, "gen-rows", 1_000_000, "rows of the generated data set")
@@ -57,6 +59,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.model, "model", "", "model on -ollama-host")
 	fs.IntVar(&o.numParallel, "num-parallel", 2, "OLLAMA_NUM_PARALLEL of the managed Ollama (and MaxParallel of the parallel runs)")
 	fs.IntVar(&o.numCtx, "num-ctx", 0, "num_ctx asked of the model (0: the tiny model's own for -ollama=managed, else the model default)")
+	fs.IntVar(&o.compareCtx, "compare-ctx", 8192, "num_ctx of the handles-versus-full comparison runs (0: -num-ctx)")
 	fs.IntVar(&o.oReps, "ollama-reps", 1, "repetitions of the sequential and parallel runs on Ollama")
 	fs.StringVar(&o.server, "server", "bin/mrswarm", `mrswarm binary for the RSS rows ("" skips them)`)
 	fs.StringVar(&o.goBench, "gobench", "", "`file` of `go test -bench` output to add to the table")
@@ -75,7 +78,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	cfg := bench.Config{Quick: o.quick, WorkDir: work, GenRows: o.genRows, BigRows: o.bigRows, Reps: o.reps, Log: stderr}
+	cfg := bench.Config{Quick: o.quick, DataCSV: o.data, WorkDir: work, GenRows: o.genRows, BigRows: o.bigRows, Reps: o.reps, Log: stderr}
 	stopOllama, err := ollamaTarget(ctx, o, &cfg, work)
 	if err != nil {
 		return err
@@ -112,7 +115,7 @@ func ollamaTarget(ctx context.Context, o options, cfg *bench.Config, work string
 		if o.host == "" || o.model == "" {
 			return nil, errors.New("-ollama=host needs -ollama-host and -model")
 		}
-		cfg.Ollama = &bench.OllamaTarget{Host: o.host, Model: o.model, NumParallel: o.numParallel, NumCtx: o.numCtx, Reps: o.oReps}
+		cfg.Ollama = &bench.OllamaTarget{Host: o.host, Model: o.model, NumParallel: o.numParallel, NumCtx: o.numCtx, CompareCtx: o.compareCtx, Reps: o.oReps}
 		return func() {}, nil
 	case "managed":
 		logf, err := os.Create(filepath.Join(work, "ollama.log"))
@@ -128,7 +131,7 @@ func ollamaTarget(ctx context.Context, o options, cfg *bench.Config, work string
 		if numCtx == 0 {
 			numCtx = tinymodel.NumCtx
 		}
-		cfg.Ollama = &bench.OllamaTarget{Host: p.Host, Model: p.Model, NumParallel: o.numParallel, NumCtx: numCtx, Reps: o.oReps}
+		cfg.Ollama = &bench.OllamaTarget{Host: p.Host, Model: p.Model, NumParallel: o.numParallel, NumCtx: numCtx, CompareCtx: o.compareCtx, Reps: o.oReps}
 		return func() { p.Stop(); logf.Close() }, nil
 	}
 	return nil, fmt.Errorf("-ollama=%q: want managed, host or off", o.ollama)

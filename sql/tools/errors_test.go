@@ -250,3 +250,26 @@ func TestManyDistinctValues(t *testing.T) {
 		t.Errorf("err = %v, want ErrInvalid naming zzz", err)
 	}
 }
+
+// TestEveryToolHonoursEveryFilter fails if any tool returns the same rows with and
+// without a filter, i.e. silently drops it (the original system's bug).
+func TestEveryToolHonoursEveryFilter(t *testing.T) {
+	st := loadFixture(t)
+	filters := []string{`"brands":["Alpha","Beta"]`, `"regions":["North"]`, `"categories":["Juice"]`,
+		`"start_date":"2024-02-10"`, `"end_date":"2024-05-20"`}
+	for _, s := range Specs() {
+		base := fmt.Sprint(call(t, st, "fx", s.Name, `{}`))
+		for _, f := range filters {
+			t.Run(s.Name+" "+f, func(t *testing.T) {
+				args := "{" + f + "}"
+				if s.Name == "brand_churn" { // compares April with May: cut into April instead
+					args = `{"period":"month",` + strings.Replace(f, "2024-02-10", "2024-04-10", 1) + "}"
+					base = fmt.Sprint(call(t, st, "fx", s.Name, `{"period":"month"}`))
+				}
+				if got := fmt.Sprint(call(t, st, "fx", s.Name, args)); got == base {
+					t.Errorf("%s gives the same rows with %s as without", s.Name, f)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package metrics
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline"
+	"github.com/mrswarm/mrswarm/sql/store"
+)
+
+// finalLLM answers every chat with a final answer that cites nothing.
+type finalLLM struct{}
+
+func (finalLLM) Capabilities(context.Context, string) ([]string, error) {
+	return []string{llm.CapabilityCompletion}, nil
+}
+
+func (finalLLM) Chat(_ context.Context, req llm.Request) (llm.Response, error) {
+	return llm.Response{Model: req.Model, DoneReason: "stop",
+		Message: llm.Message{Role: "assistant", Content: `{"action":"final","summary":"done","findings":[]}`},
+		Usage:   llm.Usage{PromptTokens: 120, CompletionTokens: 12, Wall: time.Millisecond}}, nil
+}
+
+// TestFollowRealRun runs a two-step pipeline (a tool step, then an agent) on the
+// real beverage data and checks the metrics that Follow recorded.
+func TestFollowRealRun(t *testing.T) {
+	ctx := t.Context()
+	st, err := store.Open(ctx, "", store.Options{DataRoot: dataRoot(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.LoadFile(ctx, "bev", "beverage_sales.csv", store.FormatCSV, nil); err != nil {
+		t.Fatal(err)
+	}
+	runner := pipeline.NewRunner(st, finalLLM{}, pipeline.Config{MaxParallel: 2, DefaultModel: "fake"})
+	defer runner.Close(context.WithoutCancel(ctx))
+	p := pipeline.Pipeline{Name: "m", Steps: []pipeline.Step{
+		{ID: "share", Tool: &pipeline.ToolStep{Tool: "market_share"}},
+		{ID: "analyst", DependsOn: []string{"share"}, Agent: &pipeline.AgentStep{Agent: "market_research_analyst"}},
+	}}
+	m := New(nil)
+	run, err := runner.Start(ctx, pipeline.StartRequest{Dataset: "bev", Pipeline: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Follow(ctx, runner, run.ID)
+	deadline := time.Now().Add(60 * time.Second)
+	for testutil.ToFloat64(m.runs.WithLabelValues(string(pipeline.RunSucceeded))) != 1 {
+		if time.Now().After(deadline) {
+			got, _ := runner.Get(ctx, run.ID)
+			t.Fatalf("no succeeded run recorded; run is %s %v", got.Status, got.Errors)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tests := []struct {
+		name      string
+		got, want float64
+	}{
+		{"llm calls", testutil.ToFloat64(m.llmCalls.WithLabelValues("fake", "market_research_analyst")), 1},
+		{"prompt tokens", testutil.ToFloat64(m.promptTokens.WithLabelValues("fake", "market_research_analyst")), 120},
+		{"tool steps", testutil.ToFloat64(m.steps.WithLabelValues("tool", "succeeded")), 1},
+		{"agent steps", testutil.ToFloat64(m.steps.WithLabelValues("agent", "succeeded")), 1},
+		{"runs active", testutil.ToFloat64(m.runsActive), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+	if n := testutil.CollectAndCount(m.toolLatency); n != 1 {
+		t.Errorf("tool latency series = %d, want 1 (market_share)", n)
+	}
+}
+
+// dataRoot is <module root>/../shared/data.
+func dataRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(filepath.Dir(dir), "shared", "data")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}

@@ -180,7 +180,9 @@ func recommendations(in reportInput) string {
 	return b.String()
 }
 
-// citedHandles lists the handles the findings cite, then the data steps' results.
+// citedHandles lists the handles the findings cite, then the data steps'
+// results, then the tool results the agents looked at (never their own
+// findings tables, which the findings section already renders).
 func citedHandles(in reportInput) []string {
 	var hs []string
 	for _, a := range in.agents {
@@ -188,7 +190,15 @@ func citedHandles(in reportInput) []string {
 			hs = append(hs, f.Handles...)
 		}
 	}
-	return uniq(append(hs, in.data...))
+	hs = append(hs, in.data...)
+	for _, a := range in.agents {
+		for _, h := range a.o.handles {
+			if h != a.o.resultHandle {
+				hs = append(hs, h)
+			}
+		}
+	}
+	return uniq(hs)
 }
 
 // renderTables renders the first rows of each handle as a markdown table; handles
@@ -205,7 +215,11 @@ func (r *Runner) renderTables(ctx context.Context, handles []string) (string, er
 			fmt.Fprintf(&b, "### `%s`\n\n_not available: %v_\n\n", h, err)
 			continue
 		}
-		fmt.Fprintf(&b, "### `%s`\n\n%s\n", h, markdownTable(p))
+		title := "`" + h + "`"
+		if sum, err := r.st.Result(ctx, h); err == nil && sum.Source != "" {
+			title = fmt.Sprintf("%s (`%s`)", sum.Source, h)
+		}
+		fmt.Fprintf(&b, "### %s\n\n%s\n", title, markdownTable(p))
 	}
 	return b.String(), ctx.Err()
 }

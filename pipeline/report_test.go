@@ -53,7 +53,7 @@ func TestReport(t *testing.T) {
 		for _, v := range page.Rows[0][:min(len(page.Rows[0]), reportColumns)] {
 			row = append(row, cell(formatValue(v)))
 		}
-		if line := "| " + strings.Join(row, " | ") + " |"; !strings.Contains(md, "### `"+h+"`\n\n") || !strings.Contains(md, line) {
+		if line := "| " + strings.Join(row, " | ") + " |"; !strings.Contains(md, "`"+h+"`)\n\n") || !strings.Contains(md, line) {
 			t.Errorf("report lacks the table of %s with first row %s", h, line)
 		}
 		if !strings.Contains(md, "- `"+h+"`: ") {

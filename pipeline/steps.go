@@ -117,7 +117,8 @@ func (x *execution) runAgent(ctx context.Context, i int) outcome {
 	s := x.g.steps[i]
 	task := agent.Task{Def: x.g.agents[s.Agent.Agent], Prompt: s.Agent.Task, Dataset: x.ds.Name,
 		Inputs: x.req.Inputs, Upstream: x.upstream(i), Context: x.req.Options.Context,
-		ToolMode: x.req.Options.ToolMode, Model: x.model(s), Options: x.r.cfg.LLMOptions}
+		ToolMode: x.req.Options.ToolMode, Model: x.model(s), Options: x.r.cfg.LLMOptions,
+		MinToolCalls: minToolCalls(x.g.agents[s.Agent.Agent])}
 	var m stepMeter
 	res, err := agent.Run(ctx, x.r.model, x.r.st, task, x.observer(ctx, i, &m))
 	m.mu.Lock()
@@ -259,4 +260,14 @@ func uniq(xs []string) []string {
 		seen[s] = true
 		return dup
 	})
+}
+
+// minToolCalls makes an agent that has tools look at the data at least once
+// before it answers, so its findings can cite a handle rather than the model's
+// imagination.
+func minToolCalls(d agent.Definition) int {
+	if len(d.Tools) > 0 && d.MaxSteps > 0 {
+		return 1
+	}
+	return 0
 }

@@ -39,7 +39,7 @@ type testServer struct {
 }
 
 // testConfig is a config on a fresh data root and database file.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	t.Helper()
 	return Config{
 		DataRoot:        t.TempDir(),
@@ -58,7 +58,7 @@ func testLogger() *slog.Logger {
 }
 
 // startServer runs Serve(cfg) until the test ends (or stop is called).
-func startServer(t *testing.T, cfg Config) *testServer {
+func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	grpcLis, httpLis := bufconn.Listen(1<<20), bufconn.Listen(1<<20)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -100,7 +100,7 @@ func startServer(t *testing.T, cfg Config) *testServer {
 }
 
 // do sends an HTTP request to the gateway and returns the status and body.
-func (ts *testServer) do(t *testing.T, method, path string, body io.Reader, contentType string) (int, []byte) {
+func (ts *testServer) do(t testing.TB, method, path string, body io.Reader, contentType string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, "http://mrswarm"+path, body)
 	if err != nil {
@@ -122,7 +122,7 @@ func (ts *testServer) do(t *testing.T, method, path string, body io.Reader, cont
 }
 
 // doJSON sends v as JSON (nil: no body) and decodes the answer into a map.
-func (ts *testServer) doJSON(t *testing.T, method, path string, v any) (int, map[string]any) {
+func (ts *testServer) doJSON(t testing.TB, method, path string, v any) (int, map[string]any) {
 	t.Helper()
 	var body io.Reader
 	if v != nil {
@@ -141,7 +141,7 @@ func (ts *testServer) doJSON(t *testing.T, method, path string, v any) (int, map
 }
 
 // ndjson splits a streamed REST answer into its objects.
-func ndjsonLines(t *testing.T, b []byte) []map[string]any {
+func ndjsonLines(t testing.TB, b []byte) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
@@ -155,7 +155,7 @@ func ndjsonLines(t *testing.T, b []byte) []map[string]any {
 }
 
 // wantCode fails unless err is a status error with code want.
-func wantCode(t *testing.T, err error, want codes.Code) {
+func wantCode(t testing.TB, err error, want codes.Code) {
 	t.Helper()
 	if got := status.Code(err); got != want {
 		t.Fatalf("code = %v (%v), want %v", got, err, want)
@@ -163,7 +163,7 @@ func wantCode(t *testing.T, err error, want codes.Code) {
 }
 
 // moduleRoot is the folder of go.mod, found from the test's folder upwards.
-func moduleRoot(t *testing.T) string {
+func moduleRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -182,13 +182,13 @@ func moduleRoot(t *testing.T) string {
 }
 
 // beverageCSV is the real data set, <module root>/../shared/data/beverage_sales.csv.
-func beverageCSV(t *testing.T) string {
+func beverageCSV(t testing.TB) string {
 	t.Helper()
 	return filepath.Join(moduleRoot(t), "..", "shared", "data", "beverage_sales.csv")
 }
 
 // copyBeverage copies the real data set into dir as name.
-func copyBeverage(t *testing.T, dir, name string) []byte {
+func copyBeverage(t testing.TB, dir, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(beverageCSV(t))
 	if err != nil {
@@ -201,7 +201,7 @@ func copyBeverage(t *testing.T, dir, name string) []byte {
 }
 
 // writeFile writes content into dir/name.
-func writeFile(t *testing.T, dir, name, content string) {
+func writeFile(t testing.TB, dir, name, content string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -290,6 +291,8 @@ func boundKeywords(s map[string]any) {
 		s["pattern"] = datePattern
 	}
 	switch s["type"] {
+	case "number", "integer":
+		boundNumber(s)
 	case "array":
 		limit := float64(maxGrammarArray)
 		if lo, ok := s["minItems"].(float64); ok && lo > limit {
@@ -314,6 +317,35 @@ func boundKeywords(s map[string]any) {
 			s["additionalProperties"] = false
 		}
 	}
+}
+
+// maxGrammarNumber bounds numbers the schema leaves open on a side.
+const maxGrammarNumber = 1e9
+
+// boundNumber narrows a number or integer to an integer range: the grammar
+// of Ollama v0.6.5 bounds integers by minimum/maximum but lets a free number
+// run to any length (a tiny model then emits digits until it overflows to
+// +Inf). Integers are valid numbers, so the tool's own validation still holds.
+func boundNumber(s map[string]any) {
+	lo, hi := -maxGrammarNumber, maxGrammarNumber
+	if v, ok := s["minimum"].(float64); ok {
+		lo = math.Ceil(v)
+	}
+	if v, ok := s["exclusiveMinimum"].(float64); ok {
+		lo = math.Floor(v) + 1
+	}
+	if v, ok := s["maximum"].(float64); ok {
+		hi = math.Floor(v)
+	}
+	if v, ok := s["exclusiveMaximum"].(float64); ok {
+		hi = math.Ceil(v) - 1
+	}
+	if _, enum := s["enum"]; enum || lo > hi {
+		return // an enum is bounded already; an empty integer range keeps the number
+	}
+	delete(s, "exclusiveMinimum")
+	delete(s, "exclusiveMaximum")
+	s["type"], s["minimum"], s["maximum"] = "integer", lo, hi
 }
 
 // compile compiles a JSON Schema document.

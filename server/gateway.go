@@ -32,6 +32,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
+		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 	)
 	for _, register := range registers {
 		if err := register(ctx, mux, conn); err != nil {

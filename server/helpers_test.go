@@ -38,12 +38,13 @@ type testServer struct {
 	stopServerOnly func() error
 }
 
-// testConfig is a config on a fresh data root and database file.
+// testConfig is a config on a fresh data root and database file, named like
+// the default database (a file name once clashed with the store's schemas).
 func testConfig(t testing.TB) Config {
 	t.Helper()
 	return Config{
 		DataRoot:        t.TempDir(),
-		DBPath:          filepath.Join(t.TempDir(), "test.duckdb"),
+		DBPath:          filepath.Join(t.TempDir(), "mrswarm.duckdb"),
 		Logger:          testLogger(),
 		ShutdownTimeout: 5e9,
 	}

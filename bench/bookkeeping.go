@@ -87,7 +87,7 @@ func (s *suite) bookkeeping(ctx context.Context) ([]Row, []string, error) {
 		withNote(Row{Section: sectionBookkeeping, Name: "whole run, instant scripted LLM", Scale: presetName,
 			Value: runs.ms(), Unit: "ms", Samples: runs.N}, "SQL, events, persistence, report; no LLM wait"),
 		withNote(Row{Section: sectionBookkeeping, Name: "orchestration overhead per LLM call", Scale: presetName,
-			Value: float64(perCall) / float64(time.Microsecond), Unit: "µs", Samples: 1},
+			Value: float64(perCall) / float64(time.Millisecond), Unit: "ms", Samples: 1},
 			fmt.Sprintf("Run.Profile.Overhead ÷ %d LLM calls (includes token tracking, events, persistence)", calls)),
 		withNote(row("metrics.ObserveEvent of an llm_call", "per call", obs), "Prometheus token and call counters"),
 	}, nil, nil

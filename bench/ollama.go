@@ -211,12 +211,14 @@ func (c comparison) tokenRows() []Row {
 // largestRows show the largest prompt of one call: at num_ctx, Ollama truncated
 // the prompt and the token counts understate what was sent.
 func (c comparison) largestRows(handles, full int64) []Row {
-	note := "largest prompt_eval_count of one call"
-	if c.numCtx > 0 && max(handles, full) >= int64(c.numCtx)-64 {
-		note += fmt.Sprintf("; at num_ctx %d Ollama truncates, so the counts above understate the prompts", c.numCtx)
+	note := func(n int64) string {
+		if c.numCtx > 0 && n >= int64(c.numCtx)-64 {
+			return fmt.Sprintf("largest prompt_eval_count of one call; reached num_ctx %d: Ollama truncated the prompt", c.numCtx)
+		}
+		return "largest prompt_eval_count of one call"
 	}
-	return []Row{c.row("largest prompt of one call, handle summaries", float64(handles), "tokens", note),
-		withRatioOver(c.row("largest prompt of one call, full results pasted", float64(full), "tokens", note),
+	return []Row{c.row("largest prompt of one call, handle summaries", float64(handles), "tokens", note(handles)),
+		withRatioOver(c.row("largest prompt of one call, full results pasted", float64(full), "tokens", note(full)),
 			float64(handles), "this ÷ handles")}
 }
 

@@ -3,10 +3,12 @@
 # results/ (not committed): results/latest.md, results/latest.json and a
 # time-stamped copy of each. `make bench` builds bin/mrswarm and the pinned Ollama
 # first. Extra arguments go to bench/cmd/benchreport (e.g. -reps 3, -ollama=off,
-# -quick). MRSWARM_BENCH_10M=1 adds the 10M-row tool latencies.
+# -quick). The 10M-row tool latencies run unless MRSWARM_BENCH_10M=0 (about a
+# minute and a half of the ~5 minutes on a 2-core machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OLLAMA_NUM_PARALLEL="${OLLAMA_NUM_PARALLEL:-2}"
+export MRSWARM_BENCH_10M="${MRSWARM_BENCH_10M:-1}"
 mkdir -p results
 
 # The pipeline's token tracker is unexported: its own go benchmark measures the
@@ -15,4 +17,3 @@ go test -run '^$' -bench '^BenchmarkTracker$' -benchtime 1s -count 1 ./pipeline/
 
 go run ./bench/cmd/benchreport -out results -gobench results/gobench.txt \
 	-num-parallel "$OLLAMA_NUM_PARALLEL" -server bin/mrswarm -command "make bench" "$@"
-cat results/latest.md

@@ -59,7 +59,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.model, "model", "", "model on -ollama-host")
 	fs.IntVar(&o.numParallel, "num-parallel", 2, "OLLAMA_NUM_PARALLEL of the managed Ollama (and MaxParallel of the parallel runs)")
 	fs.IntVar(&o.numCtx, "num-ctx", 0, "num_ctx asked of the model (0: the tiny model's own for -ollama=managed, else the model default)")
-	fs.IntVar(&o.compareCtx, "compare-ctx", 8192, "num_ctx of the handles-versus-full comparison runs (0: -num-ctx)")
+	fs.IntVar(&o.compareCtx, "compare-ctx", 16384, "num_ctx of the handles-versus-full comparison runs (0: -num-ctx)")
 	fs.IntVar(&o.oReps, "ollama-reps", 1, "repetitions of the sequential and parallel runs on Ollama")
 	fs.StringVar(&o.server, "server", "bin/mrswarm", `mrswarm binary for the RSS rows ("" skips them)`)
 	fs.StringVar(&o.goBench, "gobench", "", "`file` of `go test -bench` output to add to the table")
@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(o.out, "latest.md"))
+	fmt.Print(rep.Markdown())
 	return runErr
 }
 
@@ -143,7 +144,18 @@ func goBenchRows(path string) ([]bench.Row, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return bench.ParseGoBench(f)
+	rows, err := bench.ParseGoBench(f)
+	for i, r := range rows {
+		if name, ok := goBenchNames[r.Name]; ok {
+			rows[i].Name = name
+		}
+	}
+	return rows, err
+}
+
+// goBenchNames are readable names of the go benchmarks bench.sh runs.
+var goBenchNames = map[string]string{
+	"Tracker": "token tracker, cost per LLM call (BenchmarkTracker)",
 }
 
 // write stores the report as bench-<time>.{md,json} and latest.{md,json}.

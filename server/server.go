@@ -90,25 +90,32 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	httpSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	return serveUntilDone(ctx, cfg, gs, hs, httpSrv, grpcLis, httpLis)
+	srv := &servers{grpc: gs, health: hs, http: &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
+	return srv.serve(ctx, cfg, grpcLis, httpLis)
 }
 
-// serveUntilDone runs both servers until ctx ends or one fails, then stops both.
-func serveUntilDone(ctx context.Context, cfg Config, gs *grpc.Server, hs *health.Server, httpSrv *http.Server, grpcLis, httpLis net.Listener) error {
+// servers are the gRPC server, its health service and the REST gateway's server.
+type servers struct {
+	grpc   *grpc.Server
+	health *health.Server
+	http   *http.Server
+}
+
+// serve runs both servers until ctx ends or one fails, then stops both.
+func (s *servers) serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error {
 	errc := make(chan error, 2)
-	go func() { errc <- gs.Serve(grpcLis) }()
+	go func() { errc <- s.grpc.Serve(grpcLis) }()
 	go func() {
-		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}
 		errc <- nil
 	}()
-	cfg.Logger.Info("mrswarm serving", "grpc", grpcLis.Addr().String(), "rest", "http://"+httpLis.Addr().String(),
-		"openapi", "http://"+httpLis.Addr().String()+"/openapi.json", "db", cfg.DBPath, "data_root", cfg.DataRoot,
-		"ollama", cfg.OllamaHost, "model", cfg.Model)
+	rest := "http://" + httpLis.Addr().String()
+	cfg.Logger.Info("mrswarm serving", "grpc", grpcLis.Addr().String(), "rest", rest, "openapi", rest+"/openapi.json",
+		"db", cfg.DBPath, "data_root", cfg.DataRoot, "ollama", cfg.OllamaHost, "model", cfg.Model)
 	var err error
 	pending := 2
 	select {
@@ -117,8 +124,7 @@ func serveUntilDone(ctx context.Context, cfg Config, gs *grpc.Server, hs *health
 		pending--
 	}
 	cfg.Logger.Info("mrswarm shutting down", "timeout", cfg.ShutdownTimeout)
-	hs.Shutdown()
-	shutdown(context.WithoutCancel(ctx), cfg.ShutdownTimeout, gs, httpSrv)
+	s.shutdown(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	for ; pending > 0; pending-- {
 		err = errors.Join(err, <-errc)
 	}
@@ -126,23 +132,24 @@ func serveUntilDone(ctx context.Context, cfg Config, gs *grpc.Server, hs *health
 	return err
 }
 
-// shutdown stops HTTP first (in-flight requests finish), then gRPC; either is
-// forced once timeout has passed.
-func shutdown(ctx context.Context, timeout time.Duration, gs *grpc.Server, httpSrv *http.Server) {
+// shutdown reports NOT_SERVING, stops HTTP first (in-flight requests finish),
+// then gRPC; either is forced once timeout has passed.
+func (s *servers) shutdown(ctx context.Context, timeout time.Duration) {
+	s.health.Shutdown()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := httpSrv.Shutdown(ctx); err != nil {
-		httpSrv.Close()
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.http.Close()
 	}
 	stopped := make(chan struct{})
 	go func() {
-		gs.GracefulStop()
+		s.grpc.GracefulStop()
 		close(stopped)
 	}()
 	select {
 	case <-stopped:
 	case <-ctx.Done():
-		gs.Stop()
+		s.grpc.Stop()
 		<-stopped
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/internal/profiling"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 )
 
@@ -26,6 +28,7 @@ const (
 	DefaultMaxPageSize      = 10000
 	DefaultMaxUploadBytes   = 2 << 30
 	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultProfileDir       = ".cache/profiles"
 )
 
 // Config is everything the server needs. [ParseConfig] fills it from flags with
@@ -44,6 +47,9 @@ type Config struct {
 	MaxUploadBytes   int64         // largest upload UploadDataset accepts
 	ShutdownTimeout  time.Duration // how long in-flight calls may finish at shutdown
 	LogLevel         slog.Level
+	Profile          string // pkg/profile mode written on shutdown (Run only); "" is off
+	ProfileDir       string // folder of the profile files
+	AdminAddr        string // net/http/pprof listen address (Run only); "" is off
 	// LLMOptions are the model options of every agent call; nil fields keep
 	// the model's defaults.
 	LLMOptions llm.Options
@@ -69,6 +75,9 @@ var env = map[string]string{
 	"max-upload-bytes":  "MRSWARM_MAX_UPLOAD_BYTES",
 	"shutdown-timeout":  "MRSWARM_SHUTDOWN_TIMEOUT",
 	"log-level":         "MRSWARM_LOG_LEVEL",
+	"profile":           "MRSWARM_PROFILE",
+	"profile-dir":       "MRSWARM_PROFILE_DIR",
+	"admin-addr":        "MRSWARM_ADMIN_ADDR",
 	"num-ctx":           "MRSWARM_NUM_CTX",
 	"num-predict":       "MRSWARM_NUM_PREDICT",
 	"temperature":       "MRSWARM_TEMPERATURE",
@@ -98,6 +107,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", DefaultMaxUploadBytes, "largest dataset upload in `bytes`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "time in-flight calls get to finish")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log `level` (debug, info, warn, error)")
+	fs.StringVar(&c.Profile, "profile", "", fmt.Sprintf("write a `mode` profile on shutdown, one of %v", profiling.Modes()))
+	fs.StringVar(&c.ProfileDir, "profile-dir", DefaultProfileDir, "`folder` of the profile files")
+	fs.StringVar(&c.AdminAddr, "admin-addr", "", "serve net/http/pprof on this `address` (off when empty)")
 	fs.Var(optional[int]{&c.LLMOptions.NumCtx}, "num-ctx", "model context `tokens` (default: the model's)")
 	fs.Var(optional[int]{&c.LLMOptions.NumPredict}, "num-predict", "most `tokens` per answer (default: the model's)")
 	fs.Var(optional[float64]{&c.LLMOptions.Temperature}, "temperature", "sampling `temperature` (default: the model's)")
@@ -168,6 +180,7 @@ func (c Config) validate() error {
 	check(c.MaxUploadBytes > 0, "max upload bytes %d must be positive", c.MaxUploadBytes)
 	check(c.ShutdownTimeout > 0, "shutdown timeout %v must be positive", c.ShutdownTimeout)
 	check(!c.ManagedOllama || c.LLM == nil, "managed ollama and an injected LLM exclude each other")
+	check(c.Profile == "" || slices.Contains(profiling.Modes(), c.Profile), "profile %q is not one of %v", c.Profile, profiling.Modes())
 	return errors.Join(errs...)
 }
 

@@ -19,6 +19,7 @@ func TestParseConfig(t *testing.T) {
 		OllamaHost: DefaultOllamaHost, Model: DefaultModel, MaxParallel: DefaultMaxParallel,
 		StatementTimeout: DefaultStatementTimeout, MaxPageSize: DefaultMaxPageSize,
 		MaxUploadBytes: DefaultMaxUploadBytes, ShutdownTimeout: DefaultShutdownTimeout, LogLevel: slog.LevelInfo,
+		ProfileDir: DefaultProfileDir,
 	}
 	with := func(f func(*Config)) Config {
 		c := defaults
@@ -67,6 +68,12 @@ func TestParseConfig(t *testing.T) {
 			env:  map[string]string{"MRSWARM_SEED": "7"},
 			want: with(func(c *Config) { c.LLMOptions = llm.Options{NumCtx: ptr(8192), Temperature: ptr(0.0), Seed: ptr(7)} }),
 		},
+		{
+			name: "profiles",
+			env:  map[string]string{"MRSWARM_PROFILE": "cpu", "MRSWARM_ADMIN_ADDR": "127.0.0.1:6060"},
+			want: with(func(c *Config) { c.Profile, c.AdminAddr = "cpu", "127.0.0.1:6060" }),
+		},
+		{name: "unknown profile", args: []string{"--profile", "gpu"}, wantErr: `profile "gpu" is not one of`},
 		{name: "bad model option", args: []string{"--num-predict", "lots"}, wantErr: "not a number"},
 		{name: "bad env value names the variable", env: map[string]string{"MRSWARM_STATEMENT_TIMEOUT": "soon"}, wantErr: "MRSWARM_STATEMENT_TIMEOUT"},
 		{name: "out of range", args: []string{"--max-parallel", "0"}, wantErr: "max parallel 0 must be positive"},

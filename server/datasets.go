@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/mrswarm/mrswarm/internal/metrics"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -12,10 +13,11 @@ type datasetServer struct {
 	mrswarmv1.UnimplementedDatasetServiceServer
 	st        *store.Store
 	maxUpload int64
+	m         *metrics.Metrics // counts loads: hits and misses
 }
 
-func newDatasetServer(st *store.Store, maxUpload int64) mrswarmv1.DatasetServiceServer {
-	return &datasetServer{st: st, maxUpload: maxUpload}
+func newDatasetServer(st *store.Store, maxUpload int64, m *metrics.Metrics) mrswarmv1.DatasetServiceServer {
+	return &datasetServer{st: st, maxUpload: maxUpload, m: m}
 }
 
 func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadDatasetRequest) (*mrswarmv1.LoadDatasetResponse, error) {
@@ -34,6 +36,7 @@ func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadData
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	s.m.DatasetLoad(res.CacheHit, res.Duration)
 	return loadResultToProto(res), nil
 }
 

@@ -22,13 +22,14 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 
 // newGateway returns the REST handler: every RPC of the HTTP rules in
 // mrswarm_http.yaml forwarded over conn (so interceptors apply), plus
-// GET /openapi.json, GET /healthz and POST /v1/datasets/{name}:upload.
+// GET /openapi.json, GET /healthz, GET /metrics (metricsHandler) and
+// POST /v1/datasets/{name}:upload.
 //
 // JSON uses the proto field names (snake_case) and emits every field, zero
 // values included; 64-bit integers are strings and enums are their names, as in
 // protojson. Server streams are newline-delimited JSON, one {"result": ...}
 // object per message and {"error": ...} if the stream fails after it started.
-func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.Handler) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
@@ -40,6 +41,12 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 		}
 	}
 	if err := mux.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI); err != nil {
+		return nil, err
+	}
+	err := mux.HandlePath(http.MethodGet, "/metrics", func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+		metricsHandler.ServeHTTP(w, r)
+	})
+	if err != nil {
 		return nil, err
 	}
 	up := &uploadHandler{mux: mux, client: mrswarmv1.NewDatasetServiceClient(conn)}

@@ -22,10 +22,11 @@ const (
 type pipelineServer struct {
 	mrswarmv1.UnimplementedPipelineServiceServer
 	runner *pipeline.Runner
+	follow func(runID string) // observes a started run's events for the metrics
 }
 
-func newPipelineServer(r *pipeline.Runner) mrswarmv1.PipelineServiceServer {
-	return &pipelineServer{runner: r}
+func newPipelineServer(r *pipeline.Runner, follow func(runID string)) mrswarmv1.PipelineServiceServer {
+	return &pipelineServer{runner: r, follow: follow}
 }
 
 func (s *pipelineServer) ListAgents(context.Context, *mrswarmv1.ListAgentsRequest) (*mrswarmv1.ListAgentsResponse, error) {
@@ -158,7 +159,11 @@ func (s *pipelineServer) start(ctx context.Context, req *mrswarmv1.StartRunReque
 		Dataset: req.GetDataset(), Pipeline: p, Inputs: inputsToDomain(req.GetInputs()),
 		Options: opts, Agents: agentsToDomain(req.GetAgents()),
 	})
-	return run, toStatus(err)
+	if err != nil {
+		return pipeline.Run{}, toStatus(err)
+	}
+	s.follow(run.ID)
+	return run, nil
 }
 
 // watch sends a run's events after afterSeq until the run finishes.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,10 +26,12 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestRun serves on real TCP addresses: the gateway dials the gRPC port, and
-// cancelling the context stops everything with a nil error.
+// cancelling the context stops everything with a nil error and writes the
+// requested profile.
 func TestRun(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.GRPCAddr, cfg.HTTPAddr = freeAddr(t), freeAddr(t)
+	cfg.Profile, cfg.ProfileDir, cfg.AdminAddr = "mem", t.TempDir(), "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg) }()
@@ -58,6 +62,9 @@ func TestRun(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return after cancel")
+	}
+	if _, err := os.Stat(filepath.Join(cfg.ProfileDir, "mem.pprof")); err != nil {
+		t.Errorf("no memory profile after shutdown: %v", err)
 	}
 }
 

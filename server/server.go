@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/mrswarm/mrswarm/internal/metrics"
 	"github.com/mrswarm/mrswarm/pipeline"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 	"github.com/mrswarm/mrswarm/sql/store"
@@ -37,6 +38,11 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		defer stop()
 	}
+	stopProfiles, err := startProfiling(cfg)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	var lc net.ListenConfig
 	grpcLis, err := lc.Listen(ctx, "tcp", cfg.GRPCAddr)
 	if err != nil {
@@ -50,7 +56,8 @@ func Run(ctx context.Context, cfg Config) error {
 	return Serve(ctx, cfg, grpcLis, httpLis)
 }
 
-// Serve serves gRPC on grpcLis and the REST gateway on httpLis until ctx ends,
+// Serve serves gRPC on grpcLis and the REST gateway (with Prometheus metrics at
+// GET /metrics) on httpLis until ctx ends,
 // then shuts down gracefully: HTTP first, then gRPC (forced after
 // cfg.ShutdownTimeout), then the pipeline runner, and the database last.
 // It closes both listeners.
@@ -80,13 +87,15 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 		return runner.Close(ctx)
 	})
 
-	gs, hs := newGRPCServer(cfg, st, runner)
+	m := metrics.New(nil)
+	follow := func(runID string) { m.Follow(ctx, runner, runID) }
+	gs, hs := newGRPCServer(cfg, st, runner, m, follow)
 	conn, err := dialSelf(grpcLis)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	gw, err := newGateway(ctx, conn)
+	gw, err := newGateway(ctx, conn, m.Handler())
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -155,16 +164,17 @@ func (s *servers) shutdown(ctx context.Context, timeout time.Duration) {
 }
 
 // newGRPCServer registers every service and the health service (SERVING).
-func newGRPCServer(cfg Config, st *store.Store, runner *pipeline.Runner) (*grpc.Server, *health.Server) {
+// Every call is logged and counted in m; follow is called with every started run.
+func newGRPCServer(cfg Config, st *store.Store, runner *pipeline.Runner, m *metrics.Metrics, follow func(runID string)) (*grpc.Server, *health.Server) {
 	gs := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(logUnary(cfg.Logger)),
-		grpc.ChainStreamInterceptor(logStream(cfg.Logger)),
+		grpc.ChainUnaryInterceptor(logUnary(cfg.Logger), m.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(logStream(cfg.Logger), m.StreamInterceptor()),
 		grpc.WaitForHandlers(true),
 	)
-	mrswarmv1.RegisterDatasetServiceServer(gs, newDatasetServer(st, cfg.MaxUploadBytes))
+	mrswarmv1.RegisterDatasetServiceServer(gs, newDatasetServer(st, cfg.MaxUploadBytes, m))
 	mrswarmv1.RegisterResultServiceServer(gs, newResultServer(st, cfg.MaxPageSize))
-	mrswarmv1.RegisterToolServiceServer(gs, newToolServer(st))
-	mrswarmv1.RegisterPipelineServiceServer(gs, newPipelineServer(runner))
+	mrswarmv1.RegisterToolServiceServer(gs, newToolServer(st, m))
+	mrswarmv1.RegisterPipelineServiceServer(gs, newPipelineServer(runner, follow))
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	for name := range gs.GetServiceInfo() {

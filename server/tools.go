@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/mrswarm/mrswarm/internal/metrics"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 	"github.com/mrswarm/mrswarm/sql/store"
 	"github.com/mrswarm/mrswarm/sql/tools"
@@ -17,10 +18,11 @@ import (
 type toolServer struct {
 	mrswarmv1.UnimplementedToolServiceServer
 	st *store.Store
+	m  *metrics.Metrics // tool latency of CallTool
 }
 
-func newToolServer(st *store.Store) mrswarmv1.ToolServiceServer {
-	return &toolServer{st: st}
+func newToolServer(st *store.Store, m *metrics.Metrics) mrswarmv1.ToolServiceServer {
+	return &toolServer{st: st, m: m}
 }
 
 func (s *toolServer) ListTools(ctx context.Context, req *mrswarmv1.ListToolsRequest) (*mrswarmv1.ListToolsResponse, error) {
@@ -53,7 +55,9 @@ func (s *toolServer) CallTool(ctx context.Context, req *mrswarmv1.CallToolReques
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &mrswarmv1.CallToolResponse{Result: summaryToProto(sum), Duration: durationpb.New(time.Since(start))}, nil
+	took := time.Since(start)
+	s.m.ToolCall(req.GetTool(), took)
+	return &mrswarmv1.CallToolResponse{Result: summaryToProto(sum), Duration: durationpb.New(took)}, nil
 }
 
 func toolToProto(info tools.Info) (*mrswarmv1.Tool, error) {

@@ -153,7 +153,7 @@ func (s *suite) scripted(ctx context.Context) ([]Row, []string, error) {
 }
 
 // scriptedPaths returns the longest dependency chain and the sum of the scripted
-// LLM latencies of run's steps (latency × that step's LLM calls).
+// LLM latencies of run's steps (the latency share per call × that step's LLM calls).
 func scriptedPaths(p pipeline.Pipeline, run pipeline.Run, model *scriptedLLM) (crit, sum time.Duration) {
 	cost := map[string]time.Duration{}
 	for _, st := range run.Steps {
@@ -161,7 +161,7 @@ func scriptedPaths(p pipeline.Pipeline, run pipeline.Run, model *scriptedLLM) (c
 		if !ok && st.Agent != "" {
 			d = model.def
 		}
-		cost[st.ID] = d * time.Duration(st.Tokens.LLMCalls)
+		cost[st.ID] = d / callsPerStep * time.Duration(st.Tokens.LLMCalls)
 		sum += cost[st.ID]
 	}
 	finish := map[string]time.Duration{}

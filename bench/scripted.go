@@ -21,9 +21,12 @@ var OriginalLatencies = map[string]time.Duration{
 	"campaign_optimizer":           30 * time.Millisecond,
 }
 
-// scriptedLLM answers every chat with a final answer that cites no handle, after
-// sleeping the latency scripted for the agent that asks (found by its role in the
-// system prompt). It implements agent.LLM.
+// scriptedLLM plays an agent that calls one tool and then answers, citing the
+// tool's handle. Each of the two calls sleeps half the latency scripted for the
+// agent that asks (found by its role in the system prompt), so a step's LLM time is
+// the scripted latency. It reads the turn's JSON Schema format to pick a valid tool
+// call (the first whose arguments need nothing) and the handles it may cite. It
+// implements agent.LLM.
 type scriptedLLM struct {
 	latency map[string]time.Duration // by agent name; missing agents use def
 	def     time.Duration
@@ -32,6 +35,9 @@ type scriptedLLM struct {
 	mu    sync.Mutex
 	calls map[string]int // by agent name
 }
+
+// callsPerStep is how many LLM calls a scripted agent makes: a tool call, an answer.
+const callsPerStep = 2
 
 func newScriptedLLM(latency map[string]time.Duration, def time.Duration) *scriptedLLM {
 	roles := map[string]string{}
@@ -46,7 +52,7 @@ func (l *scriptedLLM) Capabilities(ctx context.Context, model string) ([]string,
 	return []string{llm.CapabilityCompletion}, nil
 }
 
-// Chat sleeps the agent's latency (or until ctx ends) and answers.
+// Chat sleeps the agent's latency share (or until ctx ends) and answers.
 func (l *scriptedLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
 	start := time.Now()
 	name := l.agentOf(req.Messages)
@@ -58,7 +64,7 @@ func (l *scriptedLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, 
 	l.calls[name]++
 	l.mu.Unlock()
 	if d > 0 {
-		t := time.NewTimer(d)
+		t := time.NewTimer(d / callsPerStep)
 		defer t.Stop()
 		select {
 		case <-ctx.Done():
@@ -66,13 +72,7 @@ func (l *scriptedLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, 
 		case <-t.C:
 		}
 	}
-	answer, err := json.Marshal(map[string]any{
-		"action":  "final",
-		"summary": "Scripted answer for the benchmark of " + name + ".",
-		"findings": []map[string]any{
-			{"text": "Scripted finding: no numbers are stated.", "handles": []string{}},
-		},
-	})
+	answer, err := scriptedAnswer(req, name)
 	if err != nil {
 		return llm.Response{}, err
 	}
@@ -88,6 +88,71 @@ func (l *scriptedLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, 
 		Usage: llm.Usage{PromptTokens: int64(prompt+3) / 4, CompletionTokens: int64(len(answer)+3) / 4,
 			TotalDuration: wall, EvalDuration: wall, Wall: wall},
 	}, nil
+}
+
+// schemaNode is the part of a JSON Schema the scripted answers look at.
+type schemaNode struct {
+	AnyOf      []schemaNode          `json:"anyOf"`
+	Const      json.RawMessage       `json:"const"`
+	Enum       []json.RawMessage     `json:"enum"`
+	Required   []string              `json:"required"`
+	Properties map[string]schemaNode `json:"properties"`
+	Items      *schemaNode           `json:"items"`
+}
+
+func (n schemaNode) constString(prop string) string {
+	var s string
+	_ = json.Unmarshal(n.Properties[prop].Const, &s)
+	return s
+}
+
+// scriptedAnswer calls the first tool whose arguments need nothing, unless the
+// conversation already holds a tool result or the format offers no call; then it
+// answers, citing the first handle the format allows.
+func scriptedAnswer(req llm.Request, name string) ([]byte, error) {
+	var root schemaNode
+	if len(req.Format) > 0 {
+		if err := json.Unmarshal(req.Format, &root); err != nil {
+			return nil, fmt.Errorf("scripted LLM: format: %w", err)
+		}
+	}
+	alts := root.AnyOf
+	if len(alts) == 0 {
+		alts = []schemaNode{root}
+	}
+	called := false
+	for _, m := range req.Messages {
+		called = called || (m.Role == "assistant" && strings.Contains(m.Content, `"call_tool"`))
+	}
+	var final *schemaNode
+	for i, a := range alts {
+		switch a.constString("action") {
+		case "call_tool":
+			if !called && len(a.Properties["args"].Required) == 0 {
+				return json.Marshal(map[string]any{"action": "call_tool", "tool": a.constString("tool"), "args": map[string]any{}})
+			}
+		case "final":
+			final = &alts[i]
+		}
+	}
+	cite := []string{}
+	if final != nil {
+		if f := final.Properties["findings"].Items; f != nil {
+			if h := f.Properties["handles"].Items; h != nil && len(h.Enum) > 0 {
+				var first string
+				if json.Unmarshal(h.Enum[0], &first) == nil {
+					cite = append(cite, first)
+				}
+			}
+		}
+	}
+	return json.Marshal(map[string]any{
+		"action":  "final",
+		"summary": "Scripted answer for the benchmark of " + name + ".",
+		"findings": []map[string]any{
+			{"text": "Scripted finding: no numbers are stated.", "handles": cite},
+		},
+	})
 }
 
 func (l *scriptedLLM) agentOf(msgs []llm.Message) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -24,7 +25,8 @@ const (
 
 // uploadHandler serves POST /v1/datasets/{name}:upload. The body is the file
 // itself (requests.post(url, data=f)) or multipart/form-data with a "file" part
-// (requests.post(url, files={"file": f})). Query parameters: format (csv,
+// (requests.post(url, files={"file": f}), optionally with data={"format": ...}
+// or data={"filename": ...} fields before it). Query parameters: format (csv,
 // parquet, json), filename (to infer the format), role=<role>:<column>
 // (repeatable). Without them the format comes from the Content-Type of a raw
 // body (text/csv, application/json, application/vnd.apache.parquet) or the
@@ -153,13 +155,39 @@ func uploadBody(r *http.Request, header *mrswarmv1.UploadHeader) (io.Reader, err
 		if err != nil {
 			return nil, invalidf("multipart body: %v", err)
 		}
-		if part.FormName() == "file" {
+		switch part.FormName() {
+		case "file":
 			if header.Filename == "" {
 				header.Filename = part.FileName()
 			}
 			return part, nil
+		case "format", "filename":
+			if err := formField(part, header); err != nil {
+				return nil, err
+			}
 		}
 	}
+}
+
+// formField applies a multipart "format" or "filename" field (as sent by
+// requests.post(url, data={"format": "csv"}, files=...)) unless the query set it.
+func formField(part *multipart.Part, header *mrswarmv1.UploadHeader) error {
+	b, err := io.ReadAll(io.LimitReader(part, 1024))
+	if err != nil {
+		return invalidf("multipart field %q: %v", part.FormName(), err)
+	}
+	v := strings.TrimSpace(string(b))
+	switch {
+	case part.FormName() == "filename" && header.Filename == "":
+		header.Filename = v
+	case part.FormName() == "format" && header.Format == mrswarmv1.Format_FORMAT_UNSPECIFIED:
+		f, err := parseFormat(v)
+		if err != nil {
+			return err
+		}
+		header.Format = f
+	}
+	return nil
 }
 
 // writeMessage writes a unary answer the way the gateway does.

@@ -57,7 +57,7 @@ func startManagedOllama(ctx context.Context, cfg *Config) (stop func(), err erro
 		return nil, fmt.Errorf("managed ollama: %w", err)
 	}
 	cfg.OllamaHost, cfg.Model = p.Host, p.Model
-	cfg.LLMOptions = withTinyModelOptions(cfg.LLMOptions)
+	cfg.LLMOptions = TinyModelOptions(cfg.LLMOptions)
 	cfg.Logger.Info("managed ollama started", "host", p.Host, "model", p.Model, "tools_model", p.ToolsModel, "bin", p.Bin)
 	return func() {
 		if err := p.Stop(); err != nil {
@@ -69,10 +69,11 @@ func startManagedOllama(ctx context.Context, cfg *Config) (stop func(), err erro
 	}, nil
 }
 
-// withTinyModelOptions fills unset options with what the tiny model needs to
-// finish schema-bounded answers: room in the context and the answer, and
-// deterministic sampling.
-func withTinyModelOptions(o llm.Options) llm.Options {
+// TinyModelOptions fills the unset fields of o with what the tiny generated
+// model needs to finish schema-bounded answers: room in the context (8192) and
+// the answer (4096), and deterministic sampling (temperature 0, seed 42).
+// --managed-ollama applies it; tests against ollamatest should too.
+func TinyModelOptions(o llm.Options) llm.Options {
 	numCtx, numPredict, temperature, seed := 8192, 4096, 0.0, 42
 	if o.NumCtx == nil {
 		o.NumCtx = &numCtx

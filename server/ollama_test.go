@@ -20,7 +20,7 @@ func TestCampaignWithOllama(t *testing.T) {
 	srv := ollamatest.Shared(t)
 	cfg := testConfig(t)
 	cfg.OllamaHost, cfg.Model = srv.Host, srv.Model
-	cfg.LLMOptions = withTinyModelOptions(cfg.LLMOptions) // what --managed-ollama uses
+	cfg.LLMOptions = TinyModelOptions(cfg.LLMOptions) // what --managed-ollama uses
 	copyBeverage(t, cfg.DataRoot, "beverage_sales.csv")
 	ts := startServer(t, cfg)
 	ctx := t.Context()

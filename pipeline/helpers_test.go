@@ -191,7 +191,8 @@ func wait(ctx context.Context, b behaviour) error {
 	return ctx.Err()
 }
 
-// answer is a tool call on the first turn (when asked to and tools are offered),
+// answer is a tool call on the first turn (when asked to, or when the format
+// offers no final answer, and tools are offered),
 // else a final answer citing the last handle the format allows.
 func (s *scriptLLM) answer(name string, req llm.Request, b behaviour) string {
 	tool := toolRE.FindStringSubmatch(string(req.Format))
@@ -199,7 +200,9 @@ func (s *scriptLLM) answer(name string, req llm.Request, b behaviour) string {
 	for _, m := range req.Messages {
 		calledBefore = calledBefore || m.Role == "assistant"
 	}
-	if b.useTool && tool != nil && !calledBefore {
+	// Like the grammar of a real server, a format without a final branch forces a tool call.
+	finalOffered := strings.Contains(string(req.Format), `"const":"final"`)
+	if tool != nil && !calledBefore && (b.useTool || !finalOffered) {
 		return fmt.Sprintf(`{"action":"call_tool","tool":%q,"args":{}}`, tool[1])
 	}
 	handles := "[]"

@@ -261,12 +261,13 @@ func TestToolAndSQLSteps(t *testing.T) {
 	if kp := step(t, run, "kpis"); kp.ToolCalls != 1 || kp.Profile.SQL <= 0 {
 		t.Errorf("tool step: %d tool calls, SQL time %v", kp.ToolCalls, kp.Profile.SQL)
 	}
-	// The agent could cite every upstream result.
+	// The agent could cite every upstream result and the tool result it looked at.
 	da := step(t, run, "data_analyst")
 	cited := handleRE.FindAllString(da.Output, -1)
-	if len(cited) != 1 || !slices.Contains([]string{step(t, run, "kpis").ResultHandle,
-		step(t, run, "shares").ResultHandle, byBrand.ResultHandle}, cited[0]) {
-		t.Errorf("data_analyst cites %v, want one upstream handle", cited)
+	citable := append([]string{step(t, run, "kpis").ResultHandle,
+		step(t, run, "shares").ResultHandle, byBrand.ResultHandle}, da.Handles...)
+	if len(cited) != 1 || !slices.Contains(citable, cited[0]) {
+		t.Errorf("data_analyst cites %v, want one of %v", cited, citable)
 	}
 	// The data is intact.
 	ds, err := st.Dataset(t.Context(), testDataset)

@@ -163,3 +163,50 @@ func servingGoroutines() string {
 	}
 	return strings.Join(found, "\n\n")
 }
+
+// TestShutdownInterruptsRuns stops the server while a run waits on its model:
+// the watcher's stream ends with run_finished (interrupted) rather than being
+// cut, and a restart on the same database reports the run interrupted.
+func TestShutdownInterruptsRuns(t *testing.T) {
+	model := &scriptLLM{gate: make(chan struct{})}
+	ts := startWithSales(t, model)
+	ctx := t.Context()
+	started, err := ts.pipes.StartRun(ctx, &mrswarmv1.StartRunRequest{
+		Dataset: "sales", Source: &mrswarmv1.StartRunRequest_Preset{Preset: "roi_analysis"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := ts.pipes.WatchRun(ctx, &mrswarmv1.WatchRunRequest{RunId: started.GetRunId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		e, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetType() == mrswarmv1.EventType_EVENT_TYPE_STEP_STARTED {
+			break
+		}
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.stopServerOnly() }()
+	rest := collect(t, stream.Recv)
+	last := rest[len(rest)-1]
+	if last.GetType() != mrswarmv1.EventType_EVENT_TYPE_RUN_FINISHED ||
+		last.GetRun().GetStatus() != mrswarmv1.RunStatus_RUN_STATUS_INTERRUPTED {
+		t.Errorf("last event %v with run %v; want RUN_FINISHED, INTERRUPTED", last.GetType(), last.GetRun().GetStatus())
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Serve returned %v, want nil", err)
+	}
+
+	again := startServer(t, ts.cfg)
+	run, err := again.pipes.GetRun(ctx, &mrswarmv1.GetRunRequest{RunId: started.GetRunId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.GetStatus() != mrswarmv1.RunStatus_RUN_STATUS_INTERRUPTED {
+		t.Errorf("after restart the run is %v, want INTERRUPTED", run.GetStatus())
+	}
+}

@@ -58,8 +58,8 @@ func Run(ctx context.Context, cfg Config) error {
 
 // Serve serves gRPC on grpcLis and the REST gateway (with Prometheus metrics at
 // GET /metrics) on httpLis until ctx ends,
-// then shuts down gracefully: HTTP first, then gRPC (forced after
-// cfg.ShutdownTimeout), then the pipeline runner, and the database last.
+// then shuts down gracefully: active runs are interrupted, then HTTP, then
+// gRPC (forced after cfg.ShutdownTimeout), and the database last.
 // It closes both listeners.
 func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error {
 	defer grpcLis.Close()
@@ -99,16 +99,18 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	srv := &servers{grpc: gs, health: hs, http: &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second,
+	srv := &servers{grpc: gs, health: hs, runner: runner, http: &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	return srv.serve(ctx, cfg, grpcLis, httpLis)
 }
 
-// servers are the gRPC server, its health service and the REST gateway's server.
+// servers are the gRPC server, its health service, the REST gateway's server
+// and the pipeline runner whose runs they stream.
 type servers struct {
 	grpc   *grpc.Server
 	health *health.Server
 	http   *http.Server
+	runner *pipeline.Runner
 }
 
 // serve runs both servers until ctx ends or one fails, then stops both.
@@ -141,12 +143,17 @@ func (s *servers) serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Li
 	return err
 }
 
-// shutdown reports NOT_SERVING, stops HTTP first (in-flight requests finish),
-// then gRPC; either is forced once timeout has passed.
+// shutdown reports NOT_SERVING, interrupts active runs (their watchers get
+// run_finished instead of holding the servers open until the timeout), stops
+// HTTP (in-flight requests finish), then gRPC; each is forced once timeout has
+// passed.
 func (s *servers) shutdown(ctx context.Context, timeout time.Duration) {
 	s.health.Shutdown()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if s.runner != nil {
+		s.runner.Close(ctx) // the deferred Close in Serve reports errors
+	}
 	if err := s.http.Shutdown(ctx); err != nil {
 		s.http.Close()
 	}

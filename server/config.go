@@ -53,6 +53,11 @@ type Config struct {
 	// LLMOptions are the model options of every agent call; nil fields keep
 	// the model's defaults.
 	LLMOptions llm.Options
+	// KeepAlive is how long Ollama keeps the model loaded after a call; nil
+	// keeps Ollama's default.
+	KeepAlive *time.Duration
+	// LLMTimeout bounds one LLM call; 0 means no bound beyond the run's.
+	LLMTimeout time.Duration
 
 	// Logger overrides the logger built from LogLevel.
 	Logger *slog.Logger
@@ -82,6 +87,8 @@ var env = map[string]string{
 	"num-predict":       "MRSWARM_NUM_PREDICT",
 	"temperature":       "MRSWARM_TEMPERATURE",
 	"seed":              "MRSWARM_SEED",
+	"keep-alive":        "MRSWARM_KEEP_ALIVE",
+	"llm-timeout":       "MRSWARM_LLM_TIMEOUT",
 }
 
 // ParseConfig reads the serve flags in args. Every flag falls back to its
@@ -114,6 +121,8 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Var(optional[int]{&c.LLMOptions.NumPredict}, "num-predict", "most `tokens` per answer (default: the model's)")
 	fs.Var(optional[float64]{&c.LLMOptions.Temperature}, "temperature", "sampling `temperature` (default: the model's)")
 	fs.Var(optional[int]{&c.LLMOptions.Seed}, "seed", "sampling `seed` (default: the model's)")
+	fs.Var(optionalDuration{&c.KeepAlive}, "keep-alive", "how long Ollama keeps the model loaded after a call (default: Ollama's)")
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", 0, "bound on one LLM call (0: none)")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + env[f.Name] + "]" })
 	if err := applyEnv(fs, getenv); err != nil {
 		return Config{}, err
@@ -143,6 +152,25 @@ func (o optional[T]) Set(s string) error {
 		return fmt.Errorf("%q is not a number", s)
 	}
 	*o.p = &v
+	return nil
+}
+
+// optionalDuration is a duration flag that stays nil unless given.
+type optionalDuration struct{ p **time.Duration }
+
+func (o optionalDuration) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return (**o.p).String()
+}
+
+func (o optionalDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (e.g. 5m, 30s)", s)
+	}
+	*o.p = &d
 	return nil
 }
 

@@ -73,6 +73,13 @@ func TestParseConfig(t *testing.T) {
 			env:  map[string]string{"MRSWARM_PROFILE": "cpu", "MRSWARM_ADMIN_ADDR": "127.0.0.1:6060"},
 			want: with(func(c *Config) { c.Profile, c.AdminAddr = "cpu", "127.0.0.1:6060" }),
 		},
+		{
+			name: "keep-alive and LLM timeout",
+			args: []string{"--llm-timeout", "2m"},
+			env:  map[string]string{"MRSWARM_KEEP_ALIVE": "30m"},
+			want: with(func(c *Config) { c.KeepAlive, c.LLMTimeout = ptr(30*time.Minute), 2*time.Minute }),
+		},
+		{name: "bad keep-alive", args: []string{"--keep-alive", "forever"}, wantErr: "not a duration"},
 		{name: "unknown profile", args: []string{"--profile", "gpu"}, wantErr: `profile "gpu" is not one of`},
 		{name: "bad model option", args: []string{"--num-predict", "lots"}, wantErr: "not a number"},
 		{name: "bad env value names the variable", env: map[string]string{"MRSWARM_STATEMENT_TIMEOUT": "soon"}, wantErr: "MRSWARM_STATEMENT_TIMEOUT"},

@@ -20,7 +20,8 @@ func newLLM(ctx context.Context, cfg Config) (agent.LLM, error) {
 	if cfg.LLM != nil {
 		return cfg.LLM, nil
 	}
-	c, err := ollama.New(ollama.Config{Host: cfg.OllamaHost, Model: cfg.Model})
+	c, err := ollama.New(ollama.Config{Host: cfg.OllamaHost, Model: cfg.Model,
+		KeepAlive: cfg.KeepAlive, Timeout: cfg.LLMTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("ollama client: %w", err)
 	}

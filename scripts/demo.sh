@@ -49,10 +49,18 @@ echo "==> loading the sample data as dataset 'beverage_sales'"
 "$BIN" load beverage_sales sample_sales.csv
 
 echo "==> running campaign_optimization"
+status=0
 "$BIN" run --dataset beverage_sales --preset campaign_optimization \
-  --audience "health-conscious millennials" --budget 250000 --duration "6 months"
+  --audience "health-conscious millennials" --budget 250000 --duration "6 months" || status=$?
+
+RUN_ID=$("$BIN" runs | awk 'NR==2 {print $1}')
+REPORT=$STATE/report-$RUN_ID.md
+if "$BIN" report "$RUN_ID" -o "$REPORT"; then
+  echo "==> report of $RUN_ID written to $REPORT"
+fi
 
 if [[ -t 0 && "${MRSWARM_DEMO_KEEP:-1}" == 1 ]]; then
   echo "==> the server keeps running for notebooks and the CLI; press Ctrl-C to stop"
   wait "$SERVER"
 fi
+exit "$status"

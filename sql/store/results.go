@@ -15,21 +15,33 @@ import (
 func (s *Store) SaveQuery(ctx context.Context, source, dataset, query string, args ...any) (Summary, error) {
 	tctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	h := newHandle()
-	q := "CREATE TABLE " + s.ResultTable(h) + " AS\n" + trimQuery(query) + "\n"
-	if _, err := s.db.ExecContext(tctx, q, args...); err != nil {
-		return Summary{}, fmt.Errorf("save query (%s): %w", source, classify(tctx, ctx, err))
-	}
-	return s.finishResult(ctx, h, source, dataset)
+	op := "save query (" + source + ")"
+	return s.saveResult(ctx, op, source, dataset, func(tx *dbsql.Tx, table string) error {
+		_, err := tx.ExecContext(tctx, "CREATE TABLE "+table+" AS\n"+trimQuery(query)+"\n", args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, classify(tctx, ctx, err))
+		}
+		return nil
+	})
 }
 
 // SaveRows stores rows built in Go (reports, findings) as a handle. A column
 // without a type is VARCHAR; each row has one value per column.
 func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Column, rows [][]any) (Summary, error) {
+	op := "save rows (" + source + ")"
 	if len(cols) == 0 {
-		return Summary{}, fmt.Errorf("save rows (%s): %w: no columns", source, ErrInvalid)
+		return Summary{}, fmt.Errorf("%s: %w: no columns", op, ErrInvalid)
 	}
-	h := newHandle()
+	return s.saveResult(ctx, op, source, dataset, func(tx *dbsql.Tx, table string) error {
+		if err := insertRows(ctx, tx, table, cols, rows); err != nil {
+			return fmt.Errorf("%s: %w", op, classify(ctx, ctx, err))
+		}
+		return nil
+	})
+}
+
+// insertRows creates table with cols and inserts rows through one prepared statement.
+func insertRows(ctx context.Context, tx *dbsql.Tx, table string, cols []Column, rows [][]any) error {
 	defs := make([]string, len(cols))
 	marks := make([]string, len(cols))
 	for i, c := range cols {
@@ -39,36 +51,55 @@ func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Col
 		}
 		defs[i], marks[i] = quoteIdent(c.Name)+" "+typ, "?"
 	}
-	table := s.ResultTable(h)
-	err := s.inTx(ctx, func(tx *dbsql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+table+" ("+strings.Join(defs, ", ")+")"); err != nil {
-			return err
-		}
-		ins := "INSERT INTO " + table + " VALUES (" + strings.Join(marks, ", ") + ")"
-		for i, r := range rows {
-			if len(r) != len(cols) {
-				return fmt.Errorf("%w: row %d has %d values for %d columns", ErrInvalid, i, len(r), len(cols))
-			}
-			if _, err := tx.ExecContext(ctx, ins, r...); err != nil {
-				return fmt.Errorf("row %d: %w", i, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Summary{}, fmt.Errorf("save rows (%s): %w", source, classify(ctx, ctx, err))
+	if _, err := tx.ExecContext(ctx, "CREATE TABLE "+table+" ("+strings.Join(defs, ", ")+")"); err != nil {
+		return err
 	}
-	return s.finishResult(ctx, h, source, dataset)
+	if len(rows) == 0 {
+		return nil
+	}
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO "+table+" VALUES ("+strings.Join(marks, ", ")+")")
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for i, r := range rows {
+		if len(r) != len(cols) {
+			return fmt.Errorf("%w: row %d has %d values for %d columns", ErrInvalid, i, len(r), len(cols))
+		}
+		if _, err := ins.ExecContext(ctx, r...); err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
+	}
+	return nil
 }
 
-// finishResult summarises a new result table and records it; on failure the table is dropped.
-func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Summary, error) {
-	sum, err := s.summarize(ctx, h)
-	if err == nil {
-		sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
-		sum.Text = renderText(sum)
-		err = s.putResult(ctx, sum)
+// saveResult creates a result table with create, summarises it and records it
+// in one transaction: one commit, and a table never outlives a failed save nor
+// exists without its metadata. Errors of create are returned as they are.
+func (s *Store) saveResult(ctx context.Context, op, source, dataset string, create func(tx *dbsql.Tx, table string) error) (Summary, error) {
+	h := newHandle()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Summary{}, fmt.Errorf("%s: %w", op, classify(ctx, ctx, err))
 	}
+	defer tx.Rollback() // a no-op after Commit
+	if err := create(tx, s.ResultTable(h)); err != nil {
+		return Summary{}, err
+	}
+	sum, err := s.recordResult(ctx, tx, h, source, dataset)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return Summary{}, fmt.Errorf("store result: %w", err)
+	}
+	return sum, nil
+}
+
+// finishResult summarises and records a result table created (and committed)
+// by the caller; on failure the table is dropped.
+func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Summary, error) {
+	sum, err := s.recordResult(ctx, s.db, h, source, dataset)
 	if err != nil {
 		s.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+s.ResultTable(h))
 		return Summary{}, fmt.Errorf("store result: %w", err)
@@ -76,18 +107,31 @@ func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Su
 	return sum, nil
 }
 
-func (s *Store) putResult(ctx context.Context, sum Summary) error {
+// recordResult summarises result table h and inserts its metadata row through db.
+func (s *Store) recordResult(ctx context.Context, db interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (dbsql.Result, error)
+}, h, source, dataset string) (Summary, error) {
+	sum, err := s.summarize(ctx, db, h)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
+	sum.Text = renderText(sum)
 	cols, _ := json.Marshal(sum.Columns)
 	head, err := json.Marshal(sum.Head)
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	stats, _ := json.Marshal(sum.Stats)
-	_, err = s.db.ExecContext(ctx, `INSERT INTO mrswarm.results
+	_, err = db.ExecContext(ctx, `INSERT INTO mrswarm.results
 		(handle, source, dataset, row_count, columns, head, stats, text, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sum.Handle, sum.Source, sum.Dataset, sum.Rows,
 		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt)
-	return err
+	if err != nil {
+		return Summary{}, err
+	}
+	return sum, nil
 }
 
 const resultCols = `handle, source, dataset, row_count, columns, head, stats, text, created_at`

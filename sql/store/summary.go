@@ -21,23 +21,50 @@ const (
 	maxTextStats    = 5    // numeric columns with stats in Text
 )
 
-// summarize reads a result table's columns, row count and numeric stats (one
-// SQL pass) and its first rows.
-func (s *Store) summarize(ctx context.Context, h string) (Summary, error) {
-	cols, err := tableColumns(ctx, s.db, "results", h)
+// querier runs a query: the database or the transaction that created a result.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*dbsql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *dbsql.Row
+}
+
+// summarize reads a result table's columns (DESCRIBE), its row count and
+// numeric stats (one SQL pass) and its first rows.
+func (s *Store) summarize(ctx context.Context, q querier, h string) (Summary, error) {
+	table := s.ResultTable(h)
+	cols, err := describeColumns(ctx, q, table)
 	if err != nil {
 		return Summary{}, err
 	}
 	sum := Summary{Handle: h, Columns: cols}
-	if err := s.stats(ctx, &sum); err != nil {
+	if err := stats(ctx, q, table, &sum); err != nil {
 		return Summary{}, err
 	}
-	sum.Head, err = s.readRows(ctx, h, cols, 0, s.opts.HeadRows)
+	sum.Head, err = head(ctx, q, table, cols, s.opts.HeadRows)
 	return sum, err
 }
 
+// describeColumns lists a table's columns and DuckDB types in order. DESCRIBE
+// names types as information_schema does (DECIMAL(18,3), TIMESTAMP WITH TIME
+// ZONE, ENUM(...)) without scanning the whole catalog.
+func describeColumns(ctx context.Context, q querier, table string) ([]Column, error) {
+	rows, err := q.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE "+table+")")
+	if err != nil {
+		return nil, fmt.Errorf("describe: %w", err)
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return nil, fmt.Errorf("describe: %w", err)
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
 // stats fills Rows and Stats with one aggregate query over the table.
-func (s *Store) stats(ctx context.Context, sum *Summary) error {
+func stats(ctx context.Context, q querier, table string, sum *Summary) error {
 	sel := []string{"count(*)"}
 	var numeric []string
 	for _, c := range sum.Columns {
@@ -53,8 +80,7 @@ func (s *Store) stats(ctx context.Context, sum *Summary) error {
 	for i := range numeric {
 		dest = append(dest, &vals[4*i], &vals[4*i+1], &vals[4*i+2], &vals[4*i+3], &nulls[i])
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.ResultTable(sum.Handle)
-	if err := s.db.QueryRowContext(ctx, q).Scan(dest...); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+table).Scan(dest...); err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
 	for i, name := range numeric {
@@ -62,6 +88,36 @@ func (s *Store) stats(ctx context.Context, sum *Summary) error {
 			Max: vals[4*i+1].Float64, Mean: vals[4*i+2].Float64, Sum: vals[4*i+3].Float64, Nulls: nulls[i]})
 	}
 	return nil
+}
+
+// head reads the first n rows of a table: the rows readRows reads as [0, n)
+// once the table is committed. Rows of a table created in the open
+// transaction have provisional rowids (from 2^62 on) until it commits, so the
+// head is read in scan order instead, which is insertion (rowid) order: the
+// store never turns off DuckDB's preserve_insertion_order and locks its
+// configuration. A column named rowid hides the pseudo-column: then the head
+// is what readRows reads.
+func head(ctx context.Context, q querier, table string, cols []Column, n int) ([][]any, error) {
+	query := fmt.Sprintf("SELECT * FROM %s LIMIT %d", table, n)
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, "rowid") {
+			query = fmt.Sprintf("SELECT * FROM %s WHERE rowid >= 0 AND rowid < %d ORDER BY rowid", table, n)
+		}
+	}
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("head: %w", err)
+	}
+	defer rows.Close()
+	out := [][]any{}
+	for rows.Next() {
+		r, err := scanRow(rows, cols)
+		if err != nil {
+			return nil, fmt.Errorf("head: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // renderText writes the summary as compact text for a prompt, never longer

@@ -443,6 +443,30 @@ func TestDatasetProfile(t *testing.T) {
 	}
 }
 
+// TestDatasetProfileFiltered checks that filters apply before profiling on both paths;
+// the sampled path samples the table first and filters after (100% on this tiny table).
+func TestDatasetProfileFiltered(t *testing.T) {
+	st := loadCSV(t, "pf", csvOf("region,revenue", "North,10", "North,20", "North,20", "South,5", "South,"))
+	for _, limit := range []int64{exactLimit, 0} {
+		t.Run(fmt.Sprintf("exact up to %d rows", limit), func(t *testing.T) {
+			defer func(old int64) { exactLimit = old }(exactLimit)
+			exactLimit = limit
+			rows := byKey(call(t, st, "pf", "dataset_profile", `{"regions":["North"]}`), "column_name")
+			rev, reg := rows["revenue"], rows["region"]
+			checkNear(t, "rows", rev["rows"], 3)
+			checkNear(t, "revenue nulls", rev["nulls"], 0)
+			checkNear(t, "revenue distinct", rev["distinct_values"], 2)
+			checkNear(t, "revenue mean", rev["mean"], 50/3.0)
+			checkNear(t, "region distinct", reg["distinct_values"], 1)
+			checkNear(t, "duplicates", rev["duplicate_rows"], 1)
+			checkNear(t, "sample rows", rev["sample_rows"], 3)
+			if reg["min"] != "North" || reg["max"] != "North" {
+				t.Errorf("region min/max = %v/%v, want North/North", reg["min"], reg["max"])
+			}
+		})
+	}
+}
+
 func checkProfile(t *testing.T, st *store.Store) {
 	rows := byKey(call(t, st, "p", "dataset_profile", `{}`), "column_name")
 	want := map[string]struct{ nulls, distinct, mean float64 }{

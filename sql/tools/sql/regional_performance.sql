@@ -1,12 +1,17 @@
-{{- /* Two passes: per region and brand (region totals and the leading brand), and per
-       region within the two compared periods. */ -}}
+{{- /* One pass over the rows, per region and brand, summing the two compared periods with
+       FILTER clauses (the date bounds are one min/max over the date column); region
+       totals, growth and the leading brand are derived from that small table. */ -}}
 WITH {{if .Has "date"}}{{template "bounds" .}},
 {{template "periods" .}},
 {{end}}rb AS MATERIALIZED (
   SELECT {{.Col "region"}} AS region, {{if .Has "brand"}}{{.Col "brand"}}{{else}}NULL::VARCHAR{{end}} AS brand,
          sum({{.Col "revenue"}}) AS revenue,
          sum({{if .Has "profit"}}{{.Col "profit"}}{{else}}NULL::DOUBLE{{end}}) AS profit, count(*) AS n
-  FROM {{.Table}} WHERE {{.Where}}
+         {{- if .Has "date"}},
+         sum({{.Col "revenue"}}) FILTER (WHERE {{.Col "date"}} >= p.cur_start AND {{.Col "date"}} < p.cur_next) AS cur_revenue,
+         sum({{.Col "revenue"}}) FILTER (WHERE {{.Col "date"}} >= p.prev_start AND {{.Col "date"}} < p.cur_start) AS prev_revenue
+         {{- end}}
+  FROM {{.Table}}{{if .Has "date"}}, periods p{{end}} WHERE {{.Where}}
   GROUP BY 1, 2
 ),
 totals AS (
@@ -14,12 +19,9 @@ totals AS (
 ),
 growth AS (
   {{- if .Has "date"}}
-  SELECT {{.Col "region"}} AS region,
-         coalesce(sum({{.Col "revenue"}}) FILTER (WHERE {{.Col "date"}} >= p.cur_start), 0) AS last_period_revenue,
-         coalesce(sum({{.Col "revenue"}}) FILTER (WHERE {{.Col "date"}} < p.cur_start), 0) AS previous_period_revenue
-  FROM {{.Table}}, periods p
-  WHERE {{.Where}} AND {{.Col "date"}} >= p.prev_start AND {{.Col "date"}} < p.cur_next
-  GROUP BY 1
+  SELECT region, coalesce(sum(cur_revenue), 0) AS last_period_revenue,
+         coalesce(sum(prev_revenue), 0) AS previous_period_revenue
+  FROM rb GROUP BY 1
   {{- else}}
   SELECT NULL::VARCHAR AS region, NULL::DOUBLE AS last_period_revenue, NULL::DOUBLE AS previous_period_revenue WHERE false
   {{- end}}

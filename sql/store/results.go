@@ -40,34 +40,38 @@ func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Col
 	})
 }
 
-// insertRows creates table with cols and inserts rows through one prepared statement.
+// insertBatch is the most rows one INSERT statement of insertRows carries.
+const insertBatch = 256
+
+// insertRows creates table with cols and inserts rows, up to insertBatch rows
+// per statement (DuckDB casts each VALUES parameter to its column's type).
 func insertRows(ctx context.Context, tx *dbsql.Tx, table string, cols []Column, rows [][]any) error {
 	defs := make([]string, len(cols))
-	marks := make([]string, len(cols))
 	for i, c := range cols {
 		typ := c.Type
 		if typ == "" {
 			typ = "VARCHAR"
 		}
-		defs[i], marks[i] = quoteIdent(c.Name)+" "+typ, "?"
+		defs[i] = quoteIdent(c.Name) + " " + typ
 	}
 	if _, err := tx.ExecContext(ctx, "CREATE TABLE "+table+" ("+strings.Join(defs, ", ")+")"); err != nil {
 		return err
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	ins, err := tx.PrepareContext(ctx, "INSERT INTO "+table+" VALUES ("+strings.Join(marks, ", ")+")")
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
 	for i, r := range rows {
 		if len(r) != len(cols) {
 			return fmt.Errorf("%w: row %d has %d values for %d columns", ErrInvalid, i, len(r), len(cols))
 		}
-		if _, err := ins.ExecContext(ctx, r...); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+	}
+	mark := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+	for start := 0; start < len(rows); start += insertBatch {
+		batch := rows[start:min(start+insertBatch, len(rows))]
+		args := make([]any, 0, len(batch)*len(cols))
+		for _, r := range batch {
+			args = append(args, r...)
+		}
+		marks := strings.Repeat(mark+", ", len(batch)-1) + mark
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+marks, args...); err != nil {
+			return fmt.Errorf("rows %d to %d: %w", start, start+len(batch)-1, err)
 		}
 	}
 	return nil

@@ -120,6 +120,23 @@ break", NULL::DOUBLE AS "all null"`},
 		if sum.Columns[4].Type != "TIMESTAMP WITH TIME ZONE" || sum.Columns[3].Type != "DECIMAL(18,3)" {
 			t.Errorf("column types %+v", sum.Columns)
 		}
+		want := [][]any{{"top", 20.5, "2024-01-02", 1.5, "2024-01-01T10:00:00Z", []any{"a", "b"}},
+			{"low", nil, nil, nil, nil, nil}, {"mid", 1.0, "2024-02-01", 2.0, nil, []any{}}}
+		if diff := cmp.Diff(want, sum.Head); diff != "" || sum.Rows != 4 {
+			t.Errorf("rows %d, head (-want +got):\n%s", sum.Rows, diff)
+		}
+	})
+	t.Run("SaveRows/several batches", func(t *testing.T) {
+		rows := make([][]any, 2*insertBatch+3)
+		for i := range rows {
+			rows[i] = []any{int64(i), fmt.Sprint("r", i)}
+		}
+		sum, err := s.SaveRows(ctx, "report", "", []Column{{Name: "i", Type: "BIGINT"}, {Name: "s"}}, rows)
+		check(t, sum, err)
+		p, err := s.GetPage(ctx, sum.Handle, 0, len(rows), false)
+		if diff := cmp.Diff(rows, p.Rows); diff != "" || err != nil {
+			t.Errorf("page err %v (-saved +read):\n%s", err, diff)
+		}
 	})
 	t.Run("SaveRows/no rows", func(t *testing.T) {
 		sum, err := s.SaveRows(ctx, "report", "", []Column{{Name: "a", Type: "INTEGER"}}, nil)

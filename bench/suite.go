@@ -188,9 +188,16 @@ func (s *suite) generated(rows int) (string, error) {
 	return p, nil
 }
 
-// openStore opens a fresh in-memory store over the suite's data root.
+// openStore opens a fresh store over the suite's data root, in a DuckDB file
+// as `mrswarm serve` keeps it (DuckDB compresses file-backed tables, which
+// makes grouping by text several times faster than in an in-memory database).
 func (s *suite) openStore(ctx context.Context) (*store.Store, error) {
-	return store.Open(ctx, "", store.Options{DataRoot: s.dataDir, StatementTimeout: 10 * time.Minute})
+	dir, err := os.MkdirTemp(s.cfg.WorkDir, "db-")
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, filepath.Join(dir, "bench.duckdb"),
+		store.Options{DataRoot: s.dataDir, StatementTimeout: 10 * time.Minute})
 }
 
 // dataSet is a file to load and the label of its scale.

@@ -22,6 +22,15 @@ func saveBenchStore(b *testing.B) *Store {
 	return s
 }
 
+// Measured on the 2-core CI machine (noisy; two alternating runs each, ms/op,
+// go test -run '^$' -bench BenchmarkSave -benchtime 200x ./sql/store/):
+//
+//	                     before (info_schema, 2 commits)  after (1 tx, DESCRIBE)
+//	SaveQuery 20 rows    6.5, 6.5                         3.9, 3.8
+//	SaveQuery aggregate  9.5, 9.9                         6.2, 5.9
+//	SaveQuery 1M rows    529, 471 (40x)                   452, 457 (40x)
+//	SaveRows 5 rows      9.5, 8.9                         4.5, 4.2
+
 // BenchmarkSaveQuery measures storing a query result as a handle (table,
 // summary, metadata): 20 generated rows (the save's own cost), a 20-row
 // aggregate over the 15k-row data set as a tool stores it, and a 1M-row result.

@@ -154,6 +154,9 @@ func (s *Store) StreamRows(ctx context.Context, handle string, chunkRows int, as
 	var offset int64
 	chunk := make([][]any, 0, chunkRows)
 	for rows.Next() {
+		if err := ctx.Err(); err != nil { // database/sql may end a canceled scan without an error
+			return fmt.Errorf("stream %s: %w", handle, err)
+		}
 		r, err := scanRow(rows, meta.Columns)
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", handle, err)
@@ -169,6 +172,9 @@ func (s *Store) StreamRows(ctx context.Context, handle string, chunkRows int, as
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("stream %s: %w", handle, classify(ctx, ctx, err))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stream %s: %w", handle, err)
 	}
 	if len(chunk) > 0 || offset == 0 {
 		return s.emit(meta, offset, chunk, asCSV, fn)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
+	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -97,7 +98,7 @@ func checkJSON(t *testing.T, rep Report) {
 // buildServer builds cmd/mrswarm into a temporary folder.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	root, err := ModuleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

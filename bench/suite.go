@@ -7,10 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/sql/gendata"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -246,30 +246,11 @@ func scaleName(n int) string {
 
 // DefaultDataCSV is <module root>/../shared/data/beverage_sales.csv.
 func DefaultDataCSV() (string, error) {
-	root, err := ModuleRoot()
+	dir, err := repo.DataDir()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("bench: %w", err)
 	}
-	return filepath.Join(filepath.Dir(root), "shared", "data", "beverage_sales.csv"), nil
-}
-
-// ModuleRoot is the folder of the mrswarm go.mod, found from the working directory up.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(b), "module github.com/mrswarm/mrswarm\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("bench: not inside the mrswarm module")
-		}
-		dir = parent
-	}
+	return filepath.Join(dir, "beverage_sales.csv"), nil
 }
 
 func copyFile(from, to string) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,34 +14,21 @@ import (
 	"time"
 
 	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 const testDataset = "beverage"
 
-// moduleRoot walks up from the package directory to go.mod.
-func moduleRoot(tb testing.TB) string {
+// dataRoot is <module root>/../shared/data, where beverage_sales.csv lives.
+func dataRoot(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
+	dir, err := repo.DataDir()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
-// dataRoot is <module root>/../shared/data, where beverage_sales.csv lives.
-func dataRoot(tb testing.TB) string {
-	return filepath.Join(moduleRoot(tb), "..", "shared", "data")
+	return dir
 }
 
 // openStore opens a store at path ("" for in-memory) over the shared data root.

@@ -21,6 +21,8 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+
+	"github.com/mrswarm/mrswarm/internal/repo"
 )
 
 // testServer is a server started by Serve on in-memory listeners: a gRPC client
@@ -163,29 +165,14 @@ func wantCode(t testing.TB, err error, want codes.Code) {
 	}
 }
 
-// moduleRoot is the folder of go.mod, found from the test's folder upwards.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 // beverageCSV is the real data set, <module root>/../shared/data/beverage_sales.csv.
 func beverageCSV(t testing.TB) string {
 	t.Helper()
-	return filepath.Join(moduleRoot(t), "..", "shared", "data", "beverage_sales.csv")
+	p, err := repo.BeverageCSV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // copyBeverage copies the real data set into dir as name.

@@ -171,24 +171,7 @@ func TestShutdownInterruptsRuns(t *testing.T) {
 	model := &scriptLLM{gate: make(chan struct{})}
 	ts := startWithSales(t, model)
 	ctx := t.Context()
-	started, err := ts.pipes.StartRun(ctx, &mrswarmv1.StartRunRequest{
-		Dataset: "sales", Source: &mrswarmv1.StartRunRequest_Preset{Preset: "roi_analysis"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := ts.pipes.WatchRun(ctx, &mrswarmv1.WatchRunRequest{RunId: started.GetRunId()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		e, err := stream.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.GetType() == mrswarmv1.EventType_EVENT_TYPE_STEP_STARTED {
-			break
-		}
-	}
+	started, stream := startRunningStep(t, ts)
 	stopped := make(chan error, 1)
 	go func() { stopped <- ts.stopServerOnly() }()
 	rest := collect(t, stream.Recv)

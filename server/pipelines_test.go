@@ -284,9 +284,10 @@ func TestPipelineBadInput(t *testing.T) {
 	}
 }
 
-func TestCancelRun(t *testing.T) {
-	model := &scriptLLM{gate: make(chan struct{})}
-	ts := startWithSales(t, model)
+// startRunningStep starts roi_analysis on "sales" and watches it until its first
+// step has started; the run then waits on the model's gate.
+func startRunningStep(t *testing.T, ts *testServer) (*mrswarmv1.StartRunResponse, mrswarmv1.PipelineService_WatchRunClient) {
+	t.Helper()
 	ctx := t.Context()
 	started, err := ts.pipes.StartRun(ctx, &mrswarmv1.StartRunRequest{
 		Dataset: "sales", Source: &mrswarmv1.StartRunRequest_Preset{Preset: "roi_analysis"}})
@@ -303,10 +304,17 @@ func TestCancelRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		if e.GetType() == mrswarmv1.EventType_EVENT_TYPE_STEP_STARTED {
-			break
+			return started, stream
 		}
 	}
-	_, err = ts.pipes.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: started.GetRunId()})
+}
+
+func TestCancelRun(t *testing.T) {
+	model := &scriptLLM{gate: make(chan struct{})}
+	ts := startWithSales(t, model)
+	ctx := t.Context()
+	started, stream := startRunningStep(t, ts)
+	_, err := ts.pipes.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: started.GetRunId()})
 	wantCode(t, err, codes.FailedPrecondition)
 
 	if _, err := ts.pipes.CancelRun(ctx, &mrswarmv1.CancelRunRequest{RunId: started.GetRunId()}); err != nil {

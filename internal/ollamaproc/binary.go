@@ -1,20 +1,17 @@
 package ollamaproc
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/mrswarm/mrswarm/internal/repo"
 )
 
 // BinEnv names the environment variable that points at an ollama binary.
 const BinEnv = "MRSWARM_OLLAMA_BIN"
-
-// ModulePath is the Go module whose root holds the project-local
-// .tools/bin/ollama that `make ollama` installs.
-const ModulePath = "github.com/mrswarm/mrswarm"
 
 // FindBinary returns the ollama binary to run, trying in order: the
 // MRSWARM_OLLAMA_BIN environment variable, <module root>/.tools/bin/ollama
@@ -28,7 +25,7 @@ func FindBinary() (string, error) {
 		return bin, nil
 	}
 	var tried []string
-	if root, err := ModuleRoot(); err == nil {
+	if root, err := repo.Root(); err == nil {
 		bin := filepath.Join(root, ".tools", "bin", "ollama")
 		if isExecutable(bin) {
 			return bin, nil
@@ -47,26 +44,6 @@ func FindBinary() (string, error) {
 		tried = append(tried, bin)
 	}
 	return "", fmt.Errorf("tried %s: %w", strings.Join(tried, ", "), ErrNoBinary)
-}
-
-// ModuleRoot returns the directory of the mrswarm go.mod, searching from the
-// working directory upwards.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(data), "module "+ModulePath+"\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("ollamaproc: not inside the " + ModulePath + " module")
-		}
-		dir = parent
-	}
 }
 
 func goPath() string {

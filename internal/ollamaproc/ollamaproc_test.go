@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mrswarm/mrswarm/internal/repo"
 )
 
 func TestFindBinaryFromEnv(t *testing.T) {
@@ -43,7 +45,7 @@ func TestFindBinaryFromEnv(t *testing.T) {
 
 func TestFindBinaryFallsBackToModuleTools(t *testing.T) {
 	t.Setenv(BinEnv, "")
-	root, err := ModuleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,17 +55,6 @@ func TestFindBinaryFallsBackToModuleTools(t *testing.T) {
 	}
 	if got, err := FindBinary(); got != local || err != nil {
 		t.Errorf("FindBinary() = %q, %v; want %q", got, err, local)
-	}
-}
-
-func TestModuleRoot(t *testing.T) {
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd, _ := os.Getwd()
-	if want := filepath.Dir(filepath.Dir(wd)); root != want {
-		t.Errorf("ModuleRoot() = %q, want %q", root, want)
 	}
 }
 

@@ -3,13 +3,12 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -66,29 +65,13 @@ func sayFn(f func(req llm.Request) string) reply {
 	return func(req llm.Request) (llm.Response, error) { return say(f(req))(req) }
 }
 
-// moduleRoot walks up from the package directory to go.mod.
-func moduleRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the package")
-		}
-		dir = parent
-	}
-}
-
 // beverageStore opens a fresh in-memory store with the beverage CSV loaded as "beverage".
 func beverageStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	dataDir := filepath.Join(moduleRoot(tb), "..", "shared", "data")
+	dataDir, err := repo.DataDir()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, "", store.Options{DataRoot: dataDir})
 	if err != nil {

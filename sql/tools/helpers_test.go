@@ -9,33 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
-
-// moduleRoot walks up from the package folder to the folder holding go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
 
 // realCSV is <module root>/../shared/data/beverage_sales.csv.
 func realCSV(t testing.TB) string {
 	t.Helper()
-	p := filepath.Join(moduleRoot(t), "..", "shared", "data", "beverage_sales.csv")
-	if _, err := os.Stat(p); err != nil {
+	p, err := repo.BeverageCSV()
+	if err != nil {
 		t.Fatalf("real data set missing: %v", err)
 	}
 	return p

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/server"
 )
@@ -195,22 +196,8 @@ func (s *Server) Restart(ctx context.Context) error {
 // BeverageCSV returns the path of the real beverage sales data:
 // <module root>/../shared/data/beverage_sales.csv.
 func BeverageCSV() (string, error) {
-	dir, err := os.Getwd()
+	p, err := repo.BeverageCSV()
 	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%w: no go.mod above the working directory", ErrNoData)
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", "beverage_sales.csv")
-	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrNoData, err)
 	}
 	return p, nil

@@ -23,7 +23,7 @@ type Config struct {
 	// Quick runs every measurement once on small inputs (the test suite's mode).
 	Quick bool
 	// DataCSV is the original beverage_sales.csv (15,000 rows); "" means
-	// <module root>/../shared/data/beverage_sales.csv.
+	// <module root>/data/beverage_sales.csv.
 	DataCSV string
 	// WorkDir holds generated data and databases. Required.
 	WorkDir string
@@ -244,7 +244,7 @@ func scaleName(n int) string {
 	return fmt.Sprint(n)
 }
 
-// DefaultDataCSV is <module root>/../shared/data/beverage_sales.csv.
+// DefaultDataCSV is <module root>/data/beverage_sales.csv.
 func DefaultDataCSV() (string, error) {
 	dir, err := repo.DataDir()
 	if err != nil {

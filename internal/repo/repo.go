@@ -1,6 +1,6 @@
 // Package repo finds the mrswarm source tree from the working directory: the
-// module root (where `make` installs .tools/bin) and the shared data folder
-// beside it, whose beverage_sales.csv tests, benchmarks and test servers read.
+// module root (where `make` installs .tools/bin) and its data folder, whose
+// beverage_sales.csv tests, benchmarks and test servers read.
 package repo
 
 import (
@@ -36,13 +36,13 @@ func Root() (string, error) {
 	}
 }
 
-// DataDir is <module root>/../shared/data, the shared data beside the clone.
+// DataDir is <module root>/data, the data the repository ships.
 func DataDir() (string, error) {
 	root, err := Root()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(filepath.Dir(root), "shared", "data"), nil
+	return filepath.Join(root, "data"), nil
 }
 
 // BeverageCSV is the real beverage sales data, DataDir()/beverage_sales.csv;

@@ -23,7 +23,7 @@ func TestBeverageCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := Root()
-	if want := filepath.Join(filepath.Dir(root), "shared", "data", "beverage_sales.csv"); p != want {
+	if want := filepath.Join(root, "data", "beverage_sales.csv"); p != want {
 		t.Errorf("BeverageCSV() = %q, want %q", p, want)
 	}
 }

@@ -143,8 +143,8 @@ func BenchmarkGenerate(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }
 
-// originalCSV is <module root>/../shared/data/beverage_sales.csv.
-const originalCSV = "../../../shared/data/beverage_sales.csv"
+// originalCSV is <module root>/data/beverage_sales.csv.
+const originalCSV = "../../data/beverage_sales.csv"
 
 func TestDomainsOfOriginalFile(t *testing.T) {
 	f, err := os.Open(originalCSV)

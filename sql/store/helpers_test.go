@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// beverageCSV is the real data set: <module root>/../shared/data/beverage_sales.csv.
-var beverageCSV = filepath.Join("..", "..", "..", "shared", "data", "beverage_sales.csv")
+// beverageCSV is the real data set: <module root>/data/beverage_sales.csv.
+var beverageCSV = filepath.Join("..", "..", "data", "beverage_sales.csv")
 
 // newStore opens an in-memory store over a fresh data root.
 func newStore(t *testing.T, opts Options) *Store {

@@ -13,7 +13,7 @@ import (
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
-// realCSV is <module root>/../shared/data/beverage_sales.csv.
+// realCSV is <module root>/data/beverage_sales.csv.
 func realCSV(t testing.TB) string {
 	t.Helper()
 	p, err := repo.BeverageCSV()

@@ -49,7 +49,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		big = 10_000_000
 	}
 	fs.StringVar(&o.out, "out", "results", "results `folder`")
-	fs.StringVar(&o.data, "data", "", "the original beverage_sales.csv (default <module root>/../shared/data/beverage_sales.csv)")
+	fs.StringVar(&o.data, "data", "", "the original beverage_sales.csv (default <module root>/data/beverage_sales.csv)")
 	fs.BoolVar(&o.quick, "quick", false, "run every measurement once on small inputs")
 	fs.IntVar(&o.reps, "reps", 5, "repetitions of each timed measurement")
 	fs.IntVar(&o.genRows, "gen-rows", 1_000_000, "rows of the generated data set")

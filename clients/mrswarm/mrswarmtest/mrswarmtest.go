@@ -28,8 +28,8 @@ import (
 // [Options.Beverage] is set.
 const BeverageFile = "beverage_sales.csv"
 
-// ErrNoData reports that the shared beverage CSV is not beside the module.
-var ErrNoData = errors.New("mrswarmtest: beverage_sales.csv not found at <module root>/../shared/data")
+// ErrNoData reports that the beverage CSV is missing from the module's data folder.
+var ErrNoData = errors.New("mrswarmtest: beverage_sales.csv not found at <module root>/data")
 
 // Options configure the server.
 type Options struct {
@@ -194,7 +194,7 @@ func (s *Server) Restart(ctx context.Context) error {
 }
 
 // BeverageCSV returns the path of the real beverage sales data:
-// <module root>/../shared/data/beverage_sales.csv.
+// <module root>/data/beverage_sales.csv.
 func BeverageCSV() (string, error) {
 	p, err := repo.BeverageCSV()
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 
 const testDataset = "beverage"
 
-// dataRoot is <module root>/../shared/data, where beverage_sales.csv lives.
+// dataRoot is <module root>/data, where beverage_sales.csv lives.
 func dataRoot(tb testing.TB) string {
 	tb.Helper()
 	dir, err := repo.DataDir()

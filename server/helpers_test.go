@@ -165,7 +165,7 @@ func wantCode(t testing.TB, err error, want codes.Code) {
 	}
 }
 
-// beverageCSV is the real data set, <module root>/../shared/data/beverage_sales.csv.
+// beverageCSV is the real data set, <module root>/data/beverage_sales.csv.
 func beverageCSV(t testing.TB) string {
 	t.Helper()
 	p, err := repo.BeverageCSV()

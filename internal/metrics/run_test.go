@@ -96,7 +96,7 @@ func TestFollowRealRun(t *testing.T) {
 	}
 }
 
-// dataRoot is <module root>/../shared/data.
+// dataRoot is <module root>/data.
 func dataRoot(t *testing.T) string {
 	t.Helper()
 	dir, err := repo.DataDir()

@@ -40,11 +40,20 @@ const (
 	RoleMargin   Role = "margin"
 	RolePrice    Role = "price"
 	RoleStore    Role = "store"
+
+	// Marketing channel data: ad spend and its funnel.
+	RoleChannel     Role = "channel"
+	RoleCampaign    Role = "campaign"
+	RoleSpend       Role = "spend"
+	RoleImpressions Role = "impressions"
+	RoleClicks      Role = "clicks"
+	RoleConversions Role = "conversions"
 )
 
 // Roles lists every role in a fixed order.
 var Roles = []Role{RoleDate, RoleRegion, RoleCountry, RoleBrand, RoleCategory, RoleUnits,
-	RoleRevenue, RoleCost, RoleProfit, RoleMargin, RolePrice, RoleStore}
+	RoleRevenue, RoleCost, RoleProfit, RoleMargin, RolePrice, RoleStore,
+	RoleChannel, RoleCampaign, RoleSpend, RoleImpressions, RoleClicks, RoleConversions}
 
 // Format is a dataset file format.
 type Format string

@@ -21,6 +21,13 @@ var roleNames = map[Role][]string{
 	RoleMargin:   {"profit_margin", "margin", "gross_margin", "margin_pct"},
 	RolePrice:    {"price_per_unit", "price", "unit_price"},
 	RoleStore:    {"store_id", "store", "shop", "outlet", "store_name"},
+
+	RoleChannel:     {"channel", "media_channel", "marketing_channel", "medium", "platform"},
+	RoleCampaign:    {"campaign", "campaign_name", "campaign_id"},
+	RoleSpend:       {"spend", "ad_spend", "media_spend", "amount_spent", "spend_usd"},
+	RoleImpressions: {"impressions", "impr", "imps"},
+	RoleClicks:      {"clicks", "link_clicks"},
+	RoleConversions: {"conversions", "purchases", "leads", "signups", "orders"},
 }
 
 // roleWords is the fallback: a role goes to a column whose name holds this word,
@@ -29,10 +36,13 @@ var roleWords = map[Role]string{
 	RoleDate: "date", RoleRegion: "region", RoleCountry: "country", RoleBrand: "brand",
 	RoleCategory: "category", RoleUnits: "units", RoleRevenue: "revenue", RoleCost: "cost",
 	RoleProfit: "profit", RoleMargin: "margin", RolePrice: "price", RoleStore: "store",
+	RoleChannel: "channel", RoleCampaign: "campaign", RoleSpend: "spend",
+	RoleImpressions: "impressions", RoleClicks: "clicks", RoleConversions: "conversions",
 }
 
 var numericRoles = map[Role]bool{RoleUnits: true, RoleRevenue: true, RoleCost: true,
-	RoleProfit: true, RoleMargin: true, RolePrice: true}
+	RoleProfit: true, RoleMargin: true, RolePrice: true, RoleSpend: true, RoleImpressions: true,
+	RoleClicks: true, RoleConversions: true}
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
 

@@ -6,10 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
-	"github.com/mrswarm/mrswarm/clients/ollama"
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 )
 
 const sectionOllama = "pipeline, real Ollama"
@@ -84,7 +84,7 @@ func (s *suite) contextComparison(ctx context.Context, env *pipelineEnv, o *Olla
 	if err != nil {
 		return nil, err
 	}
-	counter := &countingLLM{LLM: client}
+	counter := &countingLLM{Client: client}
 	cmp := &pipelineEnv{st: env.st, preset: env.preset, tolerateFailedSteps: true,
 		runner: pipeline.NewRunner(env.st, counter, pipeline.Config{MaxParallel: max(o.NumParallel, 1), DefaultModel: o.Model})}
 	defer cmp.runner.Close(ctx)
@@ -244,7 +244,7 @@ func warmUp(ctx context.Context, c *ollama.Client, model string) error {
 // countingLLM passes calls through and counts the prompt bytes the agents send,
 // which Ollama's prompt_eval_count understates once a prompt exceeds num_ctx.
 type countingLLM struct {
-	agent.LLM
+	llm.Client
 	mu          sync.Mutex
 	promptBytes int64
 	maxBytes    int64
@@ -260,7 +260,7 @@ func (c *countingLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, 
 	c.promptBytes += n
 	c.maxBytes = max(c.maxBytes, n)
 	c.mu.Unlock()
-	return c.LLM.Chat(ctx, req)
+	return c.Client.Chat(ctx, req)
 }
 
 // take returns the counts since the last take and resets them.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/llmtest"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -42,7 +44,7 @@ type pipelineEnv struct {
 	failures            []string
 }
 
-func (s *suite) newPipelineEnv(ctx context.Context, model agent.LLM, cfg pipeline.Config) (*pipelineEnv, error) {
+func (s *suite) newPipelineEnv(ctx context.Context, model llm.Client, cfg pipeline.Config) (*pipelineEnv, error) {
 	p, ok := pipeline.Preset(presetName)
 	if !ok {
 		return nil, fmt.Errorf("preset %s: %w", presetName, pipeline.ErrNotFound)
@@ -154,14 +156,14 @@ func (s *suite) scripted(ctx context.Context) ([]Row, []string, error) {
 
 // scriptedPaths returns the longest dependency chain and the sum of the scripted
 // LLM latencies of run's steps (the latency share per call × that step's LLM calls).
-func scriptedPaths(p pipeline.Pipeline, run pipeline.Run, model *scriptedLLM) (crit, sum time.Duration) {
+func scriptedPaths(p pipeline.Pipeline, run pipeline.Run, model *llmtest.Script) (crit, sum time.Duration) {
 	cost := map[string]time.Duration{}
 	for _, st := range run.Steps {
-		d, ok := model.latency[st.Agent]
+		d, ok := model.Latency[st.Agent]
 		if !ok && st.Agent != "" {
-			d = model.def
+			d = model.Default
 		}
-		cost[st.ID] = d / callsPerStep * time.Duration(st.Tokens.LLMCalls)
+		cost[st.ID] = d / llmtest.CallsPerStep * time.Duration(st.Tokens.LLMCalls)
 		sum += cost[st.ID]
 	}
 	finish := map[string]time.Duration{}

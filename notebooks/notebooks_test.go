@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
+	"github.com/mrswarm/mrswarm/server/servertest"
 )
 
 // Python is Debian's interpreter, with nbclient, ipykernel and pandas.
@@ -28,7 +28,7 @@ func TestNotebooks(t *testing.T) {
 		t.Fatalf("%s not found: run `make python-deps`", Python)
 	}
 	ollama := ollamatest.Shared(t)
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true, OllamaHost: ollama.Host, Model: ollama.Model})
+	srv := servertest.Start(t, servertest.Options{Beverage: true, OllamaHost: ollama.Host, Model: ollama.Model})
 	client, err := filepath.Abs(filepath.Join("..", "clients", "python"))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestNotebooks(t *testing.T) {
 			cmd.Env = append(os.Environ(),
 				"MRSWARM_URL="+srv.URL,
 				"MRSWARM_PY_CLIENT="+client,
-				"MRSWARM_DATA_FILE="+mrswarmtest.BeverageFile,
+				"MRSWARM_DATA_FILE="+servertest.BeverageFile,
 				"MRSWARM_NOTEBOOK_OUT="+work,
 				"MPLBACKEND=Agg",
 				"JUPYTER_RUNTIME_DIR="+filepath.Join(work, "runtime"),

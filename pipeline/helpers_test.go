@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -62,7 +62,7 @@ func loadBeverage(tb testing.TB, st *store.Store) {
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // newTestRunner returns a Runner over st with the scripted model; Close runs at cleanup.
-func newTestRunner(tb testing.TB, st *store.Store, m agent.LLM, parallel int) *Runner {
+func newTestRunner(tb testing.TB, st *store.Store, m llm.Client, parallel int) *Runner {
 	tb.Helper()
 	r := NewRunner(st, m, Config{MaxParallel: parallel, DefaultModel: "scripted", Logger: quietLogger()})
 	tb.Cleanup(func() {

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
-	"github.com/mrswarm/mrswarm/clients/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 )
 
 func TestMain(m *testing.M) { ollamatest.Main(m) }
@@ -23,13 +23,13 @@ func realOptions() llm.Options {
 
 // usageSpy passes calls to a real model and sums the usage it reported.
 type usageSpy struct {
-	agent.LLM
+	llm.Client
 	mu    sync.Mutex // guards total
 	total TokenUsage
 }
 
 func (s *usageSpy) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
-	resp, err := s.LLM.Chat(ctx, req)
+	resp, err := s.Client.Chat(ctx, req)
 	if err == nil {
 		s.mu.Lock()
 		s.total = s.total.plus(TokenUsage{PromptTokens: resp.Usage.PromptTokens,
@@ -48,7 +48,7 @@ func TestOllamaCampaign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spy := &usageSpy{LLM: client}
+	spy := &usageSpy{Client: client}
 	st := newStore(t)
 	r := NewRunner(st, spy, Config{MaxParallel: 2, DefaultModel: srv.Model, LLMOptions: realOptions(), Logger: quietLogger()})
 	t.Cleanup(func() { r.Close(context.Background()) })

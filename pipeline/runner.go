@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -30,7 +30,7 @@ type Config struct {
 // Runner starts, tracks and persists pipeline runs. It is safe for concurrent use.
 type Runner struct {
 	st    *store.Store
-	model agent.LLM
+	model llm.Client
 	cfg   Config
 	saver *saver
 
@@ -39,15 +39,16 @@ type Runner struct {
 	closed bool
 }
 
-// NewRunner returns a Runner over st that calls model for agent steps.
-func NewRunner(st *store.Store, model agent.LLM, cfg Config) *Runner {
+// NewRunner returns a Runner over st that calls model for agent steps, asking
+// it for each model's capabilities once.
+func NewRunner(st *store.Store, model llm.Client, cfg Config) *Runner {
 	if cfg.MaxParallel <= 0 {
 		cfg.MaxParallel = 2
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Runner{st: st, model: model, cfg: cfg, active: map[string]*execution{},
+	return &Runner{st: st, model: llm.NewCapabilityCache(model), cfg: cfg, active: map[string]*execution{},
 		saver: newSaver(st, cfg.Logger.Error)}
 }
 

@@ -4,7 +4,7 @@ import (
 	"maps"
 	"sync"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // tracker aggregates the token usage of one run per step, per agent and in total,

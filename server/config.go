@@ -10,9 +10,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/internal/profiling"
-	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // Defaults of [Config] fields.
@@ -62,7 +61,7 @@ type Config struct {
 	// Logger overrides the logger built from LogLevel.
 	Logger *slog.Logger
 	// LLM overrides the Ollama client (tests, embedding).
-	LLM agent.LLM
+	LLM llm.Client
 }
 
 // env names the environment variables ParseConfig reads, by flag name.

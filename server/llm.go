@@ -7,16 +7,15 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
-	"github.com/mrswarm/mrswarm/clients/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamaproc"
-	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 )
 
 // newLLM returns cfg.LLM or a client of the configured Ollama. An Ollama that
 // does not answer is only a warning: datasets, SQL and tools work without it,
 // and agent steps fail with Unavailable until it is up.
-func newLLM(ctx context.Context, cfg Config) (agent.LLM, error) {
+func newLLM(ctx context.Context, cfg Config) (llm.Client, error) {
 	if cfg.LLM != nil {
 		return cfg.LLM, nil
 	}

@@ -13,7 +13,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 )
 

@@ -8,19 +8,19 @@ import (
 	"testing"
 
 	"github.com/mrswarm/mrswarm/clients/mrswarm"
-	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
+	"github.com/mrswarm/mrswarm/server/servertest"
 )
 
 // BenchmarkExpandResult reads every row of a 15,000-row result: pages of
 // GetResultPage of several sizes against one StreamResult stream.
 func BenchmarkExpandResult(b *testing.B) {
-	srv := mrswarmtest.Start(b, mrswarmtest.Options{Beverage: true})
+	srv := servertest.Start(b, servertest.Options{Beverage: true})
 	c, err := mrswarm.Dial(b.Context(), srv.GRPCAddr)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.LoadDataset(b.Context(), "beverage", mrswarmtest.BeverageFile); err != nil {
+	if _, err := c.LoadDataset(b.Context(), "beverage", servertest.BeverageFile); err != nil {
 		b.Fatal(err)
 	}
 	res, err := c.SQL(b.Context(), "SELECT * FROM beverage")
@@ -58,13 +58,13 @@ func BenchmarkExpandResult(b *testing.B) {
 // UploadDataset to loading the same file from the data root (a fresh name
 // each time, so neither is a cache hit).
 func BenchmarkUploadVsLoad(b *testing.B) {
-	srv := mrswarmtest.Start(b, mrswarmtest.Options{Beverage: true})
+	srv := servertest.Start(b, servertest.Options{Beverage: true})
 	c, err := mrswarm.Dial(b.Context(), srv.GRPCAddr)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	data, err := os.ReadFile(filepath.Join(srv.DataRoot, mrswarmtest.BeverageFile))
+	data, err := os.ReadFile(filepath.Join(srv.DataRoot, servertest.BeverageFile))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func BenchmarkUploadVsLoad(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
 			i++
-			if _, err := c.LoadDataset(b.Context(), "l"+itoa(i), mrswarmtest.BeverageFile); err != nil {
+			if _, err := c.LoadDataset(b.Context(), "l"+itoa(i), servertest.BeverageFile); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/mrswarm/mrswarm/clients/mrswarm"
-	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+	"github.com/mrswarm/mrswarm/server/servertest"
 )
 
 // startExampleServer runs an in-process server whose data root holds the
@@ -18,7 +18,7 @@ func startExampleServer() (addr string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, err := mrswarmtest.New(context.Background(), dir, mrswarmtest.Options{Beverage: true})
+	srv, err := servertest.New(context.Background(), dir, servertest.Options{Beverage: true})
 	if err != nil {
 		log.Fatal(err)
 	}

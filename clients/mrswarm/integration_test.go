@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/mrswarm/mrswarm/clients/llm"
 	"github.com/mrswarm/mrswarm/clients/mrswarm"
-	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+	"github.com/mrswarm/mrswarm/server/servertest"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -23,7 +23,7 @@ import (
 // beverageRows counts the data rows of the beverage CSV.
 func beverageRows(t *testing.T) int64 {
 	t.Helper()
-	path, err := mrswarmtest.BeverageCSV()
+	path, err := servertest.BeverageCSV()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,16 +41,16 @@ func beverageRows(t *testing.T) int64 {
 
 // dialServer starts a server with the beverage CSV and returns a client of
 // it with the dataset "beverage" loaded.
-func dialServer(t *testing.T, opts mrswarmtest.Options) (*mrswarm.Client, *mrswarmtest.Server) {
+func dialServer(t *testing.T, opts servertest.Options) (*mrswarm.Client, *servertest.Server) {
 	t.Helper()
 	opts.Beverage = true
-	srv := mrswarmtest.Start(t, opts)
+	srv := servertest.Start(t, opts)
 	c, err := mrswarm.Dial(t.Context(), srv.GRPCAddr, mrswarm.WithTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if _, err := c.LoadDataset(t.Context(), "beverage", mrswarmtest.BeverageFile); err != nil {
+	if _, err := c.LoadDataset(t.Context(), "beverage", servertest.BeverageFile); err != nil {
 		t.Fatal(err)
 	}
 	return c, srv
@@ -58,17 +58,17 @@ func dialServer(t *testing.T, opts mrswarmtest.Options) (*mrswarm.Client, *mrswa
 
 func TestDatasetsAgainstServer(t *testing.T) {
 	want := beverageRows(t)
-	c, srv := dialServer(t, mrswarmtest.Options{})
+	c, srv := dialServer(t, servertest.Options{})
 	ctx := t.Context()
 
-	again, err := c.LoadDataset(ctx, "beverage", mrswarmtest.BeverageFile)
+	again, err := c.LoadDataset(ctx, "beverage", servertest.BeverageFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !again.GetCacheHit() || again.GetDataset().GetRowCount() != want {
 		t.Errorf("second load: cache_hit=%v rows=%d, want a hit with %d rows", again.GetCacheHit(), again.GetDataset().GetRowCount(), want)
 	}
-	f, err := os.Open(srv.DataRoot + "/" + mrswarmtest.BeverageFile)
+	f, err := os.Open(srv.DataRoot + "/" + servertest.BeverageFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestDatasetsAgainstServer(t *testing.T) {
 
 func TestToolsSQLAndRows(t *testing.T) {
 	want := beverageRows(t)
-	c, _ := dialServer(t, mrswarmtest.Options{})
+	c, _ := dialServer(t, servertest.Options{})
 	ctx := t.Context()
 
 	tools, err := c.Tools(ctx, "beverage")
@@ -168,7 +168,7 @@ func collect(t *testing.T, seq func(func(mrswarm.Page, error) bool)) [][]any {
 }
 
 func TestErrorCodes(t *testing.T) {
-	c, _ := dialServer(t, mrswarmtest.Options{})
+	c, _ := dialServer(t, servertest.Options{})
 	tests := []struct {
 		name string
 		call func(ctx context.Context) error
@@ -251,7 +251,7 @@ func stepStatuses(t *testing.T, evs []*mrswarmv1.Event) map[string]mrswarmv1.Ste
 }
 
 func TestRunMemoized(t *testing.T) {
-	c, _ := dialServer(t, mrswarmtest.Options{})
+	c, _ := dialServer(t, servertest.Options{})
 	ok, cached := mrswarmv1.StepStatus_STEP_STATUS_SUCCEEDED, mrswarmv1.StepStatus_STEP_STATUS_CACHED
 	first := runEvents(t, c, toolSQLPipeline(t, 3))
 	if first[0].GetType() != mrswarmv1.EventType_EVENT_TYPE_RUN_STARTED {
@@ -316,14 +316,14 @@ func isAgentStart(ev *mrswarmv1.Event) bool {
 
 func TestRunSurvivesDroppedConnection(t *testing.T) {
 	model := &blockingLLM{release: make(chan struct{})}
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true, LLM: model, Model: "scripted"})
+	srv := servertest.Start(t, servertest.Options{Beverage: true, LLM: model, Model: "scripted"})
 	p := startProxy(t, srv.GRPCAddr)
 	c, err := mrswarm.Dial(t.Context(), p.Addr(), mrswarm.WithReattach(20, 20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.LoadDataset(t.Context(), "beverage", mrswarmtest.BeverageFile); err != nil {
+	if _, err := c.LoadDataset(t.Context(), "beverage", servertest.BeverageFile); err != nil {
 		t.Fatal(err)
 	}
 	var evs []*mrswarmv1.Event
@@ -354,13 +354,13 @@ func TestRunSurvivesDroppedConnection(t *testing.T) {
 func TestRunSurvivesServerRestart(t *testing.T) {
 	model := &blockingLLM{release: make(chan struct{})}
 	defer close(model.release)
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true, LLM: model, Model: "scripted", ShutdownTimeout: 300 * time.Millisecond})
+	srv := servertest.Start(t, servertest.Options{Beverage: true, LLM: model, Model: "scripted", ShutdownTimeout: 300 * time.Millisecond})
 	c, err := mrswarm.Dial(t.Context(), srv.GRPCAddr, mrswarm.WithReattach(30, 20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.LoadDataset(t.Context(), "beverage", mrswarmtest.BeverageFile); err != nil {
+	if _, err := c.LoadDataset(t.Context(), "beverage", servertest.BeverageFile); err != nil {
 		t.Fatal(err)
 	}
 	var evs []*mrswarmv1.Event
@@ -393,7 +393,7 @@ func TestRunSurvivesServerRestart(t *testing.T) {
 }
 
 func TestPresetsAndValidate(t *testing.T) {
-	c, _ := dialServer(t, mrswarmtest.Options{})
+	c, _ := dialServer(t, servertest.Options{})
 	presets, err := c.Presets(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
+	"github.com/mrswarm/mrswarm/server/servertest"
 )
 
 // cli runs one mrswarm command line against addr and returns its exit code
@@ -36,7 +36,7 @@ func mustCLI(t *testing.T, addr string, args ...string) string {
 // of the server.
 func localRegionCounts(t *testing.T) (map[string]int, int) {
 	t.Helper()
-	path, err := mrswarmtest.BeverageCSV()
+	path, err := servertest.BeverageCSV()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,18 +65,18 @@ func localRegionCounts(t *testing.T) (map[string]int, int) {
 var handleRE = regexp.MustCompile(`result (res_\w+):`)
 
 func TestCLIData(t *testing.T) {
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true})
+	srv := servertest.Start(t, servertest.Options{Beverage: true})
 	addr := srv.GRPCAddr
 	regions, total := localRegionCounts(t)
 
-	out := mustCLI(t, addr, "load", "beverage", mrswarmtest.BeverageFile)
+	out := mustCLI(t, addr, "load", "beverage", servertest.BeverageFile)
 	if !strings.Contains(out, "dataset beverage: "+strconv.Itoa(total)+" rows") || !strings.Contains(out, "brand") {
 		t.Errorf("load output:\n%s", out)
 	}
-	if out := mustCLI(t, addr, "load", "beverage", mrswarmtest.BeverageFile); !strings.Contains(out, "cache hit") {
+	if out := mustCLI(t, addr, "load", "beverage", servertest.BeverageFile); !strings.Contains(out, "cache hit") {
 		t.Errorf("second load is no cache hit:\n%s", out)
 	}
-	out = mustCLI(t, addr, "upload", "uploaded", filepath.Join(srv.DataRoot, mrswarmtest.BeverageFile), "--role", "store=store_id")
+	out = mustCLI(t, addr, "upload", "uploaded", filepath.Join(srv.DataRoot, servertest.BeverageFile), "--role", "store=store_id")
 	if !strings.Contains(out, strconv.Itoa(total)+" rows") {
 		t.Errorf("upload output:\n%s", out)
 	}
@@ -119,9 +119,9 @@ func TestCLIData(t *testing.T) {
 }
 
 func TestCLIShowPagesCSV(t *testing.T) {
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true})
+	srv := servertest.Start(t, servertest.Options{Beverage: true})
 	_, total := localRegionCounts(t)
-	mustCLI(t, srv.GRPCAddr, "load", "beverage", mrswarmtest.BeverageFile)
+	mustCLI(t, srv.GRPCAddr, "load", "beverage", servertest.BeverageFile)
 	out := mustCLI(t, srv.GRPCAddr, "sql", "SELECT * FROM beverage", "--limit", "0")
 	h := handleRE.FindStringSubmatch(out)[1]
 	tests := []struct {
@@ -148,9 +148,9 @@ func TestCLIShowPagesCSV(t *testing.T) {
 }
 
 func TestCLIRun(t *testing.T) {
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true, OllamaHost: "http://127.0.0.1:1", Model: "none"})
+	srv := servertest.Start(t, servertest.Options{Beverage: true, OllamaHost: "http://127.0.0.1:1", Model: "none"})
 	addr := srv.GRPCAddr
-	mustCLI(t, addr, "load", "beverage", mrswarmtest.BeverageFile)
+	mustCLI(t, addr, "load", "beverage", servertest.BeverageFile)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.json")
 	writeTestFile(t, good, `{"name": "cli_test", "steps": [
@@ -186,7 +186,7 @@ func TestCLIRun(t *testing.T) {
 }
 
 func TestCLIUsageAndErrors(t *testing.T) {
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	tests := []struct {
 		name     string
 		addr     string

@@ -5,12 +5,11 @@
 package agent
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -23,12 +22,6 @@ var (
 	// ErrBudgetExhausted: the step budget was used up and the forced final answer failed too.
 	ErrBudgetExhausted = errors.New("agent: step budget exhausted")
 )
-
-// LLM is what the agent loop needs from a model server (clients/ollama.Client satisfies it).
-type LLM interface {
-	Chat(ctx context.Context, req llm.Request) (llm.Response, error)
-	Capabilities(ctx context.Context, model string) ([]string, error)
-}
 
 // ContextMode selects how upstream results reach the prompt.
 type ContextMode int

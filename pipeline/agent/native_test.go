@@ -7,7 +7,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // documentedToolCall is the shape of Ollama's /api/chat answer with tool calls
@@ -146,8 +146,9 @@ func TestToolModeAuto(t *testing.T) {
 			m := &scriptLLM{caps: tt.caps, replies: []reply{say(finalJSON("a")), say(finalJSON("b"))}}
 			task := testTask(testDef(1, "roi"))
 			task.ToolMode = ToolAuto
+			cached := llm.NewCapabilityCache(m) // as the pipeline's runner wraps its client
 			for range 2 {
-				if _, err := Run(t.Context(), m, st, task, Observer{}); err != nil {
+				if _, err := Run(t.Context(), cached, st, task, Observer{}); err != nil {
 					t.Fatal(err)
 				}
 			}

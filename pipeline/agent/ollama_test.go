@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
-	"github.com/mrswarm/mrswarm/clients/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 )
 
 func TestMain(m *testing.M) { ollamatest.Main(m) }
@@ -25,7 +25,7 @@ func realOptions() llm.Options {
 
 // spy wraps a real LLM and records every response it passed on.
 type spy struct {
-	LLM
+	llm.Client
 	mu     sync.Mutex
 	resps  []llm.Response
 	before func(n int) // called before call n (0-based), may be nil
@@ -38,7 +38,7 @@ func (s *spy) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
 	if s.before != nil {
 		s.before(n)
 	}
-	resp, err := s.LLM.Chat(ctx, req)
+	resp, err := s.Client.Chat(ctx, req)
 	if err == nil {
 		s.mu.Lock()
 		s.resps = append(s.resps, resp)
@@ -65,7 +65,7 @@ func realTask(model string, d Definition) Task {
 func TestOllamaToolTurn(t *testing.T) {
 	srv := ollamatest.Shared(t)
 	st := beverageStore(t)
-	model := &spy{LLM: realClient(t, srv, srv.Model)}
+	model := &spy{Client: realClient(t, srv, srv.Model)}
 	task := realTask(srv.Model, testDef(1, "market_share", "roi", "seasonality"))
 	task.MinToolCalls = 1
 	var rec recorder
@@ -141,7 +141,7 @@ func TestOllamaCancel(t *testing.T) {
 	srv := ollamatest.Shared(t)
 	st := beverageStore(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	model := &spy{LLM: realClient(t, srv, srv.Model), before: func(int) {
+	model := &spy{Client: realClient(t, srv, srv.Model), before: func(int) {
 		time.AfterFunc(time.Millisecond, cancel) // mid-call
 	}}
 	task := realTask(srv.Model, testDef(1, "market_share"))
@@ -156,7 +156,7 @@ func TestOllamaCancel(t *testing.T) {
 func TestOllamaStoppedMidRun(t *testing.T) {
 	srv := ollamatest.Start(t)
 	st := beverageStore(t)
-	model := &spy{LLM: realClient(t, srv, srv.Model), before: func(n int) {
+	model := &spy{Client: realClient(t, srv, srv.Model), before: func(n int) {
 		if n == 1 { // after the first turn's tool call ran
 			srv.Stop()
 			<-srv.Done()
@@ -219,7 +219,7 @@ func contains(xs []string, x string) bool {
 func TestOllamaAutoNative(t *testing.T) {
 	srv := ollamatest.Shared(t)
 	st := beverageStore(t)
-	model := &spy{LLM: realClient(t, srv, srv.ToolsModel)}
+	model := &spy{Client: realClient(t, srv, srv.ToolsModel)}
 	var reqs []bool // per call: tools offered
 	task := realTask(srv.ToolsModel, testDef(1, "market_share"))
 	task.ToolMode = ToolAuto

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -14,7 +14,7 @@ const defaultMaxRetries = 2
 
 // runner is the state of one Run.
 type runner struct {
-	model  LLM
+	model  llm.Client
 	st     *store.Store
 	task   Task
 	obs    Observer
@@ -36,7 +36,7 @@ type runner struct {
 // An llm.ErrBadResponse (the server broke the answer off) is retried the same way.
 // Other LLM errors (llm.ErrUnavailable, ctx errors...) are returned wrapped. On error the
 // Result still holds what was done, e.g. the handles produced so far.
-func Run(ctx context.Context, model LLM, st *store.Store, task Task, obs Observer) (Result, error) {
+func Run(ctx context.Context, model llm.Client, st *store.Store, task Task, obs Observer) (Result, error) {
 	r, err := newRunner(ctx, model, st, task, obs)
 	if err != nil {
 		return Result{}, err
@@ -77,7 +77,7 @@ func (r *runner) branches() branches {
 }
 
 // newRunner validates the task, resolves tools and tool mode, and builds the prompt.
-func newRunner(ctx context.Context, model LLM, st *store.Store, task Task, obs Observer) (*runner, error) {
+func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task, obs Observer) (*runner, error) {
 	if err := Validate(task.Def); err != nil {
 		return nil, err
 	}

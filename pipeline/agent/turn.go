@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
-	"sync"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
@@ -164,30 +162,15 @@ func (r *runner) observe(tool, text string) {
 	r.msgs = append(r.msgs, llm.Message{Role: "user", Content: "Tool " + tool + " " + text})
 }
 
-// capsCache remembers each model's capabilities per LLM, for ToolAuto.
-var capsCache sync.Map // capsKey -> []string
-
-type capsKey struct {
-	llm   any
-	model string
-}
-
 // useNative resolves the task's tool mode: auto asks the model for its capabilities
 // and falls back to schema mode when it cannot tell.
-func useNative(ctx context.Context, model LLM, task Task) (bool, error) {
+func useNative(ctx context.Context, model llm.Client, task Task) (bool, error) {
 	switch task.ToolMode {
 	case ToolNative:
 		return true, nil
 	case ToolAuto:
 	default:
 		return false, nil
-	}
-	var key *capsKey
-	if t := reflect.TypeOf(model); t != nil && t.Comparable() {
-		key = &capsKey{model, task.Model}
-		if caps, ok := capsCache.Load(*key); ok {
-			return slices.Contains(caps.([]string), llm.CapabilityTools), nil
-		}
 	}
 	caps, err := model.Capabilities(ctx, task.Model)
 	switch {
@@ -197,9 +180,6 @@ func useNative(ctx context.Context, model LLM, task Task) (bool, error) {
 		return false, err
 	case err != nil:
 		return false, nil
-	}
-	if key != nil {
-		capsCache.Store(*key, caps)
 	}
 	return slices.Contains(caps, llm.CapabilityTools), nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/ollama/ollama/api"
 )
 

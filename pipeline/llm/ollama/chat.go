@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/ollama/ollama/api"
 )
 

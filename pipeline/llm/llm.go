@@ -1,13 +1,26 @@
-// Package llm holds the vocabulary shared by mrswarm's LLM adapters and the
-// pipeline that drives them: chat requests, responses with token usage, and
-// the errors an adapter reports.
+// Package llm is the pipeline's seam to language models: the [Client]
+// interface the agent loop calls, its chat requests, responses with token
+// usage and options, and the errors a backend reports. Each backend lives in
+// its own subpackage (ollama); llmtest holds a scripted Client for tests.
 package llm
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"sync"
 	"time"
 )
+
+// Client is what the pipeline needs from a model server. Implementations are
+// safe for concurrent use.
+type Client interface {
+	// Chat sends one non-streaming chat call.
+	Chat(ctx context.Context, req Request) (Response, error)
+	// Capabilities lists what model supports (e.g. [CapabilityTools]).
+	Capabilities(ctx context.Context, model string) ([]string, error)
+}
 
 // Sentinel errors an adapter wraps with details (address tried, model name).
 var (
@@ -84,3 +97,34 @@ const (
 	CapabilityCompletion = "completion"
 	CapabilityTools      = "tools"
 )
+
+// CapabilityCache is a [Client] that remembers each model's capabilities after
+// the first successful answer; chats go straight through.
+type CapabilityCache struct {
+	Client
+	mu   sync.Mutex // guards caps
+	caps map[string][]string
+}
+
+// NewCapabilityCache returns c with a capabilities cache of its own.
+func NewCapabilityCache(c Client) *CapabilityCache {
+	return &CapabilityCache{Client: c, caps: map[string][]string{}}
+}
+
+// Capabilities returns model's capabilities, asking the server only the first time.
+func (c *CapabilityCache) Capabilities(ctx context.Context, model string) ([]string, error) {
+	c.mu.Lock()
+	caps, ok := c.caps[model]
+	c.mu.Unlock()
+	if ok {
+		return slices.Clone(caps), nil
+	}
+	caps, err := c.Client.Capabilities(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.caps[model] = slices.Clone(caps)
+	c.mu.Unlock()
+	return caps, nil
+}

@@ -1,10 +1,10 @@
-// Package mrswarmtest runs a real mrswarm server in process, on free loopback
+// Package servertest runs a real mrswarm server in process, on free loopback
 // ports with a fresh DuckDB file and data root, for tests and runnable
 // examples of the clients.
 //
-//	srv := mrswarmtest.Start(t, mrswarmtest.Options{Beverage: true})
+//	srv := servertest.Start(t, servertest.Options{Beverage: true})
 //	c, _ := mrswarm.Dial(t.Context(), srv.GRPCAddr)
-package mrswarmtest
+package servertest
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/mrswarm/mrswarm/internal/repo"
-	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/server"
 )
 
@@ -29,7 +29,7 @@ import (
 const BeverageFile = "beverage_sales.csv"
 
 // ErrNoData reports that the beverage CSV is missing from the module's data folder.
-var ErrNoData = errors.New("mrswarmtest: beverage_sales.csv not found at <module root>/data")
+var ErrNoData = errors.New("servertest: beverage_sales.csv not found at <module root>/data")
 
 // Options configure the server.
 type Options struct {
@@ -41,7 +41,7 @@ type Options struct {
 	// given an address where nothing listens, never a developer's own Ollama.
 	OllamaHost, Model string
 	// LLM replaces the Ollama client (scripted models).
-	LLM agent.LLM
+	LLM llm.Client
 	// Log receives the server's log (default: discarded).
 	Log io.Writer
 	// ShutdownTimeout bounds in-flight calls at Stop and Restart (default
@@ -75,7 +75,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	tb.Cleanup(func() {
 		if err := s.Stop(); err != nil {
-			tb.Errorf("mrswarmtest: stop: %v", err)
+			tb.Errorf("servertest: stop: %v", err)
 		}
 	})
 	return s
@@ -140,7 +140,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		select {
 		case err := <-s.done:
 			s.cancel = nil
-			return fmt.Errorf("mrswarmtest: serve: %w", err)
+			return fmt.Errorf("servertest: serve: %w", err)
 		case <-time.After(10 * time.Millisecond):
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/healthz", nil)
@@ -155,7 +155,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		}
 	}
 	s.Stop()
-	return errors.New("mrswarmtest: server not ready after a minute")
+	return errors.New("servertest: server not ready after a minute")
 }
 
 // listen retries briefly: a port just released by [Server.Restart] may still
@@ -170,7 +170,7 @@ func listen(ctx context.Context, addr string) (net.Listener, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return nil, fmt.Errorf("mrswarmtest: listen %s: %w", addr, err)
+	return nil, fmt.Errorf("servertest: listen %s: %w", addr, err)
 }
 
 // Stop shuts the server down and returns what Serve returned. Calling it

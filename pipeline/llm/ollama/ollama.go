@@ -1,6 +1,6 @@
 // Package ollama is mrswarm's LLM adapter for an Ollama server, built on
 // github.com/ollama/ollama/api (v0.6.5). It speaks the vocabulary of
-// clients/llm: [Client.Chat] sends one non-streaming chat with an optional
+// pipeline/llm: [Client.Chat] sends one non-streaming chat with an optional
 // JSON Schema format and native tools and returns the answer with the token
 // counts and durations Ollama reported.
 //
@@ -28,7 +28,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/ollama/ollama/api"
 )
 

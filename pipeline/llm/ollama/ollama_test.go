@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/mrswarm/mrswarm/clients/llm"
-	"github.com/mrswarm/mrswarm/clients/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 	"github.com/ollama/ollama/api"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )

@@ -5,12 +5,14 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
+	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // Sentinel errors. Functions wrap them with %w and context.
@@ -68,9 +70,12 @@ type Upstream struct {
 
 // Task is one agent run: the definition, the data and the run settings.
 type Task struct {
-	Def         Definition
-	Prompt      string // overrides Def.Task when non-empty; rendered the same way
-	Dataset     string
+	Def     Definition
+	Prompt  string // overrides Def.Task when non-empty; rendered the same way
+	Dataset string
+	// Tools are the dataset's analysis tools (a *tools.Env built once per run);
+	// nil means Run builds them from the store.
+	Tools       Tools
 	Inputs      Inputs
 	Upstream    []Upstream
 	Context     ContextMode
@@ -82,6 +87,13 @@ type Task struct {
 	// MinToolCalls is how many tool calls the agent must make before it may answer
 	// (0: the model decides; capped at Def.MaxSteps). It keeps an agent grounded in data.
 	MinToolCalls int
+}
+
+// Tools is what the agent loop needs of a dataset's analysis tools; *tools.Env
+// satisfies it.
+type Tools interface {
+	List() ([]tools.Info, error)
+	Call(ctx context.Context, tool string, args json.RawMessage) (store.Summary, error)
 }
 
 // Call is one LLM call as the token tracker sees it.

@@ -116,9 +116,9 @@ func TestTurnFormat(t *testing.T) {
 // TestBuiltinFormatsFit checks every builtin agent's turn format on the beverage data
 // stays under Ollama's grammar limit and compiles as a JSON Schema.
 func TestBuiltinFormatsFit(t *testing.T) {
-	st := beverageStore(t)
+	env := beverageTools(t)
 	for _, d := range Builtins() {
-		defs, unavailable, err := agentTools(t.Context(), st, "beverage", d)
+		defs, unavailable, err := agentTools(env, d)
 		if err != nil || len(unavailable) > 0 || len(defs) != len(d.Tools) {
 			t.Fatalf("%s: tools %d of %d, unavailable %v, err %v", d.Name, len(defs), len(d.Tools), unavailable, err)
 		}
@@ -143,12 +143,11 @@ func TestBuiltinFormatsFit(t *testing.T) {
 // TestFormatShrinks checks that an agent with every tool gets a format under the
 // grammar limit by offering fewer optional arguments, and that it still validates calls.
 func TestFormatShrinks(t *testing.T) {
-	st := beverageStore(t)
 	var names []string
 	for _, s := range tools.Specs() {
 		names = append(names, s.Name)
 	}
-	defs, _, err := agentTools(t.Context(), st, "beverage", testDef(1, names...))
+	defs, _, err := agentTools(beverageTools(t), testDef(1, names...))
 	if err != nil {
 		t.Fatal(err)
 	}

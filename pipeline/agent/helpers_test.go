@@ -10,6 +10,7 @@ import (
 	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
+	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // reply answers one scripted call.
@@ -85,6 +86,16 @@ func beverageStore(tb testing.TB) *store.Store {
 }
 
 // testDef is a small agent definition with the given tools.
+// beverageTools returns the tools over a fresh store with the beverage data.
+func beverageTools(tb testing.TB) *tools.Env {
+	tb.Helper()
+	env, err := tools.NewCatalog(beverageStore(tb)).Env(context.Background(), "beverage")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return env
+}
+
 func testDef(maxSteps int, tools ...string) Definition {
 	return Definition{Name: "tester", Role: "Test Analyst", Goal: "Find facts.", Backstory: "Careful.",
 		Task: "Study {{.TargetAudience}}.", Tools: tools, MaxSteps: maxSteps}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
+	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // defaultMaxRetries is the number of invalid-output retries per turn.
@@ -90,10 +91,17 @@ func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task
 	if task.TokenBudget <= 0 {
 		task.TokenBudget = defaultTokenBudget
 	}
+	if len(task.Def.Tools) > 0 && task.Tools == nil {
+		env, err := tools.NewCatalog(st).Env(ctx, task.Dataset)
+		if err != nil {
+			return nil, fmt.Errorf("agent %q: list tools on %q: %w", task.Def.Name, task.Dataset, err)
+		}
+		task.Tools = env
+	}
 	r := &runner{model: model, st: st, task: task, obs: obs, byName: map[string]*toolDef{}}
 	var unavailable []string
 	var err error
-	if r.tools, unavailable, err = agentTools(ctx, st, task.Dataset, task.Def); err != nil {
+	if r.tools, unavailable, err = agentTools(task.Tools, task.Def); err != nil {
 		return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
 	}
 	for _, t := range r.tools {

@@ -1,14 +1,12 @@
 package agent
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
-	"github.com/mrswarm/mrswarm/sql/store"
 	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
@@ -26,15 +24,15 @@ type toolDef struct {
 	call, args *jsonschema.Schema
 }
 
-// agentTools resolves d's tools on dataset. Tools the dataset cannot support are left
+// agentTools resolves d's tools among ts. Tools the dataset cannot support are left
 // out and described in unavailable.
-func agentTools(ctx context.Context, st *store.Store, dataset string, d Definition) (defs []*toolDef, unavailable []string, err error) {
+func agentTools(ts Tools, d Definition) (defs []*toolDef, unavailable []string, err error) {
 	if len(d.Tools) == 0 {
 		return nil, nil, nil
 	}
-	infos, err := tools.List(ctx, st, dataset)
+	infos, err := ts.List()
 	if err != nil {
-		return nil, nil, fmt.Errorf("list tools on %q: %w", dataset, err)
+		return nil, nil, fmt.Errorf("list tools: %w", err)
 	}
 	byName := map[string]tools.Info{}
 	for _, in := range infos {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
-	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // maxObservation bounds a tool error fed back to the model.
@@ -132,7 +131,7 @@ func (r *runner) runTools(ctx context.Context, turn int, calls []toolCall) error
 		r.steps++
 		r.res.ToolCalls++
 		start := time.Now()
-		sum, err := tools.Call(ctx, r.st, r.task.Dataset, c.tool, c.args)
+		sum, err := r.task.Tools.Call(ctx, c.tool, c.args)
 		d := time.Since(start)
 		r.res.SQLTime += d
 		use := ToolUse{Turn: turn, Tool: c.tool, Args: c.args, Handle: sum.Handle, Duration: d, Err: err}

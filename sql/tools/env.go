@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -45,7 +44,8 @@ type env struct {
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // newEnv describes dataset name; it returns store.ErrNotFound for an unknown dataset.
-func newEnv(ctx context.Context, st *store.Store, name string) (*env, error) {
+func newEnv(ctx context.Context, c *Catalog, name string) (*env, error) {
+	st := c.st
 	ds, err := st.Dataset(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("tools: dataset %q: %w", name, err)
@@ -68,11 +68,11 @@ func newEnv(ctx context.Context, st *store.Store, name string) (*env, error) {
 	}
 	e.derive()
 	for _, f := range filterRoles {
-		if err := e.loadEnum(ctx, st, f.Role); err != nil {
+		if err := e.loadEnum(ctx, c, f.Role); err != nil {
 			return nil, err
 		}
 	}
-	if err := e.loadLabels(ctx, st); err != nil {
+	if err := e.loadLabels(ctx, c); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -152,19 +152,13 @@ func (e *env) available(rs []store.Role) []string {
 	return out
 }
 
-// enumCache keeps distinct values per dataset fingerprint, column and role.
-var enumCache = struct {
-	sync.Mutex
-	m map[string][]string // nil slice value means "over the cap"
-}{m: map[string][]string{}}
-
 // loadEnum reads up to enumCap+1 distinct values of role r.
-func (e *env) loadEnum(ctx context.Context, st *store.Store, r store.Role) error {
+func (e *env) loadEnum(ctx context.Context, c *Catalog, r store.Role) error {
 	col, ok := e.cols[r]
 	if !ok {
 		return nil
 	}
-	vals, err := e.cached(ctx, st, col, fmt.Sprintf(
+	vals, err := c.distinct(ctx, e.ds, col, fmt.Sprintf(
 		"SELECT DISTINCT %s AS v FROM %s WHERE %s IS NOT NULL ORDER BY v LIMIT %d", col, e.table, col, enumCap+1))
 	if err != nil {
 		return err
@@ -177,7 +171,7 @@ func (e *env) loadEnum(ctx context.Context, st *store.Store, r store.Role) error
 }
 
 // loadLabels reads the month, quarter and year labels present in the data.
-func (e *env) loadLabels(ctx context.Context, st *store.Store) error {
+func (e *env) loadLabels(ctx context.Context, c *Catalog) error {
 	d, ok := e.cols[store.RoleDate]
 	if !ok {
 		return nil
@@ -185,31 +179,9 @@ func (e *env) loadLabels(ctx context.Context, st *store.Store) error {
 	q := fmt.Sprintf(`SELECT DISTINCT l AS v FROM (SELECT DISTINCT date_trunc('month', %s) AS m FROM %s WHERE %s IS NOT NULL),
 		LATERAL (VALUES (strftime(m, '%%Y-%%m')), (strftime(m, '%%Y') || '-Q' || quarter(m)), (strftime(m, '%%Y'))) t(l)
 		ORDER BY v LIMIT %d`, d, e.table, d, enumCap+1)
-	vals, err := e.cached(ctx, st, "labels:"+d, q)
+	vals, err := c.distinct(ctx, e.ds, "labels:"+d, q)
 	e.labels = vals
 	return err
-}
-
-// cached runs q (one string column) through the cache keyed by dataset fingerprint and key.
-func (e *env) cached(ctx context.Context, st *store.Store, key, q string) ([]string, error) {
-	key = e.ds.Name + "\x00" + e.ds.Fingerprint + "\x00" + key
-	enumCache.Lock()
-	vals, hit := enumCache.m[key]
-	enumCache.Unlock()
-	if hit {
-		return vals, nil
-	}
-	vals, err := distinct(ctx, st, q)
-	if err != nil {
-		return nil, err
-	}
-	enumCache.Lock()
-	if len(enumCache.m) > 1024 {
-		clear(enumCache.m)
-	}
-	enumCache.m[key] = vals
-	enumCache.Unlock()
-	return vals, nil
 }
 
 // distinct returns the values of a one-column query, or nil when there are more than enumCap.

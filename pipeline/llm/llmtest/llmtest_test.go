@@ -59,4 +59,3 @@ func TestScriptCallsThenAnswers(t *testing.T) {
 		t.Error("a canceled chat returned no error")
 	}
 }
-

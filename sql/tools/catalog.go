@@ -1,0 +1,165 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/mrswarm/mrswarm/sql/store"
+)
+
+// maxCachedValueSets bounds a Catalog's cache; it starts over when full.
+const maxCachedValueSets = 1024
+
+// Catalog is the tools over one store. It keeps each dataset's distinct filter
+// values and period labels (the enums of the tools' schemas) by content
+// fingerprint, so a repeated call reads them once; a replaced dataset has a new
+// fingerprint. It is safe for concurrent use.
+type Catalog struct {
+	st *store.Store
+
+	mu     sync.Mutex          // guards values
+	values map[string][]string // dataset\x00fingerprint\x00key → values; nil means over the cap
+}
+
+// NewCatalog returns the tools over st with an empty cache.
+func NewCatalog(st *store.Store) *Catalog {
+	return &Catalog{st: st, values: map[string][]string{}}
+}
+
+// Env describes dataset as the tools see it: its role columns and the distinct
+// values of its filter roles. Build it once per run and use it for every call;
+// an unknown dataset wraps store.ErrNotFound.
+func (c *Catalog) Env(ctx context.Context, dataset string) (*Env, error) {
+	e, err := newEnv(ctx, c, dataset)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{c: c, e: e}, nil
+}
+
+// List describes every tool for dataset, with schemas and availability.
+func (c *Catalog) List(ctx context.Context, dataset string) ([]Info, error) {
+	e, err := c.Env(ctx, dataset)
+	if err != nil {
+		return nil, err
+	}
+	return e.List()
+}
+
+// Schema returns the JSON Schema of tool's arguments on dataset.
+func (c *Catalog) Schema(ctx context.Context, dataset, tool string) (json.RawMessage, error) {
+	if _, err := lookup(tool); err != nil {
+		return nil, err
+	}
+	e, err := c.Env(ctx, dataset)
+	if err != nil {
+		return nil, err
+	}
+	return e.Schema(tool)
+}
+
+// Call runs tool on dataset; see [Env.Call].
+func (c *Catalog) Call(ctx context.Context, dataset, tool string, args json.RawMessage) (store.Summary, error) {
+	if _, err := lookup(tool); err != nil {
+		return store.Summary{}, err
+	}
+	e, err := c.Env(ctx, dataset)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	return e.Call(ctx, tool, args)
+}
+
+// distinct runs q (one string column) on ds through the cache under key.
+func (c *Catalog) distinct(ctx context.Context, ds store.Dataset, key, q string) ([]string, error) {
+	key = ds.Name + "\x00" + ds.Fingerprint + "\x00" + key
+	c.mu.Lock()
+	vals, hit := c.values[key]
+	c.mu.Unlock()
+	if hit {
+		return vals, nil
+	}
+	vals, err := distinct(ctx, c.st, q)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.values) >= maxCachedValueSets {
+		clear(c.values)
+	}
+	c.values[key] = vals
+	c.mu.Unlock()
+	return vals, nil
+}
+
+// Env is one dataset as the tools see it, built by [Catalog.Env]. It is
+// immutable and safe for concurrent use.
+type Env struct {
+	c *Catalog
+	e *env
+}
+
+// Dataset returns the name of the dataset e describes.
+func (e *Env) Dataset() string { return e.e.ds.Name }
+
+// List describes every tool with its schema and availability on e's dataset.
+func (e *Env) List() ([]Info, error) {
+	out := make([]Info, len(registry))
+	for i := range registry {
+		t := &registry[i]
+		s, err := json.Marshal(t.schemaDoc(e.e))
+		if err != nil {
+			return nil, fmt.Errorf("tools: %s: schema: %w", t.Name, err)
+		}
+		out[i] = Info{Spec: t.Spec, Schema: s, Available: true}
+		out[i].RequiredRoles = slices.Clone(t.RequiredRoles)
+		if err := t.unavailable(e.e); err != nil {
+			out[i].Available, out[i].Reason = false, reason(err)
+		}
+	}
+	return out, nil
+}
+
+// Schema returns the JSON Schema of tool's arguments on e's dataset.
+func (e *Env) Schema(tool string) (json.RawMessage, error) {
+	t, err := lookup(tool)
+	if err != nil {
+		return nil, err
+	}
+	s, err := json.Marshal(t.schemaDoc(e.e))
+	if err != nil {
+		return nil, fmt.Errorf("tools: %s: schema: %w", t.Name, err)
+	}
+	return s, nil
+}
+
+// Call validates args, runs tool on e's dataset and stores the result as a handle
+// whose summary it returns. Nil or {} args mean defaults. Errors wrap
+// store.ErrInvalid (unknown tool, bad arguments) or store.ErrPrecondition (a
+// role the tool or a filter needs is missing).
+func (e *Env) Call(ctx context.Context, tool string, args json.RawMessage) (store.Summary, error) {
+	t, err := lookup(tool)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	if err := t.unavailable(e.e); err != nil {
+		return store.Summary{}, fmt.Errorf("tools: %s: %w", t.Name, err)
+	}
+	st := e.c.st
+	a, err := t.parseArgs(ctx, st, e.e, args)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	q, params, err := sqlFor(t, e.e, a)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	sum, err := st.SaveQuery(ctx, "tool:"+t.Name, e.e.ds.Name, q, params...)
+	if err != nil {
+		return store.Summary{}, fmt.Errorf("tools: %s on %q: %w", t.Name, e.e.ds.Name, err)
+	}
+	return sum, nil
+}

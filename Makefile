@@ -25,8 +25,9 @@ python-deps:
 demo: deps build
 	scripts/demo.sh
 
-# The whole test suite against a real Ollama (fails, never skips, without it).
-test: deps
+# The whole test suite against a real Ollama (fails, never skips, without it),
+# after the linters.
+test: deps lint
 	MRSWARM_REQUIRE_OLLAMA=1 $(GO) test -race -count=1 -timeout 25m ./...
 
 bench: deps build
@@ -36,9 +37,13 @@ generate:
 	scripts/tools.sh gen
 	cd proto && buf generate
 
+# go vet, gofmt, staticcheck (pinned in scripts/tools.sh) and a tidy go.mod.
 lint:
+	scripts/tools.sh lint
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	staticcheck ./...
+	$(GO) mod tidy -diff
 
 clean:
 	rm -rf bin .cache results

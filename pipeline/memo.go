@@ -35,12 +35,12 @@ type memoInput struct {
 
 // memoKeys returns the memo key of every step; dependencies come first because the
 // graph is walked in stage order.
-func (x *execution) memoKeys() []string {
-	keys := make([]string, len(x.g.steps))
-	for _, st := range x.g.stages {
+func (spec *runSpec) memoKeys() []string {
+	keys := make([]string, len(spec.g.nodes))
+	for _, st := range spec.g.stages {
 		for _, id := range st.StepIDs {
-			i := x.g.index[id]
-			keys[i] = x.memoKey(i, keys)
+			i := spec.g.index[id]
+			keys[i] = spec.memoKey(i, keys)
 		}
 	}
 	return keys
@@ -48,25 +48,13 @@ func (x *execution) memoKeys() []string {
 
 // memoKey hashes step i's definition, the run settings it depends on, its
 // dependencies' keys and the dataset fingerprint.
-func (x *execution) memoKey(i int, keys []string) string {
-	s := x.g.steps[i]
-	in := memoInput{Version: memoVersion, Kind: s.Kind(), Fingerprint: x.ds.Fingerprint}
-	for _, j := range x.g.deps[i] {
+func (spec *runSpec) memoKey(i int, keys []string) string {
+	n := spec.g.nodes[i]
+	in := memoInput{Version: memoVersion, Kind: n.act.kind(), Fingerprint: spec.ds.Fingerprint}
+	for _, j := range n.deps {
 		in.Upstream = append(in.Upstream, keys[j])
 	}
-	switch {
-	case s.Agent != nil:
-		def := x.g.agents[s.Agent.Agent]
-		in.Agent, in.Task, in.Model = &def, s.Agent.Task, x.model(s)
-		in.LLMOptions, in.Inputs = &x.r.cfg.LLMOptions, &x.req.Inputs
-		in.Context, in.ToolMode = x.req.Options.Context, x.req.Options.ToolMode
-	case s.Tool != nil:
-		in.Tool, in.Args = s.Tool.Tool, compactJSON(s.Tool.Args)
-	case s.SQL != nil:
-		in.SQL = s.SQL.SQL
-	case s.Report != nil:
-		in.Title, in.Inputs = s.Report.Title, &x.req.Inputs
-	}
+	n.act.memo(&in, spec)
 	b, _ := json.Marshal(in) // plain data: cannot fail
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -94,14 +94,13 @@ func TestMemoKeys(t *testing.T) {
 	st := newStore(t)
 	r := newTestRunner(t, st, newScript(nil), 2)
 	keys := func(p Pipeline, in agent.Inputs, o Options) map[string]string {
-		g, ds, err := r.validate(t.Context(), testDataset, p, nil)
+		spec, err := r.plan(t.Context(), "run_test", StartRequest{Dataset: testDataset, Pipeline: p, Inputs: in, Options: o})
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := newExecution(r, "run_test", StartRequest{Pipeline: p, Inputs: in, Options: o}, g, ds)
 		out := map[string]string{}
-		for i, s := range g.steps {
-			out[s.ID] = x.memo[i]
+		for i, n := range spec.g.nodes {
+			out[n.step.ID] = spec.memo[i]
 		}
 		return out
 	}

@@ -1,18 +1,9 @@
 package pipeline
 
 import (
-	"bufio"
-	"bytes"
-	"os"
 	"slices"
-	"strconv"
-	"sync"
-	"syscall"
 	"time"
 )
-
-// rssInterval is how often a run samples the process's resident set size.
-const rssInterval = 50 * time.Millisecond
 
 // finish sets Overhead = Wall − LLM − SQL (never negative).
 func (p StepProfile) finish() StepProfile {
@@ -20,93 +11,31 @@ func (p StepProfile) finish() StepProfile {
 	return p
 }
 
-// cpuTimes returns the process's user and system CPU time so far.
-func cpuTimes() (user, sys time.Duration) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, 0
-	}
-	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+// ProcessMeter measures process-wide CPU time and peak RSS while a run is
+// active; internal/procstat's Sampler is the process's one. Begin opens a
+// window: usage reports CPU time since Begin and the peak RSS (bytes) since;
+// end closes it.
+type ProcessMeter interface {
+	Begin() (usage func() (user, sys time.Duration, peakRSS int64), end func())
 }
 
-// currentRSS reads VmRSS from /proc/self/status in bytes (0 when unavailable).
-func currentRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !bytes.HasPrefix(line, []byte("VmRSS:")) {
-			continue
-		}
-		f := bytes.Fields(line[len("VmRSS:"):])
-		if len(f) == 0 {
-			return 0
-		}
-		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
-		if err != nil {
-			return 0
-		}
-		return kb * 1024
-	}
-	return 0
+// processUsage is a run's window on the process meter.
+type processUsage struct {
+	usage func() (user, sys time.Duration, peakRSS int64)
+	end   func()
 }
 
-// profiler measures a run: process CPU time from its start and peak RSS sampled
-// periodically until stop.
-type profiler struct {
-	start         time.Time
-	user0, sys0   time.Duration
-	mu            sync.Mutex // guards peak
-	peak          int64
-	stopCh, doneC chan struct{}
+// procUsage is what a window measured so far.
+type procUsage struct {
+	CPUUser, CPUSystem time.Duration
+	PeakRSS            int64
 }
 
-// startProfiler starts sampling RSS in the background.
-func startProfiler() *profiler {
-	p := &profiler{start: time.Now(), stopCh: make(chan struct{}), doneC: make(chan struct{}),
-		peak: currentRSS()}
-	p.user0, p.sys0 = cpuTimes()
-	go p.sample()
-	return p
-}
-
-func (p *profiler) sample() {
-	defer close(p.doneC)
-	t := time.NewTicker(rssInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stopCh:
-			return
-		case <-t.C:
-			p.observe()
-		}
-	}
-}
-
-func (p *profiler) observe() {
-	rss := currentRSS()
-	p.mu.Lock()
-	p.peak = max(p.peak, rss)
-	p.mu.Unlock()
-}
-
-// snapshot returns CPU time since start and the peak RSS so far.
-func (p *profiler) snapshot() (user, sys time.Duration, peak int64) {
-	p.observe()
-	u, s := cpuTimes()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return u - p.user0, s - p.sys0, p.peak
-}
-
-// stop ends sampling; call it once.
-func (p *profiler) stop() {
-	close(p.stopCh)
-	<-p.doneC
+// Usage returns the CPU time and peak RSS of the window so far.
+func (p processUsage) Usage() procUsage {
+	var u procUsage
+	u.CPUUser, u.CPUSystem, u.PeakRSS = p.usage()
+	return u
 }
 
 // runProfile sums the steps' profiles into the run's: LLM and SQL are the steps'

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/mrswarm/mrswarm/pipeline/report"
 )
 
 func TestReport(t *testing.T) {
@@ -37,9 +39,7 @@ func TestReport(t *testing.T) {
 		if s.Kind != KindAgent {
 			continue
 		}
-		for _, h := range handleRE.FindAllString(s.Output, -1) {
-			cited = append(cited, h)
-		}
+		cited = append(cited, handleRE.FindAllString(s.Output, -1)...)
 	}
 	if len(cited) == 0 {
 		t.Fatal("no finding cites a handle")
@@ -50,8 +50,8 @@ func TestReport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var row []string
-		for _, v := range page.Rows[0][:min(len(page.Rows[0]), reportColumns)] {
-			row = append(row, cell(formatValue(v)))
+		for _, v := range page.Rows[0][:min(len(page.Rows[0]), report.MaxColumns)] {
+			row = append(row, report.Cell(report.FormatValue(v)))
 		}
 		if line := "| " + strings.Join(row, " | ") + " |"; !strings.Contains(md, "`"+h+"`)\n\n") || !strings.Contains(md, line) {
 			t.Errorf("report lacks the table of %s with first row %s", h, line)
@@ -89,22 +89,5 @@ func TestReportErrors(t *testing.T) {
 	}
 	if _, _, err := r.Report(t.Context(), "run_nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("report of an unknown run: %v, want ErrNotFound", err)
-	}
-}
-
-func TestMarkdownHelpers(t *testing.T) {
-	tests := []struct {
-		in   any
-		want string
-	}{
-		{nil, ""}, {int64(42), "42"}, {1234567.891234, "1234567.8912"}, {0.1 + 0.2, "0.3"}, {"a|b", "a|b"}, {true, "true"},
-	}
-	for _, tt := range tests {
-		if got := formatValue(tt.in); got != tt.want {
-			t.Errorf("formatValue(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if got := cell("a|b\nc"); got != `a\|b c` {
-		t.Errorf("cell = %q", got)
 	}
 }

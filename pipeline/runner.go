@@ -11,28 +11,44 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mrswarm/mrswarm/internal/procstat"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
+	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // ErrClosed is returned by [Runner.Start] after [Runner.Close].
 var ErrClosed = errors.New("pipeline: runner closed")
 
+// DefaultMaxParallel is how many steps of a run run at once unless told otherwise.
+const DefaultMaxParallel = 2
+
 // Config configures a Runner.
 type Config struct {
-	MaxParallel  int    // default LLM slots (e.g. OLLAMA_NUM_PARALLEL); default 2
+	MaxParallel  int    // default LLM slots (e.g. OLLAMA_NUM_PARALLEL); 0 → DefaultMaxParallel
 	DefaultModel string // model for agent steps that name none
 	LLMOptions   llm.Options
 	Logger       *slog.Logger
+	// Tools is the tool catalog (and its enum cache) shared with other users of
+	// the store; nil: one of the runner's own.
+	Tools *tools.Catalog
+	// Process measures the process's CPU time and peak RSS for run profiles;
+	// nil: a sampler of the runner's own.
+	Process ProcessMeter
+	// OnEvent, when set, is called with every event of every run of this
+	// runner, in order per run, after the event is stored and off the runs'
+	// locks. It must not block for long: it delays later writes.
+	OnEvent func(Event)
 }
 
 // Runner starts, tracks and persists pipeline runs. It is safe for concurrent use.
 type Runner struct {
 	st    *store.Store
 	model llm.Client
+	tools *tools.Catalog
 	cfg   Config
-	saver *saver
+	runs  *runLog
 
 	mu     sync.Mutex // guards active and closed
 	active map[string]*execution
@@ -43,79 +59,89 @@ type Runner struct {
 // it for each model's capabilities once.
 func NewRunner(st *store.Store, model llm.Client, cfg Config) *Runner {
 	if cfg.MaxParallel <= 0 {
-		cfg.MaxParallel = 2
+		cfg.MaxParallel = DefaultMaxParallel
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Runner{st: st, model: llm.NewCapabilityCache(model), cfg: cfg, active: map[string]*execution{},
-		saver: newSaver(st, cfg.Logger.Error)}
+	if cfg.Tools == nil {
+		cfg.Tools = tools.NewCatalog(st)
+	}
+	if cfg.Process == nil {
+		cfg.Process = procstat.New(0)
+	}
+	return &Runner{st: st, model: llm.NewCapabilityCache(model), tools: cfg.Tools, cfg: cfg,
+		active: map[string]*execution{}, runs: newRunLog(st, cfg.Logger.Error, cfg.OnEvent)}
 }
 
 // Validate checks p on dataset with the custom agents and returns its stages. The
 // error lists every problem and wraps ErrInvalid (an unknown dataset alone wraps
 // store.ErrNotFound).
 func (r *Runner) Validate(ctx context.Context, dataset string, p Pipeline, agents []agent.Definition) ([]Stage, error) {
-	g, _, err := r.validate(ctx, dataset, p, agents)
+	g, _, _, err := r.validate(ctx, dataset, p, agents)
 	if err != nil {
 		return nil, err
 	}
 	return g.stages, nil
 }
 
-// Start validates req and starts a run in the background; it returns at once with
-// the run as it begins. The run is not bound to ctx: use [Runner.Cancel] to stop it.
-func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
-	g, ds, err := r.validate(ctx, req.Dataset, req.Pipeline, req.Agents)
+// plan validates req and returns what the run will be.
+func (r *Runner) plan(ctx context.Context, id string, req StartRequest) (*runSpec, error) {
+	g, ds, env, err := r.validate(ctx, req.Dataset, req.Pipeline, req.Agents)
 	if err != nil {
-		return Run{}, err
+		return nil, err
 	}
 	if req.Options.MaxParallel <= 0 {
 		req.Options.MaxParallel = r.cfg.MaxParallel
 	}
-	x := newExecution(r, newRunID(), req, g, ds)
-	if err := x.checkModels(); err != nil {
+	spec := &runSpec{id: id, req: req, g: g, agents: g.agents, ds: ds, tools: env, st: r.st, llm: r.model,
+		llmOptions: r.cfg.LLMOptions, defaultModel: r.cfg.DefaultModel, created: time.Now().UTC()}
+	if err := spec.checkModels(); err != nil {
+		return nil, err
+	}
+	spec.memo = spec.memoKeys()
+	return spec, nil
+}
+
+// Start validates req and starts a run in the background; it returns at once with
+// the run as it begins. The run is not bound to ctx: use [Runner.Cancel] to stop it.
+func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
+	spec, err := r.plan(ctx, newRunID(), req)
+	if err != nil {
 		return Run{}, err
 	}
 	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	x.cancel = cancel
+	x := r.newExecution(spec, cancel)
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		cancel(errClosing)
 		return Run{}, ErrClosed
 	}
-	r.active[x.run.ID] = x
+	r.active[spec.id] = x
 	r.mu.Unlock()
 
-	x.mu.Lock()
-	run := x.snapshotLocked()
-	r.saver.run(run)
-	for i := range g.steps {
-		r.saver.step(run.ID, x.stepRecordLocked(i))
-	}
-	x.emitLocked(Event{Type: EventRunStarted, Message: fmt.Sprintf("run %s of %s on %s: %d steps in %d stages",
-		run.ID, req.Pipeline.Name, ds.Name, len(g.steps), len(g.stages))})
-	x.mu.Unlock()
+	run := x.rec.snapshot()
+	r.runs.run(run)
+	x.events.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("run %s of %s on %s: %d steps in %d stages",
+		run.ID, req.Pipeline.Name, spec.ds.Name, len(spec.g.nodes), len(spec.g.stages))})
+	usage, end := r.cfg.Process.Begin()
+	x.proc = processUsage{usage: usage, end: end}
 	go x.execute(runCtx)
 	// The run is listed (List reads storage) once Start returns; the run itself
 	// does not wait for storage.
-	_ = r.saver.flush(ctx) // ctx ended: the caller is gone, the run goes on
+	_ = r.runs.flush(ctx) // ctx ended: the caller is gone, the run goes on
 	return run, nil
 }
 
-// checkModels reports agent steps that resolve to no model.
-func (x *execution) checkModels() error {
-	var problems []string
-	for _, s := range x.g.steps {
-		if s.Agent != nil && x.model(s) == "" {
-			problems = append(problems, fmt.Sprintf("step %q: no model (set the step's, the agent's or the run's model)", s.ID))
-		}
-	}
-	if len(problems) > 0 {
-		return &ValidationError{Problems: problems}
-	}
-	return nil
+// newExecution wires the parts of one run.
+func (r *Runner) newExecution(spec *runSpec, cancel context.CancelCauseFunc) *execution {
+	tokens := newTracker()
+	events := newEventLog(spec.id, r.runs.event)
+	rec := newRecorder(spec, events, tokens, func(sr stepRecord) { r.runs.step(spec.id, sr) })
+	return &execution{spec: spec, sched: newScheduler(spec.g), events: events, rec: rec, tokens: tokens,
+		runs: r.runs, cancel: cancel, done: make(chan struct{}), logger: r.cfg.Logger,
+		forget: func() { r.forget(spec.id) }}
 }
 
 // newRunID returns a fresh run id such as "run_3f9a1c2e5b7d".
@@ -145,40 +171,29 @@ func (r *Runner) forget(runID string) {
 // stops the watch and is returned.
 func (r *Runner) Watch(ctx context.Context, runID string, afterSeq int64, fn func(Event) error) error {
 	if x := r.lookup(runID); x != nil {
-		return x.watch(ctx, afterSeq, fn)
+		return x.events.watch(ctx, afterSeq, fn)
 	}
-	return r.storedEvents(ctx, runID, afterSeq, fn)
+	return r.runs.events(ctx, runID, afterSeq, fn)
 }
 
 // Get returns one run; an unknown id wraps ErrNotFound.
 func (r *Runner) Get(ctx context.Context, runID string) (Run, error) {
 	if x := r.lookup(runID); x != nil {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		return x.snapshotLocked(), nil
+		return x.rec.snapshot(), nil
 	}
-	return r.loadRun(ctx, runID)
+	return r.runs.load(ctx, runID)
 }
 
 // List returns up to limit runs (all when limit <= 0), newest first.
 func (r *Runner) List(ctx context.Context, limit int) ([]Run, error) {
-	recs, err := r.st.Runs(ctx, limit)
+	runs, err := r.runs.list(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
-	runs := make([]Run, 0, len(recs))
-	for _, rec := range recs {
-		if x := r.lookup(rec.ID); x != nil {
-			x.mu.Lock()
-			runs = append(runs, x.snapshotLocked())
-			x.mu.Unlock()
-			continue
+	for i := range runs {
+		if x := r.lookup(runs[i].ID); x != nil {
+			runs[i] = x.rec.snapshot()
 		}
-		run, err := decodeRun(rec)
-		if err != nil {
-			return nil, err
-		}
-		runs = append(runs, run)
 	}
 	return runs, nil
 }
@@ -189,7 +204,7 @@ func (r *Runner) List(ctx context.Context, limit int) ([]Run, error) {
 func (r *Runner) Cancel(ctx context.Context, runID string) (Run, error) {
 	x := r.lookup(runID)
 	if x == nil {
-		return r.loadRun(ctx, runID)
+		return r.runs.load(ctx, runID)
 	}
 	x.cancel(errCanceled)
 	select {
@@ -245,16 +260,16 @@ func (r *Runner) reportMarkdown(ctx context.Context, handle string) (string, err
 // Recover marks runs a previous process left running as interrupted, keeping their
 // completed steps, and closes their event streams. Call it at startup.
 func (r *Runner) Recover(ctx context.Context) error {
-	recs, err := r.st.Runs(ctx, 0, string(RunRunning), string(RunPending))
+	runs, err := r.runs.list(ctx, 0, RunRunning, RunPending)
 	if err != nil {
 		return fmt.Errorf("recover runs: %w", err)
 	}
 	var errs []error
-	for _, rec := range recs {
-		if r.lookup(rec.ID) != nil {
+	for _, run := range runs {
+		if r.lookup(run.ID) != nil {
 			continue
 		}
-		if err := r.interrupt(ctx, rec.ID); err != nil {
+		if err := r.interrupt(ctx, run.ID); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -263,7 +278,7 @@ func (r *Runner) Recover(ctx context.Context) error {
 
 // interrupt marks one stored run interrupted and appends its run_finished event.
 func (r *Runner) interrupt(ctx context.Context, id string) error {
-	run, err := r.loadRun(ctx, id)
+	run, err := r.runs.load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -277,19 +292,19 @@ func (r *Runner) interrupt(ctx context.Context, id string) error {
 		if !st.StartedAt.IsZero() {
 			st.FinishedAt = now
 		}
-		r.saver.step(id, stepRecord{State: *st})
+		r.runs.step(id, stepRecord{State: *st})
 	}
 	run.Status, run.FinishedAt = RunInterrupted, now
 	run.Errors = append(run.Errors, "run interrupted: the server stopped while it ran")
 	run.Profile.Wall = now.Sub(run.CreatedAt)
-	r.saver.run(run)
-	seq, err := r.st.LastEventSeq(ctx, id)
+	r.runs.run(run)
+	seq, err := r.runs.lastSeq(ctx, id)
 	if err != nil {
 		return err
 	}
-	r.saver.event(Event{Seq: seq + 1, RunID: id, Time: now, Type: EventRunFinished, Run: &run,
+	r.runs.event(Event{Seq: seq + 1, RunID: id, Time: now, Type: EventRunFinished, Run: &run,
 		Message: fmt.Sprintf("run %s interrupted", id)})
-	return r.saver.flush(ctx)
+	return r.runs.flush(ctx)
 }
 
 // Close cancels active runs (they end interrupted) and waits for them and for
@@ -312,5 +327,5 @@ func (r *Runner) Close(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	return r.saver.flush(ctx)
+	return r.runs.flush(ctx)
 }

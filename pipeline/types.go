@@ -2,6 +2,14 @@
 // calls, read-only SQL cells and a report step, run in parallel as soon as each
 // step's own dependencies finish. It numbers and persists every event of a run,
 // memoizes steps notebook-style, tracks tokens and profiles each step.
+//
+// Each step is resolved once, when the graph is built, into an action (step.go
+// and step_*.go: the only place that looks at a step's kind). A run is a
+// scheduler (sched.go) driving the graph, a recorder (recorder.go) keeping the
+// run's state, an event log (eventlog.go) numbering and fanning out events, and
+// the run log (runlog.go), the one owner of stored runs, steps and events,
+// which also calls the runner's event hook. The report is rendered by
+// pipeline/report; models are reached through pipeline/llm.
 package pipeline
 
 import (
@@ -63,27 +71,6 @@ const (
 	KindSQL    = "sql"
 	KindReport = "report"
 )
-
-// Kind returns "agent", "tool", "sql" or "report"; "" when no kind or several are set.
-func (s Step) Kind() string {
-	kind, n := "", 0
-	if s.Agent != nil {
-		kind, n = KindAgent, n+1
-	}
-	if s.Tool != nil {
-		kind, n = KindTool, n+1
-	}
-	if s.SQL != nil {
-		kind, n = KindSQL, n+1
-	}
-	if s.Report != nil {
-		kind, n = KindReport, n+1
-	}
-	if n != 1 {
-		return ""
-	}
-	return kind
-}
 
 // Pipeline is a named DAG of steps.
 type Pipeline struct {
@@ -246,6 +233,7 @@ const (
 
 // LLMCall is one LLM call with its tokens and durations as the server reported them.
 type LLMCall struct {
+	Agent            string        `json:"agent,omitempty"` // the agent that made the call
 	Model            string        `json:"model"`
 	PromptTokens     int64         `json:"prompt_tokens"`
 	CompletionTokens int64         `json:"completion_tokens"`

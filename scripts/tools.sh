@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the pinned generators and the pinned Ollama into .tools/bin,
-# reusing whatever is already there. Usage: scripts/tools.sh [gen|ollama|all]
+# reusing whatever is already there. Usage: scripts/tools.sh [gen|lint|ollama|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOBIN="$PWD/.tools/bin"
@@ -12,6 +12,7 @@ GEN_GRPC=google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
 GEN_GW=github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@v2.33.0
 GEN_OA=github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@v2.33.0
 OLLAMA=github.com/ollama/ollama@v0.6.5
+STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # install PKG@VERSION: go install unless the binary of that version is present.
 install() {
@@ -28,7 +29,8 @@ install() {
 
 case "${1:-all}" in
   gen) for p in "$BUF" "$GEN_GO" "$GEN_GRPC" "$GEN_GW" "$GEN_OA"; do install "$p"; done ;;
+  lint) install "$STATICCHECK" ;;
   ollama) install "$OLLAMA" ;;
-  all) for p in "$BUF" "$GEN_GO" "$GEN_GRPC" "$GEN_GW" "$GEN_OA" "$OLLAMA"; do install "$p"; done ;;
-  *) echo "usage: $0 [gen|ollama|all]" >&2; exit 2 ;;
+  all) for p in "$BUF" "$GEN_GO" "$GEN_GRPC" "$GEN_GW" "$GEN_OA" "$STATICCHECK" "$OLLAMA"; do install "$p"; done ;;
+  *) echo "usage: $0 [gen|lint|ollama|all]" >&2; exit 2 ;;
 esac

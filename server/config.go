@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/mrswarm/mrswarm/internal/profiling"
+	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 )
 
 // Defaults of [Config] fields.
@@ -20,9 +22,9 @@ const (
 	DefaultHTTPAddr         = "127.0.0.1:8080"
 	DefaultDBPath           = ".cache/mrswarm.duckdb"
 	DefaultDataRoot         = "."
-	DefaultOllamaHost       = "http://127.0.0.1:11434"
+	DefaultOllamaHost       = ollama.DefaultHost
 	DefaultModel            = "llama3.2"
-	DefaultMaxParallel      = 2
+	DefaultMaxParallel      = pipeline.DefaultMaxParallel
 	DefaultStatementTimeout = 30 * time.Second
 	DefaultMaxPageSize      = 10000
 	DefaultMaxUploadBytes   = 2 << 30

@@ -22,11 +22,10 @@ const (
 type pipelineServer struct {
 	mrswarmv1.UnimplementedPipelineServiceServer
 	runner *pipeline.Runner
-	follow func(runID string) // observes a started run's events for the metrics
 }
 
-func newPipelineServer(r *pipeline.Runner, follow func(runID string)) mrswarmv1.PipelineServiceServer {
-	return &pipelineServer{runner: r, follow: follow}
+func newPipelineServer(r *pipeline.Runner) mrswarmv1.PipelineServiceServer {
+	return &pipelineServer{runner: r}
 }
 
 func (s *pipelineServer) ListAgents(context.Context, *mrswarmv1.ListAgentsRequest) (*mrswarmv1.ListAgentsResponse, error) {
@@ -162,7 +161,6 @@ func (s *pipelineServer) start(ctx context.Context, req *mrswarmv1.StartRunReque
 	if err != nil {
 		return pipeline.Run{}, toStatus(err)
 	}
-	s.follow(run.ID)
 	return run, nil
 }
 

@@ -23,9 +23,11 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mrswarm/mrswarm/internal/metrics"
+	"github.com/mrswarm/mrswarm/internal/procstat"
 	"github.com/mrswarm/mrswarm/pipeline"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 	"github.com/mrswarm/mrswarm/sql/store"
+	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // Run listens on cfg.GRPCAddr and cfg.HTTPAddr and serves until ctx ends.
@@ -76,8 +78,11 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	if err != nil {
 		return err
 	}
+	m := metrics.New(nil)
+	catalog := tools.NewCatalog(st)
 	runner := pipeline.NewRunner(st, model, pipeline.Config{
-		MaxParallel: cfg.MaxParallel, DefaultModel: cfg.Model, LLMOptions: cfg.LLMOptions, Logger: log})
+		MaxParallel: cfg.MaxParallel, DefaultModel: cfg.Model, LLMOptions: cfg.LLMOptions, Logger: log,
+		Tools: catalog, Process: procstat.New(0), OnEvent: m.ObserveEvent})
 	if err := runner.Recover(ctx); err != nil {
 		return fmt.Errorf("recover runs: %w", err)
 	}
@@ -87,9 +92,7 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 		return runner.Close(ctx)
 	})
 
-	m := metrics.New(nil)
-	follow := func(runID string) { m.Follow(ctx, runner, runID) }
-	gs, hs := newGRPCServer(cfg, st, runner, m, follow)
+	gs, hs := newGRPCServer(cfg, st, catalog, runner, m)
 	conn, err := dialSelf(grpcLis)
 	if err != nil {
 		return err
@@ -171,8 +174,8 @@ func (s *servers) shutdown(ctx context.Context, timeout time.Duration) {
 }
 
 // newGRPCServer registers every service and the health service (SERVING).
-// Every call is logged and counted in m; follow is called with every started run.
-func newGRPCServer(cfg Config, st *store.Store, runner *pipeline.Runner, m *metrics.Metrics, follow func(runID string)) (*grpc.Server, *health.Server) {
+// Every call is logged and counted in m.
+func newGRPCServer(cfg Config, st *store.Store, catalog *tools.Catalog, runner *pipeline.Runner, m *metrics.Metrics) (*grpc.Server, *health.Server) {
 	gs := grpc.NewServer(
 		grpc.ChainUnaryInterceptor(logUnary(cfg.Logger), m.UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(logStream(cfg.Logger), m.StreamInterceptor()),
@@ -180,8 +183,8 @@ func newGRPCServer(cfg Config, st *store.Store, runner *pipeline.Runner, m *metr
 	)
 	mrswarmv1.RegisterDatasetServiceServer(gs, newDatasetServer(st, cfg.MaxUploadBytes, m))
 	mrswarmv1.RegisterResultServiceServer(gs, newResultServer(st, cfg.MaxPageSize))
-	mrswarmv1.RegisterToolServiceServer(gs, newToolServer(st, m))
-	mrswarmv1.RegisterPipelineServiceServer(gs, newPipelineServer(runner, follow))
+	mrswarmv1.RegisterToolServiceServer(gs, newToolServer(catalog, m))
+	mrswarmv1.RegisterPipelineServiceServer(gs, newPipelineServer(runner))
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	for name := range gs.GetServiceInfo() {

@@ -10,26 +10,25 @@ import (
 
 	"github.com/mrswarm/mrswarm/internal/metrics"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
-	"github.com/mrswarm/mrswarm/sql/store"
 	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // toolServer implements mrswarmv1.ToolServiceServer over sql/tools.
 type toolServer struct {
 	mrswarmv1.UnimplementedToolServiceServer
-	st *store.Store
-	m  *metrics.Metrics // tool latency of CallTool
+	tools *tools.Catalog
+	m     *metrics.Metrics // tool latency of CallTool
 }
 
-func newToolServer(st *store.Store, m *metrics.Metrics) mrswarmv1.ToolServiceServer {
-	return &toolServer{st: st, m: m}
+func newToolServer(c *tools.Catalog, m *metrics.Metrics) mrswarmv1.ToolServiceServer {
+	return &toolServer{tools: c, m: m}
 }
 
 func (s *toolServer) ListTools(ctx context.Context, req *mrswarmv1.ListToolsRequest) (*mrswarmv1.ListToolsResponse, error) {
 	if err := requireFields("dataset", req.GetDataset()); err != nil {
 		return nil, err
 	}
-	infos, err := tools.List(ctx, s.st, req.GetDataset())
+	infos, err := s.tools.List(ctx, req.GetDataset())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -51,7 +50,7 @@ func (s *toolServer) CallTool(ctx context.Context, req *mrswarmv1.CallToolReques
 		return nil, err
 	}
 	start := time.Now()
-	sum, err := tools.Call(ctx, s.st, req.GetDataset(), req.GetTool(), args)
+	sum, err := s.tools.Call(ctx, req.GetDataset(), req.GetTool(), args)
 	if err != nil {
 		return nil, toStatus(err)
 	}

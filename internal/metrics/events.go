@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -33,17 +32,16 @@ func (m *Metrics) ToolCall(tool string, d time.Duration) {
 }
 
 // ObserveEvent records one run event: LLM calls and tokens, tool calls, finished
-// steps and runs. Feed it every event of every run exactly once (see Follow).
+// steps and runs. Subscribe it to the runner's event hook
+// (pipeline.Config.OnEvent), which passes every event of every run once.
 func (m *Metrics) ObserveEvent(ev pipeline.Event) {
 	if m == nil {
 		return
 	}
 	switch ev.Type {
 	case pipeline.EventRunStarted:
-		m.runsActive.Inc()
-	case pipeline.EventStepStarted:
-		if ev.Step != nil {
-			m.agents.set(ev.RunID, ev.StepID, ev.Step.Agent)
+		if m.active.add(ev.RunID) {
+			m.runsActive.Inc()
 		}
 	case pipeline.EventLLMCall:
 		m.observeLLM(ev)
@@ -54,8 +52,9 @@ func (m *Metrics) ObserveEvent(ev pipeline.Event) {
 			m.steps.WithLabelValues(ev.Step.Kind, string(ev.Step.Status)).Inc()
 		}
 	case pipeline.EventRunFinished:
-		m.runsActive.Dec()
-		m.agents.forget(ev.RunID)
+		if m.active.remove(ev.RunID) { // not for runs interrupted before this process
+			m.runsActive.Dec()
+		}
 		if ev.Run != nil {
 			m.runs.WithLabelValues(string(ev.Run.Status)).Inc()
 		}
@@ -66,11 +65,8 @@ func (m *Metrics) observeLLM(ev pipeline.Event) {
 	if ev.LLM == nil {
 		return
 	}
-	agentName := m.agents.get(ev.RunID, ev.StepID)
-	if ev.Step != nil && ev.Step.Agent != "" {
-		agentName = ev.Step.Agent
-	}
 	c := ev.LLM
+	agentName := c.Agent
 	m.llmCalls.WithLabelValues(c.Model, agentName).Inc()
 	m.promptTokens.WithLabelValues(c.Model, agentName).Add(float64(c.PromptTokens))
 	m.completionTokens.WithLabelValues(c.Model, agentName).Add(float64(c.CompletionTokens))
@@ -87,55 +83,28 @@ func (m *Metrics) observeTool(t *pipeline.ToolCall) {
 	}
 }
 
-// Watcher is the part of *pipeline.Runner that Follow needs.
-type Watcher interface {
-	Watch(ctx context.Context, runID string, afterSeq int64, fn func(pipeline.Event) error) error
+// activeRuns is the set of runs seen starting and not yet finished.
+type activeRuns struct {
+	mu   sync.Mutex // guards runs
+	runs map[string]bool
 }
 
-// Follow observes every event of run runID in the background until the run
-// finishes or ctx ends. Call it once per started run.
-func (m *Metrics) Follow(ctx context.Context, w Watcher, runID string) {
-	if m == nil {
-		return
-	}
-	go func() {
-		_ = w.Watch(ctx, runID, 0, func(ev pipeline.Event) error {
-			m.ObserveEvent(ev)
-			return nil
-		})
-	}()
-}
-
-type stepKey struct{ run, step string }
-
-// agentIndex remembers which agent runs each step, so that LLM call events
-// without a step state are still labelled with their agent.
-type agentIndex struct {
-	mu     sync.Mutex
-	byStep map[stepKey]string
-}
-
-func (a *agentIndex) set(run, step, agentName string) {
-	if agentName == "" {
-		return
-	}
+// add adds run and reports whether it was new.
+func (a *activeRuns) add(run string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.byStep[stepKey{run, step}] = agentName
-}
-
-func (a *agentIndex) get(run, step string) string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.byStep[stepKey{run, step}]
-}
-
-func (a *agentIndex) forget(run string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for k := range a.byStep {
-		if k.run == run {
-			delete(a.byStep, k)
-		}
+	if a.runs[run] {
+		return false
 	}
+	a.runs[run] = true
+	return true
+}
+
+// remove removes run and reports whether it was there.
+func (a *activeRuns) remove(run string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	had := a.runs[run]
+	delete(a.runs, run)
+	return had
 }

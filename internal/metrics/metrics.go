@@ -45,7 +45,7 @@ type Metrics struct {
 	datasetLoads       *prometheus.CounterVec   // result
 	datasetLoadLatency *prometheus.HistogramVec // result
 
-	agents agentIndex
+	active activeRuns
 }
 
 // New creates the metrics and registers them, with the Go and process collectors,
@@ -54,7 +54,7 @@ func New(reg *prometheus.Registry) *Metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	m := &Metrics{reg: reg, agents: agentIndex{byStep: map[stepKey]string{}}}
+	m := &Metrics{reg: reg, active: activeRuns{runs: map[string]bool{}}}
 	m.newRPC()
 	m.newRuns()
 	m.newLLM()

@@ -81,8 +81,10 @@ mrswarm_grpc_requests_total{code="OK",method="/mrswarm.v1.PipelineService/WatchR
 	}
 }
 
-// runEvents is what a two-step run emits: an agent step with two LLM calls and a
-// tool call (the second LLM event carries no step state), then a failed tool step.
+// runEvents is what a two-step run emits: an agent step with two LLM calls (each
+// naming its agent) and a tool call, then a failed tool step; then the
+// run_finished of a run this process never saw start (an interrupted run found
+// at startup).
 func runEvents() []pipeline.Event {
 	step := &pipeline.StepState{ID: "a", Kind: "agent", Agent: "market_research_analyst", Status: pipeline.StepRunning}
 	done := *step
@@ -91,17 +93,18 @@ func runEvents() []pipeline.Event {
 	return []pipeline.Event{
 		{RunID: "r1", Type: pipeline.EventRunStarted},
 		{RunID: "r1", Type: pipeline.EventStepStarted, StepID: "a", Step: step},
-		{RunID: "r1", Type: pipeline.EventLLMCall, StepID: "a", Step: step,
-			LLM: &pipeline.LLMCall{Model: "tiny", PromptTokens: 100, CompletionTokens: 20, Wall: 30 * time.Millisecond}},
+		{RunID: "r1", Type: pipeline.EventLLMCall, StepID: "a",
+			LLM: &pipeline.LLMCall{Agent: "market_research_analyst", Model: "tiny", PromptTokens: 100, CompletionTokens: 20, Wall: 30 * time.Millisecond}},
 		{RunID: "r1", Type: pipeline.EventToolCall, StepID: "a",
 			Tool: &pipeline.ToolCall{Tool: "market_share", Duration: 2 * time.Millisecond}},
 		{RunID: "r1", Type: pipeline.EventLLMCall, StepID: "a",
-			LLM: &pipeline.LLMCall{Model: "tiny", PromptTokens: 150, CompletionTokens: 40, Wall: 50 * time.Millisecond}},
+			LLM: &pipeline.LLMCall{Agent: "market_research_analyst", Model: "tiny", PromptTokens: 150, CompletionTokens: 40, Wall: 50 * time.Millisecond}},
 		{RunID: "r1", Type: pipeline.EventStepFinished, StepID: "a", Step: &done},
 		{RunID: "r1", Type: pipeline.EventToolCall, StepID: "t",
 			Tool: &pipeline.ToolCall{Tool: "roi", Duration: time.Millisecond, Error: "boom"}},
 		{RunID: "r1", Type: pipeline.EventStepFailed, StepID: "t", Step: failed},
 		{RunID: "r1", Type: pipeline.EventRunFinished, Run: &pipeline.Run{ID: "r1", Status: pipeline.RunPartiallyFailed}},
+		{RunID: "r0", Type: pipeline.EventRunFinished, Run: &pipeline.Run{ID: "r0", Status: pipeline.RunInterrupted}},
 	}
 }
 
@@ -125,6 +128,7 @@ func TestObserveEvent(t *testing.T) {
 		{"steps tool failed", testutil.ToFloat64(m.steps.WithLabelValues("tool", "failed")), 1},
 		{"runs partially failed", testutil.ToFloat64(m.runs.WithLabelValues("partially_failed")), 1},
 		{"runs succeeded", testutil.ToFloat64(m.runs.WithLabelValues("succeeded")), 0},
+		{"runs interrupted", testutil.ToFloat64(m.runs.WithLabelValues("interrupted")), 1},
 		{"runs active", testutil.ToFloat64(m.runsActive), 0},
 	}
 	for _, tt := range tests {
@@ -134,8 +138,8 @@ func TestObserveEvent(t *testing.T) {
 			}
 		})
 	}
-	if n := len(m.agents.byStep); n != 0 {
-		t.Errorf("agent index keeps %d steps after the run finished", n)
+	if n := len(m.active.runs); n != 0 {
+		t.Errorf("%d runs still counted active after they finished", n)
 	}
 	if n := testutil.CollectAndCount(m.toolLatency); n != 2 {
 		t.Errorf("tool latency series = %d, want 2 (market_share, roi)", n)
@@ -159,32 +163,6 @@ mrswarm_dataset_loads_total{result="miss"} 1
 	}
 	if got := testutil.CollectAndCount(m.toolLatency, "mrswarm_tool_call_duration_seconds"); got != 1 {
 		t.Errorf("tool latency series = %d, want 1", got)
-	}
-}
-
-type fakeWatcher struct{ events []pipeline.Event }
-
-func (w fakeWatcher) Watch(ctx context.Context, runID string, afterSeq int64, fn func(pipeline.Event) error) error {
-	for _, ev := range w.events {
-		if err := fn(ev); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func TestFollowObservesEveryEvent(t *testing.T) {
-	m := New(nil)
-	m.Follow(t.Context(), fakeWatcher{runEvents()}, "r1")
-	deadline := time.Now().Add(10 * time.Second)
-	for testutil.ToFloat64(m.runs.WithLabelValues("partially_failed")) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("run_finished was never observed")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if got := testutil.ToFloat64(m.llmCalls.WithLabelValues("tiny", "market_research_analyst")); got != 2 {
-		t.Errorf("llm calls = %v, want 2", got)
 	}
 }
 
@@ -228,5 +206,4 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.DatasetLoad(true, time.Millisecond)
 	m.ToolCall("roi", time.Millisecond)
 	m.ObserveEvent(runEvents()[2])
-	m.Follow(t.Context(), fakeWatcher{runEvents()}, "r1")
 }

@@ -38,9 +38,9 @@ func (finalLLM) Chat(_ context.Context, req llm.Request) (llm.Response, error) {
 		Usage:   llm.Usage{PromptTokens: 120, CompletionTokens: 12, Wall: time.Millisecond}}, nil
 }
 
-// TestFollowRealRun runs a two-step pipeline (a tool step, then an agent) on the
-// real beverage data and checks the metrics that Follow recorded.
-func TestFollowRealRun(t *testing.T) {
+// TestHookRealRun runs a two-step pipeline (a tool step, then an agent) on the
+// real beverage data and checks the metrics recorded through the runner's event hook.
+func TestHookRealRun(t *testing.T) {
 	ctx := t.Context()
 	st, err := store.Open(ctx, "", store.Options{DataRoot: dataRoot(t)})
 	if err != nil {
@@ -50,18 +50,17 @@ func TestFollowRealRun(t *testing.T) {
 	if _, err := st.LoadFile(ctx, "bev", "beverage_sales.csv", store.FormatCSV, nil); err != nil {
 		t.Fatal(err)
 	}
-	runner := pipeline.NewRunner(st, finalLLM{}, pipeline.Config{MaxParallel: 2, DefaultModel: "fake"})
+	m := New(nil)
+	runner := pipeline.NewRunner(st, finalLLM{}, pipeline.Config{MaxParallel: 2, DefaultModel: "fake", OnEvent: m.ObserveEvent})
 	defer runner.Close(context.WithoutCancel(ctx))
 	p := pipeline.Pipeline{Name: "m", Steps: []pipeline.Step{
 		{ID: "share", Tool: &pipeline.ToolStep{Tool: "market_share"}},
 		{ID: "analyst", DependsOn: []string{"share"}, Agent: &pipeline.AgentStep{Agent: "market_research_analyst"}},
 	}}
-	m := New(nil)
 	run, err := runner.Start(ctx, pipeline.StartRequest{Dataset: "bev", Pipeline: p})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Follow(ctx, runner, run.ID)
 	deadline := time.Now().Add(60 * time.Second)
 	for testutil.ToFloat64(m.runs.WithLabelValues(string(pipeline.RunSucceeded))) != 1 {
 		got, err := runner.Get(ctx, run.ID)

@@ -51,7 +51,7 @@ func TestLoadGenerated(t *testing.T) {
 		OR abs(profit - (total_revenue - total_cost)) > 0.005
 		OR abs(profit_margin - profit / total_revenue * 100) > 0.005 + 1e-9
 		OR year <> year(sale_date) OR month <> month(sale_date) OR quarter <> 'Q' || quarter(sale_date)`
-	if err := s.DB().QueryRowContext(context.Background(), q).Scan(&bad); err != nil || bad != 0 {
+	if err := s.db.QueryRowContext(context.Background(), q).Scan(&bad); err != nil || bad != 0 {
 		t.Errorf("%d rows break an invariant (err %v)", bad, err)
 	}
 }

@@ -63,7 +63,7 @@ func sha(b []byte) string {
 func count(t testing.TB, s *Store, table string) int64 {
 	t.Helper()
 	var n int64
-	if err := s.DB().QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n

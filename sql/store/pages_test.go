@@ -213,7 +213,7 @@ func TestAtomicReplaceUnderReaders(t *testing.T) {
 		wg.Go(func() {
 			for !stop.Load() {
 				var n int64
-				if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM ds").Scan(&n); err != nil {
+				if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM ds").Scan(&n); err != nil {
 					errs[r] = err
 					return
 				}
@@ -265,7 +265,7 @@ func TestSpillsAndCleansUp(t *testing.T) {
 	// Simulate a crash mid-load and mid-result: a staging table and an unrecorded result.
 	for _, q := range []string{"CREATE TABLE main._load_deadbeef AS SELECT 1 AS a",
 		"CREATE TABLE results.res_0badf00d AS SELECT 1 AS a"} {
-		if _, err := s.DB().ExecContext(ctx, q); err != nil {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,7 +278,7 @@ func TestSpillsAndCleansUp(t *testing.T) {
 	}
 	defer s.Close()
 	var n int64
-	err = s.DB().QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables
 		WHERE table_name IN ('_load_deadbeef', 'res_0badf00d')`).Scan(&n)
 	if err != nil || n != 0 {
 		t.Errorf("%d leftovers after reopening (err %v)", n, err)

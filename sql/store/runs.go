@@ -39,22 +39,6 @@ type EventRecord struct {
 	Data  []byte
 }
 
-// TokenRecord is the token usage of one LLM call of a run.
-type TokenRecord struct {
-	RunID, StepID, Agent, Model    string
-	Turn                           int
-	PromptTokens, CompletionTokens int64
-	Wall                           time.Duration
-	Time                           time.Time
-}
-
-// TokenTotal sums a run's token usage per step and agent.
-type TokenTotal struct {
-	StepID, Agent                  string
-	PromptTokens, CompletionTokens int64
-	Calls                          int
-}
-
 // nullTime maps the zero time to SQL NULL.
 func nullTime(t time.Time) any {
 	if t.IsZero() {
@@ -66,17 +50,6 @@ func nullTime(t time.Time) any {
 // placeholders returns n comma-separated "?" (at least one, so "IN ()" never occurs).
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", max(n, 1)), ", ")
-}
-
-// SaveRun inserts or replaces a run.
-func (s *Store) SaveRun(ctx context.Context, r RunRecord) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.runs
-		(id, status, dataset, pipeline, created_at, finished_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(), nullTime(r.FinishedAt), string(r.Data))
-	if err != nil {
-		return fmt.Errorf("save run %q: %w", r.ID, err)
-	}
-	return nil
 }
 
 const runColumns = `id, status, dataset, pipeline, created_at, finished_at, data`
@@ -135,17 +108,6 @@ func (s *Store) Runs(ctx context.Context, limit int, statuses ...string) ([]RunR
 	return out, rows.Err()
 }
 
-// SaveStep inserts or replaces a step of a run.
-func (s *Store) SaveStep(ctx context.Context, r StepRecord) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.run_steps
-		(run_id, step_id, status, memo_key, updated_at, data) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.RunID, r.StepID, r.Status, r.MemoKey, r.UpdatedAt.UTC(), string(r.Data))
-	if err != nil {
-		return fmt.Errorf("save step %q of run %q: %w", r.StepID, r.RunID, err)
-	}
-	return nil
-}
-
 const stepColumns = `run_id, step_id, status, memo_key, updated_at, data`
 
 func scanStep(sc interface{ Scan(...any) error }) (StepRecord, error) {
@@ -195,29 +157,6 @@ func (s *Store) MemoStep(ctx context.Context, memoKey string, statuses ...string
 	return r, nil
 }
 
-// AppendEvents stores events of runs in one transaction.
-func (s *Store) AppendEvents(ctx context.Context, events ...EventRecord) error {
-	if len(events) == 0 {
-		return nil
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("append events: %w", err)
-	}
-	defer tx.Rollback()
-	for _, e := range events {
-		_, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.run_events (run_id, seq, type, time, data)
-			VALUES (?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Type, e.Time.UTC(), string(e.Data))
-		if err != nil {
-			return fmt.Errorf("append event %d of run %q: %w", e.Seq, e.RunID, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("append events: %w", err)
-	}
-	return nil
-}
-
 // Events returns the events of a run with seq > afterSeq, in seq order.
 func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]EventRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT run_id, seq, type, time, data FROM mrswarm.run_events
@@ -250,51 +189,17 @@ func (s *Store) LastEventSeq(ctx context.Context, runID string) (int64, error) {
 	return n, nil
 }
 
-// SaveTokens stores the token usage of one LLM call.
-func (s *Store) SaveTokens(ctx context.Context, t TokenRecord) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO mrswarm.run_tokens (run_id, step_id, agent, model,
-		turn, prompt_tokens, completion_tokens, wall_ns, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.RunID, t.StepID, t.Agent, t.Model, t.Turn, t.PromptTokens, t.CompletionTokens,
-		t.Wall.Nanoseconds(), t.Time.UTC())
-	if err != nil {
-		return fmt.Errorf("save tokens of run %q: %w", t.RunID, err)
-	}
-	return nil
-}
-
-// TokenTotals sums a run's stored token usage per step and agent.
-func (s *Store) TokenTotals(ctx context.Context, runID string) ([]TokenTotal, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT step_id, agent, sum(prompt_tokens)::BIGINT,
-		sum(completion_tokens)::BIGINT, count(*)::BIGINT FROM mrswarm.run_tokens WHERE run_id = ?
-		GROUP BY step_id, agent ORDER BY step_id`, runID)
-	if err != nil {
-		return nil, fmt.Errorf("token totals of run %q: %w", runID, err)
-	}
-	defer rows.Close()
-	var out []TokenTotal
-	for rows.Next() {
-		var t TokenTotal
-		var calls int64
-		if err := rows.Scan(&t.StepID, &t.Agent, &t.PromptTokens, &t.CompletionTokens, &calls); err != nil {
-			return nil, fmt.Errorf("token totals of run %q: %w", runID, err)
-		}
-		t.Calls = int(calls)
-		out = append(out, t)
-	}
-	return out, rows.Err()
-}
-
 // RunBatch is a set of run writes stored in one transaction: runs and steps are
-// upserted (the last record per key wins), events and token usage appended.
+// upserted (the last record per key wins), events appended. It is the only way
+// runs, steps and events are written; the pipeline's run log batches them.
 type RunBatch struct {
 	Runs   []RunRecord
 	Steps  []StepRecord
 	Events []EventRecord
-	Tokens []TokenRecord
 }
 
 // Len is the number of records in b.
-func (b RunBatch) Len() int { return len(b.Runs) + len(b.Steps) + len(b.Events) + len(b.Tokens) }
+func (b RunBatch) Len() int { return len(b.Runs) + len(b.Steps) + len(b.Events) }
 
 // WriteRunBatch stores b in one transaction.
 func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
@@ -348,14 +253,6 @@ func writeRunBatch(ctx context.Context, tx *dbsql.Tx, b RunBatch) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.run_events (run_id, seq, type, time, data)
 			VALUES (?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Type, e.Time.UTC(), string(e.Data)); err != nil {
 			return fmt.Errorf("event %d of run %q: %w", e.Seq, e.RunID, err)
-		}
-	}
-	for _, t := range b.Tokens {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.run_tokens (run_id, step_id, agent, model,
-			turn, prompt_tokens, completion_tokens, wall_ns, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.RunID, t.StepID, t.Agent, t.Model, t.Turn, t.PromptTokens, t.CompletionTokens,
-			t.Wall.Nanoseconds(), t.Time.UTC()); err != nil {
-			return fmt.Errorf("tokens of run %q: %w", t.RunID, err)
 		}
 	}
 	return nil

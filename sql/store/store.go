@@ -269,10 +269,6 @@ func (s *Store) removeStaging() {
 // DataRoot is the folder file loads and user SQL are confined to (absolute, symlinks resolved).
 func (s *Store) DataRoot() string { return s.root }
 
-// DB is the raw database handle for trusted packages of this module (e.g. run persistence).
-// It bypasses the statement timeout and every check of untrusted input.
-func (s *Store) DB() *dbsql.DB { return s.db }
-
 // ResultTable is the SQL name of a handle's table.
 func (s *Store) ResultTable(handle string) string { return "results." + handle }
 

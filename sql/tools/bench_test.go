@@ -3,7 +3,6 @@ package tools
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -94,7 +93,7 @@ func benchStore(b testing.TB, rows int) *store.Store {
 		b.Fatal(err)
 	}
 	if res.Dataset.Rows != int64(rows) {
-		b.Fatal(fmt.Sprintf("loaded %d rows, want %d", res.Dataset.Rows, rows))
+		b.Fatalf("loaded %d rows, want %d", res.Dataset.Rows, rows)
 	}
 	return st
 }

@@ -163,8 +163,6 @@ func column(rows []map[string]any, col string) []string {
 	return out
 }
 
-func keep(pred func(sale) bool) func(sale) bool { return pred }
-
 func inRegions(rs ...string) func(sale) bool {
 	return func(s sale) bool { return strings.Contains(","+strings.Join(rs, ",")+",", ","+s.region+",") }
 }

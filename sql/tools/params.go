@@ -36,14 +36,6 @@ type param struct {
 
 func static(v any) func(*env) any { return func(*env) any { return v } }
 
-func roleNames(rs []store.Role) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = string(r)
-	}
-	return out
-}
-
 // enumParam is a string argument whose allowed values come from values(e); it is left
 // out of the schema when values(e) is empty. The default is the first of prefer that is
 // allowed, else the first allowed value.

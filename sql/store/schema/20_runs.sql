@@ -1,4 +1,4 @@
--- Pipeline runs, their steps, events and token usage. Executed at every Open: idempotent.
+-- Pipeline runs, their steps and events. Executed at every Open: idempotent.
 -- The pipeline package owns the JSON in the data columns; the store only keys and orders it.
 CREATE SCHEMA IF NOT EXISTS mrswarm;
 
@@ -31,14 +31,6 @@ CREATE TABLE IF NOT EXISTS mrswarm.run_events (
     PRIMARY KEY (run_id, seq)
 );
 
-CREATE TABLE IF NOT EXISTS mrswarm.run_tokens (
-    run_id            VARCHAR NOT NULL,
-    step_id           VARCHAR NOT NULL,
-    agent             VARCHAR NOT NULL,
-    model             VARCHAR NOT NULL,
-    turn              INTEGER NOT NULL,
-    prompt_tokens     BIGINT NOT NULL,
-    completion_tokens BIGINT NOT NULL,
-    wall_ns           BIGINT NOT NULL,
-    time              TIMESTAMP NOT NULL
-);
+-- Token usage travels with the llm_call events; the per-call table of earlier
+-- versions was written and never read.
+DROP TABLE IF EXISTS mrswarm.run_tokens;

@@ -1,0 +1,31 @@
+package procstat
+
+import (
+	"testing"
+	"time"
+)
+
+func TestWindowMeasuresProcess(t *testing.T) {
+	s := New(10 * time.Millisecond)
+	usage, end := s.Begin()
+	buf := make([]byte, 32<<20) // touch memory so RSS is real
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	time.Sleep(50 * time.Millisecond)
+	end()
+	end() // idempotent
+	user, _, peak := usage()
+	if peak < int64(len(buf)) {
+		t.Errorf("peak RSS %d, below the %d bytes just touched", peak, len(buf))
+	}
+	if user <= 0 {
+		t.Errorf("user CPU %v after touching 32 MiB", user)
+	}
+	_ = buf[len(buf)-1]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != nil || len(s.windows) != 0 {
+		t.Error("the sampler still runs with no window open")
+	}
+}

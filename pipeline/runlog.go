@@ -1,0 +1,264 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/sql/store"
+)
+
+// runLog owns the persistence of runs, steps and events: the only writer and
+// reader of the store's run tables, with one batched write path. A run record
+// is written when the run starts and when it ends, a step record once when the
+// step is final, and events are appended in batches: one goroutine writes
+// whatever accumulated as one transaction, off the runs' locks and off the
+// scheduler's critical path. After each batch is stored it passes the batch's
+// events, in order, to the runner's hook. [runLog.flush] waits until
+// everything queued so far is stored.
+type runLog struct {
+	st   *store.Store
+	log  func(msg string, args ...any)
+	hook func(Event) // nil: no observer
+
+	mu    sync.Mutex // guards queue, busy and idle
+	queue []write
+	busy  bool          // a goroutine is writing
+	idle  chan struct{} // closed when the queue is empty and nothing is being written
+}
+
+// stepRecord is what is stored for a step: its state plus what dependents and a
+// memoized re-run need.
+type stepRecord struct {
+	State    StepState       `json:"state"`
+	Summary  string          `json:"summary,omitempty"`
+	Findings []agent.Finding `json:"findings,omitempty"`
+}
+
+// write is one queued record; exactly one field is set.
+type write struct {
+	run   *Run
+	step  *stepWrite
+	event *Event
+}
+
+// stepWrite is a step record of a run.
+type stepWrite struct {
+	runID string
+	rec   stepRecord
+}
+
+func newRunLog(st *store.Store, log func(string, ...any), hook func(Event)) *runLog {
+	idle := make(chan struct{})
+	close(idle)
+	return &runLog{st: st, log: log, hook: hook, idle: idle}
+}
+
+func (l *runLog) run(r Run)                       { l.add(write{run: &r}) }
+func (l *runLog) step(runID string, r stepRecord) { l.add(write{step: &stepWrite{runID, r}}) }
+func (l *runLog) event(ev Event)                  { l.add(write{event: &ev}) }
+
+// add queues w and starts a writer goroutine when none runs.
+func (l *runLog) add(w write) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queue = append(l.queue, w)
+	if !l.busy {
+		l.busy, l.idle = true, make(chan struct{})
+		go l.drain()
+	}
+}
+
+// drain writes batches until the queue is empty.
+func (l *runLog) drain() {
+	for {
+		l.mu.Lock()
+		batch := l.queue
+		l.queue = nil
+		if len(batch) == 0 {
+			l.busy = false
+			close(l.idle)
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		// Storage outlives any request: records are written even when a run is canceled.
+		if err := l.st.WriteRunBatch(context.Background(), l.encode(batch)); err != nil {
+			l.log("store run records", "records", len(batch), "err", err)
+		}
+		l.notify(batch)
+	}
+}
+
+// notify passes the batch's events to the hook, in order.
+func (l *runLog) notify(batch []write) {
+	if l.hook == nil {
+		return
+	}
+	for _, w := range batch {
+		if w.event != nil {
+			l.hook(*w.event)
+		}
+	}
+}
+
+// encode turns queued writes into the store's records.
+func (l *runLog) encode(ws []write) store.RunBatch {
+	var b store.RunBatch
+	now := time.Now()
+	for _, w := range ws {
+		switch {
+		case w.run != nil:
+			data, err := json.Marshal(w.run)
+			if err != nil {
+				l.log("encode run", "run", w.run.ID, "err", err)
+				continue
+			}
+			b.Runs = append(b.Runs, store.RunRecord{ID: w.run.ID, Status: string(w.run.Status),
+				Dataset: w.run.Dataset, Pipeline: w.run.Pipeline.Name, CreatedAt: w.run.CreatedAt,
+				FinishedAt: w.run.FinishedAt, Data: data})
+		case w.step != nil:
+			st := w.step.rec.State
+			data, _ := json.Marshal(w.step.rec) // plain data: cannot fail
+			b.Steps = append(b.Steps, store.StepRecord{RunID: w.step.runID, StepID: st.ID,
+				Status: string(st.Status), MemoKey: st.MemoKey, UpdatedAt: now, Data: data})
+		case w.event != nil:
+			data, err := json.Marshal(w.event)
+			if err != nil {
+				l.log("encode event", "run", w.event.RunID, "seq", w.event.Seq, "err", err)
+			}
+			b.Events = append(b.Events, store.EventRecord{RunID: w.event.RunID, Seq: w.event.Seq,
+				Type: string(w.event.Type), Time: w.event.Time, Data: data})
+		}
+	}
+	return b
+}
+
+// flush waits until every record queued before the call is stored, or ctx ends.
+func (l *runLog) flush(ctx context.Context) error {
+	l.mu.Lock()
+	idle := l.idle
+	l.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// load reads a stored run with its stored step states; an unknown id wraps ErrNotFound.
+func (l *runLog) load(ctx context.Context, id string) (Run, error) {
+	rec, err := l.st.Run(ctx, id)
+	if err != nil {
+		return Run{}, notFound(id, err)
+	}
+	run, err := decodeRun(rec)
+	if err != nil {
+		return Run{}, err
+	}
+	steps, err := l.st.Steps(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	for _, s := range steps {
+		var sr stepRecord
+		if err := json.Unmarshal(s.Data, &sr); err != nil {
+			return Run{}, fmt.Errorf("pipeline: decode step %q of run %q: %w", s.StepID, id, err)
+		}
+		for i := range run.Steps {
+			if run.Steps[i].ID == sr.State.ID {
+				run.Steps[i] = sr.State
+			}
+		}
+	}
+	return run, nil
+}
+
+// list returns up to limit stored runs (all when limit <= 0), newest first, as
+// their run records say; with statuses set, only runs in one of them.
+func (l *runLog) list(ctx context.Context, limit int, statuses ...RunStatus) ([]Run, error) {
+	ss := make([]string, len(statuses))
+	for i, s := range statuses {
+		ss[i] = string(s)
+	}
+	recs, err := l.st.Runs(ctx, limit, ss...)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]Run, 0, len(recs))
+	for _, rec := range recs {
+		run, err := decodeRun(rec)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// events calls fn with the stored events of run runID with Seq > afterSeq.
+func (l *runLog) events(ctx context.Context, runID string, afterSeq int64, fn func(Event) error) error {
+	if _, err := l.st.Run(ctx, runID); err != nil {
+		return notFound(runID, err)
+	}
+	recs, err := l.st.Events(ctx, runID, afterSeq)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		var ev Event
+		if err := json.Unmarshal(rec.Data, &ev); err != nil {
+			return fmt.Errorf("pipeline: decode event %d of run %q: %w", rec.Seq, runID, err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastSeq returns the highest stored event number of a run.
+func (l *runLog) lastSeq(ctx context.Context, runID string) (int64, error) {
+	return l.st.LastEventSeq(ctx, runID)
+}
+
+// memo returns the newest stored successful step with memo key key, if any.
+func (l *runLog) memo(ctx context.Context, key string) (stepRecord, bool, error) {
+	rec, err := l.st.MemoStep(ctx, key, string(StepSucceeded), string(StepCached))
+	if errors.Is(err, store.ErrNotFound) {
+		return stepRecord{}, false, nil
+	}
+	if err != nil {
+		return stepRecord{}, false, err
+	}
+	var sr stepRecord
+	if err := json.Unmarshal(rec.Data, &sr); err != nil {
+		return stepRecord{}, false, nil // an unreadable record is no memo
+	}
+	return sr, true, nil
+}
+
+// decodeRun decodes a stored run.
+func decodeRun(rec store.RunRecord) (Run, error) {
+	var run Run
+	if err := json.Unmarshal(rec.Data, &run); err != nil {
+		return Run{}, fmt.Errorf("pipeline: decode run %q: %w", rec.ID, err)
+	}
+	return run, nil
+}
+
+// notFound maps the store's not-found error of a run to ErrNotFound.
+func notFound(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("run %q: %w", id, ErrNotFound)
+	}
+	return err
+}
+
+// persistCtx is for work that must happen even when the run is canceled.
+func persistCtx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

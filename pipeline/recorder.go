@@ -157,8 +157,8 @@ func (rec *recorder) finish(ctx context.Context, proc procUsage) Run {
 	r.Tokens, r.AgentTokens = rec.tokens.totals()
 	r.Profile = runProfile(r.FinishedAt.Sub(r.CreatedAt), r.Steps)
 	r.Profile.CPUUser, r.Profile.CPUSystem, r.Profile.PeakRSS = proc.CPUUser, proc.CPUSystem, proc.PeakRSS
-	for _, st := range r.Steps {
-		if st.Kind == KindReport && st.Status.Done() {
+	for i, st := range r.Steps {
+		if rec.spec.g.nodes[i].act.isReport() && st.Status.Done() {
 			r.ReportHandle = st.ResultHandle
 		}
 	}

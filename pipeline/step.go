@@ -22,6 +22,13 @@ type action interface {
 	describe() string
 	// agentName is the agent of an agent step, else "".
 	agentName() string
+	// needsTools reports whether validation must check the step against the
+	// dataset's tools.
+	needsTools() bool
+	// isData reports whether the step's result is data the report renders.
+	isData() bool
+	// isReport reports whether the step's result is the run's report.
+	isReport() bool
 	// check reports the problems of the step's own definition; name is `step "id"`.
 	check(name string, c checkContext) []string
 	// checkData reports what only the dataset's tools can tell (e.g. tool arguments).

@@ -18,6 +18,9 @@ const maxUpstreamResults = 8
 // agentAction runs an agent through the agent loop.
 type agentAction struct{ AgentStep }
 
+func (agentAction) needsTools() bool                                 { return false } // an agent reports missing tools when it runs
+func (agentAction) isData() bool                                     { return false }
+func (agentAction) isReport() bool                                   { return false }
 func (agentAction) kind() string                                     { return KindAgent }
 func (a agentAction) describe() string                               { return "agent " + a.Agent }
 func (a agentAction) agentName() string                              { return a.Agent }

@@ -14,6 +14,9 @@ import (
 type toolAction struct{ ToolStep }
 
 func (toolAction) checkRun(string, *runSpec) []string { return nil }
+func (toolAction) needsTools() bool                   { return true }
+func (toolAction) isData() bool                       { return true }
+func (toolAction) isReport() bool                     { return false }
 func (toolAction) kind() string                       { return KindTool }
 func (a toolAction) describe() string                 { return "tool " + a.Tool }
 func (toolAction) agentName() string                  { return "" }
@@ -65,6 +68,9 @@ func (a toolAction) run(ctx context.Context, sc *stepContext) outcome {
 type sqlAction struct{ SQLStep }
 
 func (sqlAction) checkRun(string, *runSpec) []string               { return nil }
+func (sqlAction) needsTools() bool                                 { return false }
+func (sqlAction) isData() bool                                     { return true }
+func (sqlAction) isReport() bool                                   { return false }
 func (sqlAction) kind() string                                     { return KindSQL }
 func (sqlAction) describe() string                                 { return KindSQL }
 func (sqlAction) agentName() string                                { return "" }

@@ -14,6 +14,9 @@ import (
 type reportAction struct{ ReportStep }
 
 func (reportAction) checkRun(string, *runSpec) []string               { return nil }
+func (reportAction) needsTools() bool                                 { return false }
+func (reportAction) isData() bool                                     { return false }
+func (reportAction) isReport() bool                                   { return true }
 func (reportAction) kind() string                                     { return KindReport }
 func (reportAction) describe() string                                 { return KindReport }
 func (reportAction) agentName() string                                { return "" }
@@ -93,7 +96,7 @@ func (sc *stepContext) reportInput(title string) (report.Run, []StepState) {
 			in.Agents = append(in.Agents, report.Agent{Step: n.step.ID, Name: n.act.agentName(),
 				Final: spec.g.finalAgent(j, anc), Summary: o.summary, Findings: reportFindings(o),
 				Handles: o.handles, Own: o.resultHandle})
-		case n.act.kind() == KindTool || n.act.kind() == KindSQL:
+		case n.act.isData():
 			in.Data = append(in.Data, o.resultHandle)
 		}
 	}

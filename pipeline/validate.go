@@ -91,7 +91,7 @@ func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custo
 // tool's schema on it.
 func (r *Runner) checkData(ctx context.Context, dataset string, g *graph) (*tools.Env, []string) {
 	env, err := r.tools.Env(ctx, dataset)
-	needed := slices.ContainsFunc(g.nodes, func(n *node) bool { return n.act != nil && n.act.kind() == KindTool })
+	needed := slices.ContainsFunc(g.nodes, func(n *node) bool { return n.act != nil && n.act.needsTools() })
 	switch {
 	case err != nil && needed:
 		return nil, []string{fmt.Sprintf("list tools of dataset %q: %v", dataset, err)}

@@ -3,7 +3,8 @@
 // dataset cache hits and misses, and the Go runtime and process collectors.
 //
 // Every Metrics owns its registry, so servers started side by side in tests never
-// share series.
+// share series. Runs are observed through the pipeline runner's event hook:
+// pass [Metrics.ObserveEvent] as pipeline.Config.OnEvent.
 package metrics
 
 import (

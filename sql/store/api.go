@@ -1,5 +1,7 @@
 // Package store keeps mrswarm's data in one embedded DuckDB database: datasets
-// loaded from CSV, Parquet or JSON, result tables named by handles, and runs.
+// loaded from CSV, Parquet or JSON, result tables named by handles, and the run
+// tables (runs, steps, events) that the pipeline's run log writes in batches
+// through [Store.WriteRunBatch] and reads back.
 package store
 
 import (

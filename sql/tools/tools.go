@@ -3,6 +3,9 @@
 // enums come from the dataset the tool runs on. Tools address column roles, never
 // column names; values are always bound parameters, and identifiers come only from
 // validated roles.
+//
+// A [Catalog] built over the store keeps each dataset's distinct values by content
+// fingerprint; [Catalog.Env] describes a dataset once for a run's many calls.
 package tools
 
 import (

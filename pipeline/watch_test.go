@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,5 +98,47 @@ func TestWatchEndsWithContext(t *testing.T) {
 	err = r.Watch(ctx, run.ID, 0, func(Event) error { n++; return nil })
 	if !errors.Is(err, context.DeadlineExceeded) || n == 0 {
 		t.Errorf("watch of a blocked run: %v after %d events; want deadline exceeded after some events", err, n)
+	}
+}
+
+// TestOnEventHook: the runner's hook sees every event of every run once, in
+// order, by the time run_finished reaches watchers, and LLM-call events name
+// the agent that made them.
+func TestOnEventHook(t *testing.T) {
+	st := newStore(t)
+	var mu sync.Mutex
+	seen := map[string][]Event{}
+	r := NewRunner(st, newScript(nil), Config{DefaultModel: "scripted", Logger: quietLogger(),
+		OnEvent: func(ev Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[ev.RunID] = append(seen[ev.RunID], ev)
+		}})
+	t.Cleanup(func() { r.Close(context.WithoutCancel(t.Context())) })
+	for range 2 {
+		run, events := runToEnd(t, r, StartRequest{Pipeline: chain("a:data_analyst", "b:campaign_optimizer<a"),
+			Options: Options{Force: true}})
+		mu.Lock()
+		got := seen[run.ID]
+		mu.Unlock()
+		if len(got) != len(events) {
+			t.Fatalf("hook saw %d events, the watcher %d", len(got), len(events))
+		}
+		agents := map[string]string{"a": "data_analyst", "b": "campaign_optimizer"}
+		llmCalls := 0
+		for i, ev := range got {
+			if ev.Seq != events[i].Seq || ev.Type != events[i].Type {
+				t.Errorf("hook event %d: seq %d %s, watcher: seq %d %s", i, ev.Seq, ev.Type, events[i].Seq, events[i].Type)
+			}
+			if ev.Type == EventLLMCall {
+				llmCalls++
+				if ev.LLM.Agent != agents[ev.StepID] {
+					t.Errorf("llm_call of step %s names agent %q, want %q", ev.StepID, ev.LLM.Agent, agents[ev.StepID])
+				}
+			}
+		}
+		if llmCalls == 0 {
+			t.Error("the hook saw no llm_call")
+		}
 	}
 }

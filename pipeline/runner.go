@@ -94,6 +94,11 @@ func (r *Runner) plan(ctx context.Context, id string, req StartRequest) (*runSpe
 	if req.Options.MaxParallel <= 0 {
 		req.Options.MaxParallel = r.cfg.MaxParallel
 	}
+	if env == nil {
+		// Built once for every agent of the run; a dataset that cannot serve
+		// tools fails the agents that need them when they run.
+		env, _ = r.tools.EnvOf(ctx, ds)
+	}
 	spec := &runSpec{id: id, req: req, g: g, agents: g.agents, ds: ds, tools: env, st: r.st, llm: r.model,
 		llmOptions: r.cfg.LLMOptions, defaultModel: r.cfg.DefaultModel, created: time.Now().UTC()}
 	if err := spec.checkModels(); err != nil {

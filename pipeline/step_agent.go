@@ -71,10 +71,13 @@ func (agentAction) handOff(o outcome) []string {
 func (a agentAction) run(ctx context.Context, sc *stepContext) outcome {
 	spec := sc.spec
 	def := spec.agents[a.Agent]
-	task := agent.Task{Def: def, Prompt: a.Task, Dataset: spec.ds.Name, Tools: spec.tools,
+	task := agent.Task{Def: def, Prompt: a.Task, Dataset: spec.ds.Name,
 		Inputs: spec.req.Inputs, Upstream: sc.upstream(), Context: spec.req.Options.Context,
 		ToolMode: spec.req.Options.ToolMode, Model: spec.model(a.AgentStep), Options: spec.llmOptions,
 		MinToolCalls: minToolCalls(def)}
+	if spec.tools != nil { // else the agent builds them and reports why it cannot
+		task.Tools = spec.tools
+	}
 	var m stepMeter
 	res, err := agent.Run(ctx, spec.llm, spec.st, task, sc.observer(a.Agent, &m))
 	m.mu.Lock()

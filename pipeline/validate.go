@@ -58,8 +58,8 @@ func toolNames() map[string]bool {
 }
 
 // validate checks p on dataset with the custom agents and returns its graph, the
-// dataset and its tools (nil when the dataset's roles cannot serve them and no
-// tool step needs them); every problem is listed in one *ValidationError.
+// dataset and, when a step needed them to be checked, its tools; every problem
+// is listed in one *ValidationError.
 func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custom []agent.Definition) (*graph, store.Dataset, *tools.Env, error) {
 	defs, problems := agentCatalog(custom)
 	g, more := buildGraph(p, defs)
@@ -77,7 +77,7 @@ func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custo
 	var env *tools.Env
 	if err == nil {
 		var more []string
-		env, more = r.checkData(ctx, dataset, g)
+		env, more = r.checkData(ctx, ds, g)
 		problems = append(problems, more...)
 	}
 	if len(problems) > 0 {
@@ -89,16 +89,14 @@ func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custo
 // checkData builds dataset's tools once for the run and reports what only they
 // can tell: tools the dataset cannot support, arguments that do not match a
 // tool's schema on it.
-func (r *Runner) checkData(ctx context.Context, dataset string, g *graph) (*tools.Env, []string) {
-	env, err := r.tools.Env(ctx, dataset)
-	needed := slices.ContainsFunc(g.nodes, func(n *node) bool { return n.act != nil && n.act.needsTools() })
-	switch {
-	case err != nil && needed:
+func (r *Runner) checkData(ctx context.Context, ds store.Dataset, g *graph) (*tools.Env, []string) {
+	if !slices.ContainsFunc(g.nodes, func(n *node) bool { return n.act != nil && n.act.needsTools() }) {
+		return nil, nil
+	}
+	dataset := ds.Name
+	env, err := r.tools.EnvOf(ctx, ds)
+	if err != nil {
 		return nil, []string{fmt.Sprintf("list tools of dataset %q: %v", dataset, err)}
-	case err != nil:
-		return nil, nil // agents report it when they run, as their step's error
-	case !needed:
-		return env, nil
 	}
 	infos, err := env.List()
 	if err != nil {

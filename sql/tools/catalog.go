@@ -40,6 +40,15 @@ func (c *Catalog) Env(ctx context.Context, dataset string) (*Env, error) {
 	return &Env{c: c, e: e}, nil
 }
 
+// EnvOf is [Catalog.Env] for a dataset the caller has already looked up.
+func (c *Catalog) EnvOf(ctx context.Context, ds store.Dataset) (*Env, error) {
+	e, err := envOf(ctx, c, ds)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{c: c, e: e}, nil
+}
+
 // List describes every tool for dataset, with schemas and availability.
 func (c *Catalog) List(ctx context.Context, dataset string) ([]Info, error) {
 	e, err := c.Env(ctx, dataset)

@@ -45,11 +45,16 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 
 // newEnv describes dataset name; it returns store.ErrNotFound for an unknown dataset.
 func newEnv(ctx context.Context, c *Catalog, name string) (*env, error) {
-	st := c.st
-	ds, err := st.Dataset(ctx, name)
+	ds, err := c.st.Dataset(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("tools: dataset %q: %w", name, err)
 	}
+	return envOf(ctx, c, ds)
+}
+
+// envOf describes the loaded dataset ds.
+func envOf(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
+	name := ds.Name
 	e := &env{ds: ds, table: quoteIdent(ds.Name), cols: map[store.Role]string{},
 		enums: map[store.Role][]string{}, capped: map[store.Role]bool{}}
 	types := map[string]string{}

@@ -22,8 +22,9 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 
 // newGateway returns the REST handler: every RPC of the HTTP rules in
 // mrswarm_http.yaml forwarded over conn (so interceptors apply), plus
-// GET /openapi.json, GET /healthz, GET /metrics (metricsHandler) and
-// POST /v1/datasets/{name}:upload.
+// GET /openapi.json, GET /healthz, GET /metrics (metricsHandler),
+// POST /v1/datasets/{name}:upload and the CSV-aware rows and stream routes
+// (rows_http.go).
 //
 // JSON uses the proto field names (snake_case) and emits every field, zero
 // values included; 64-bit integers are strings and enums are their names, as in
@@ -47,6 +48,9 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.
 		metricsHandler.ServeHTTP(w, r)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := registerRows(mux, mrswarmv1.NewResultServiceClient(conn)); err != nil {
 		return nil, err
 	}
 	up := &uploadHandler{mux: mux, client: mrswarmv1.NewDatasetServiceClient(conn)}

@@ -96,26 +96,6 @@ func TestRunSQLPagesAndStreams(t *testing.T) {
 			t.Errorf("brands over pages (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("rest csv page", func(t *testing.T) {
-		code, body := ts.doJSON(t, "GET", "/v1/results/"+h+"/rows?limit=3&offset=2&format=PAGE_FORMAT_CSV", nil)
-		if code != http.StatusOK {
-			t.Fatalf("= %d %v", code, body)
-		}
-		recs, err := csv.NewReader(strings.NewReader(body["csv"].(string))).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := [][]string{{"brand", "units"}}
-		for _, b := range brands[2:5] {
-			want = append(want, []string{b, strconv.FormatFloat(units[b], 'f', -1, 64)})
-		}
-		if diff := cmp.Diff(want, recs); diff != "" {
-			t.Errorf("CSV page (-want +got):\n%s", diff)
-		}
-		if body["next_offset"] != "5" || body["total_rows"] != strconv.Itoa(len(brands)) {
-			t.Errorf("next_offset %v total_rows %v, want 5 and %d", body["next_offset"], body["total_rows"], len(brands))
-		}
-	})
 	t.Run("grpc stream", func(t *testing.T) {
 		stream, err := ts.results.StreamResult(ctx, &mrswarmv1.StreamResultRequest{Handle: h, ChunkRows: 4})
 		if err != nil {

@@ -3,7 +3,7 @@ SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 GO ?= go
 
-.PHONY: all build demo test bench generate lint deps ollama python-deps clean
+.PHONY: all build demo serve stop test bench generate lint deps ollama python-deps clean
 
 all: build
 
@@ -24,6 +24,14 @@ python-deps:
 # campaign_optimization run streamed to the terminal.
 demo: deps build
 	scripts/demo.sh
+
+# The demo's server alone, in the background (state in MRSWARM_DEMO_DIR,
+# default .cache/demo), with the sample data loaded; `make stop` stops it.
+serve: deps build
+	scripts/demo.sh serve
+
+stop:
+	scripts/demo.sh stop
 
 # The whole test suite against a real Ollama (fails, never skips, without it),
 # after the linters.

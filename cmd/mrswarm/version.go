@@ -4,21 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime/debug"
+
+	"github.com/mrswarm/mrswarm/internal/version"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
-
+// runVersion prints the binary's module version and VCS revision, stamped by
+// the go command when it builds from a checkout (see internal/version).
 func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
-	rev := "unknown"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				rev = s.Value
-			}
-		}
-	}
-	_, err := fmt.Fprintf(stdout, "mrswarm %s (revision %s)\n", version, rev)
+	_, err := fmt.Fprintf(stdout, "mrswarm %s\n", version.Get())
 	return err
 }

@@ -44,6 +44,7 @@ bench: deps build
 generate:
 	scripts/tools.sh gen
 	cd proto && buf generate
+	$(GO) run ./internal/openapimerge proto/mrswarm/v1/mrswarm.swagger.json proto/mrswarm/v1/mrswarm_upload.openapi.json
 
 # go vet, gofmt, staticcheck (pinned in scripts/tools.sh) and a tidy go.mod.
 lint:

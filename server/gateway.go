@@ -22,7 +22,7 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 
 // newGateway returns the REST handler: every RPC of the HTTP rules in
 // mrswarm_http.yaml forwarded over conn (so interceptors apply), plus
-// GET /openapi.json, GET /healthz, GET /metrics (metricsHandler),
+// GET /openapi.json and GET /healthz (info_http.go), GET /metrics (metricsHandler),
 // POST /v1/datasets/{name}:upload and the CSV-aware rows and stream routes
 // (rows_http.go).
 //
@@ -33,7 +33,6 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.Handler) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
-		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 	)
 	for _, register := range registers {
@@ -41,7 +40,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.
 			return nil, err
 		}
 	}
-	if err := mux.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI); err != nil {
+	if err := registerInfo(mux, healthpb.NewHealthClient(conn)); err != nil {
 		return nil, err
 	}
 	err := mux.HandlePath(http.MethodGet, "/metrics", func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
@@ -71,9 +70,4 @@ func newMarshaler() runtime.Marshaler {
 		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 	}}
-}
-
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(mrswarmv1.OpenAPI)
 }

@@ -22,7 +22,9 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct{ Paths map[string]map[string]map[string]string }
+	var doc struct {
+		Paths map[string]map[string]map[string]string
+	}
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

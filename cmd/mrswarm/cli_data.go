@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -162,20 +164,40 @@ func cmdCall(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	argsJSON := "{}"
+	toolArgs := map[string]any{}
 	if len(pos) == 3 {
-		argsJSON = pos[2]
+		if toolArgs, err = parseToolArgs(pos[2]); err != nil {
+			return err
+		}
 	}
 	c, err := cf.dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	resp, err := c.CallTool(ctx, pos[0], pos[1], argsJSON)
+	resp, err := c.CallTool(ctx, pos[0], pos[1], toolArgs)
 	if err != nil {
 		return err
 	}
 	return printResult(ctx, c, out, resp.GetResult(), resp.GetDuration().AsDuration().String(), *limit)
+}
+
+// toolArgsExample is the form of tool arguments, shown when they are malformed.
+const toolArgsExample = `{"top_n": 5, "brands": ["Red Bull", "Monster Energy"]}`
+
+// parseToolArgs reads a tool's arguments: one JSON object. The error of a
+// malformed one shows the expected form.
+func parseToolArgs(s string) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil || m == nil {
+		if err == nil {
+			err = errors.New("null")
+		}
+		return nil, usageError{fmt.Errorf("tool arguments %q are not a JSON object (%v); give one object in single quotes, e.g.\n"+
+			"  mrswarm call beverage_sales brand_performance '%s'\n"+
+			"(mrswarm tools DATASET --schema lists every tool's arguments)", s, err, toolArgsExample)}
+	}
+	return m, nil
 }
 
 // cmdSQL runs read-only SQL: mrswarm sql 'SELECT ...'.

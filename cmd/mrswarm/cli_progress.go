@@ -110,15 +110,28 @@ func printTotals(out io.Writer, run *mrswarmv1.Run) {
 	}
 }
 
-func printRuns(out io.Writer, runs []*mrswarmv1.Run) {
+// printRuns lists runs; WALL of a run still going is its time so far.
+func printRuns(out io.Writer, runs []*mrswarmv1.Run, now time.Time) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTATUS\tDATASET\tPIPELINE\tSTEPS\tTOKENS\tWALL\tCREATED\tREPORT")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.GetId(), shortEnum(r.GetStatus().String(), "RUN_STATUS_"),
 			r.GetDataset(), r.GetPipeline().GetName(), len(r.GetSteps()), r.GetTokens().GetTotalTokens(),
-			pbDur(r.GetProfile().GetWall()), r.GetCreatedAt().AsTime().Local().Format("2006-01-02 15:04:05"), r.GetReportHandle())
+			fmtDur(runWall(r, now)), r.GetCreatedAt().AsTime().Local().Format("2006-01-02 15:04:05"), r.GetReportHandle())
 	}
 	tw.Flush()
+}
+
+// runWall is a finished run's wall time, or the time since a pending or
+// running run was created.
+func runWall(r *mrswarmv1.Run, now time.Time) time.Duration {
+	switch r.GetStatus() {
+	case mrswarmv1.RunStatus_RUN_STATUS_PENDING, mrswarmv1.RunStatus_RUN_STATUS_RUNNING:
+		if r.GetCreatedAt() != nil {
+			return max(0, now.Sub(r.GetCreatedAt().AsTime()))
+		}
+	}
+	return r.GetProfile().GetWall().AsDuration()
 }
 
 func shortEnum(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }

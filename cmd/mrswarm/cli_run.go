@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mrswarm/mrswarm/clients/mrswarm"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
@@ -68,11 +69,18 @@ func (f *runFlags) request() (*mrswarmv1.StartRunRequest, error) {
 	}
 	p := &mrswarmv1.Pipeline{}
 	if err := protojson.Unmarshal(b, p); err != nil {
-		return nil, fmt.Errorf("pipeline file %s: %w", f.file, err)
+		return nil, fmt.Errorf("pipeline file %s: %w; it holds one mrswarm.v1.Pipeline as JSON, e.g.\n%s", f.file, err, pipelineExample)
 	}
 	req.Source = &mrswarmv1.StartRunRequest_Pipeline{Pipeline: p}
 	return req, nil
 }
+
+// pipelineExample is the form of a --file pipeline, shown when one is malformed.
+const pipelineExample = `  {"name": "mine", "steps": [
+    {"id": "kpis", "tool": {"tool": "kpi_summary", "args": {}}},
+    {"id": "top", "sql": {"sql": "SELECT brand, sum(total_revenue) AS revenue FROM beverage_sales GROUP BY ALL"}},
+    {"id": "analyst", "depends_on": ["kpis", "top"], "agent": {"agent": "data_analyst"}},
+    {"id": "report", "depends_on": ["analyst"], "report": {"title": "Mine"}}]}`
 
 func (f *runFlags) modes(o *mrswarmv1.RunOptions) error {
 	if f.contextMode != "" {
@@ -206,7 +214,7 @@ func cmdRuns(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	printRuns(out, runs)
+	printRuns(out, runs, time.Now())
 	return nil
 }
 

@@ -26,6 +26,12 @@ func TestMainCommands(t *testing.T) {
 		{"gen-data negative rows", []string{"gen-data", "--rows", "-1"}, 1, "", "gen-data"},
 		{"serve bad flag", []string{"serve", "--max-parallel", "0"}, 2, "", "max parallel 0"},
 		{"serve help", []string{"serve", "-h"}, 0, "", "MRSWARM_GRPC_ADDR"},
+		{"call with malformed arguments", []string{"call", "sales", "brand_performance", "{top_n: 5}"}, 2, "",
+			`not a JSON object (invalid character 't' looking for beginning of object key string); give one object in single quotes, e.g.` + "\n" +
+				`  mrswarm call beverage_sales brand_performance '{"top_n": 5`},
+		{"call with a JSON array", []string{"call", "sales", "brand_performance", "[5]"}, 2, "", "not a JSON object"},
+		{"run with a malformed pipeline file", []string{"run", "--dataset", "sales", "--file", "testdata/bad_pipeline.json"}, 1, "",
+			`pipeline file testdata/bad_pipeline.json: `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

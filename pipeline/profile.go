@@ -5,9 +5,12 @@ import (
 	"time"
 )
 
-// finish sets Overhead = Wall − LLM − SQL (never negative).
+// finish sets Overhead = Wall − LLM − SQL, with SQL and then LLM capped so that
+// the three always add up to Wall and none is negative.
 func (p StepProfile) finish() StepProfile {
-	p.Overhead = max(0, p.Wall-p.LLM-p.SQL)
+	p.SQL = min(max(0, p.SQL), p.Wall)
+	p.LLM = min(max(0, p.LLM), p.Wall-p.SQL)
+	p.Overhead = p.Wall - p.LLM - p.SQL
 	return p
 }
 
@@ -39,7 +42,8 @@ func (p processUsage) Usage() procUsage {
 }
 
 // runProfile sums the steps' profiles into the run's: LLM and SQL are the steps'
-// sums; Overhead is the steps' overheads plus the time no step was running.
+// sums; Overhead is the steps' overheads plus the time no step was running, at
+// most Wall (parallel steps' overheads overlap in time).
 func runProfile(wall time.Duration, steps []StepState) RunProfile {
 	rp := RunProfile{Wall: wall}
 	var spans [][2]time.Time
@@ -51,7 +55,7 @@ func runProfile(wall time.Duration, steps []StepState) RunProfile {
 			spans = append(spans, [2]time.Time{s.StartedAt, s.FinishedAt})
 		}
 	}
-	rp.Overhead += max(0, wall-busy(spans))
+	rp.Overhead = min(wall, rp.Overhead+max(0, wall-busy(spans)))
 	return rp
 }
 

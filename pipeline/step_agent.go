@@ -82,7 +82,7 @@ func (a agentAction) run(ctx context.Context, sc *stepContext) outcome {
 	res, err := agent.Run(ctx, spec.llm, spec.st, task, sc.observer(a.Agent, &m))
 	m.mu.Lock()
 	o := outcome{summary: res.Summary, findings: res.Findings, handles: res.Handles,
-		toolCalls: m.toolCalls, llm: m.llm, sql: m.sql}
+		toolCalls: m.toolCalls, llm: max(m.llm, res.LLMTime), sql: m.sql} // LLMTime counts failed and canceled calls too
 	m.mu.Unlock()
 	if err != nil {
 		o.err = fmt.Errorf("agent %s: %w", a.Agent, err)

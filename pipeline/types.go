@@ -165,7 +165,7 @@ type StepProfile struct {
 // RunProfile is a run's time breakdown plus process CPU time and peak RSS (bytes)
 // measured while it ran (process-wide: concurrent runs share them). LLM and SQL
 // sum the steps' times, so with parallel steps they can exceed Wall; Overhead sums
-// the steps' overheads plus the time no step was running.
+// the steps' overheads plus the time no step was running, at most Wall.
 type RunProfile struct {
 	Wall      time.Duration `json:"wall"`
 	LLM       time.Duration `json:"llm"`

@@ -82,6 +82,35 @@ def to_int(value):
     return int(value)
 
 
+ENUM_PREFIXES = ("RUN_STATUS_", "STEP_STATUS_", "EVENT_TYPE_", "CONTEXT_MODE_", "TOOL_MODE_",
+                 "PAGE_FORMAT_", "FORMAT_")
+
+
+def enum_name(value):
+    """Returns an enum's short lower-case name: "STEP_STATUS_CACHED" -> "cached"."""
+    value = value or ""
+    for prefix in ENUM_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix):].lower()
+    return value.lower()
+
+
+def token_counts(tokens):
+    """Returns a TokenUsage with numbers: {"prompt_tokens": 120, "completion_tokens": 30, ...}.
+
+    The JSON carries 64-bit counts as strings ("120").
+    """
+    return {k: to_int(v) for k, v in (tokens or {}).items()}
+
+
+def tokens_text(tokens):
+    """Returns a TokenUsage as text: "150 tokens (120 prompt + 30 completion) in 2 LLM calls"."""
+    t = token_counts(tokens)
+    calls = t.get("llm_calls") or 0
+    return (f'{t.get("total_tokens") or 0:,} tokens ({t.get("prompt_tokens") or 0:,} prompt + '
+            f'{t.get("completion_tokens") or 0:,} completion) in {calls} LLM call{"" if calls == 1 else "s"}')
+
+
 def _short(value, prefix):
     return value[len(prefix):].lower() if value.startswith(prefix) else value.lower()
 
@@ -109,15 +138,18 @@ class Client:
         return self.base_url + path.format(*quoted)
 
     def _request(self, method, path, *parts, params=None, json_body=None, data=None, headers=None):
+        return self._decode(self._send(method, path, *parts, params=params, json_body=json_body,
+                                       data=data, headers=headers))
+
+    def _send(self, method, path, *parts, params=None, json_body=None, data=None, headers=None):
         try:
-            resp = self.session.request(
+            return self.session.request(
                 method, self._url(path, *parts), params=params, json=json_body,
                 data=data, headers=headers, timeout=self.timeout)
         except requests.ConnectionError as e:
             raise MrswarmError("UNAVAILABLE", f"cannot reach {self.base_url}: {e}") from e
         except requests.Timeout as e:
             raise MrswarmError("DEADLINE_EXCEEDED", str(e)) from e
-        return self._decode(resp)
 
     @staticmethod
     def _decode(resp):
@@ -229,11 +261,23 @@ class Client:
         return self._request("GET", "/v1/results").get("results", [])
 
     def result_page(self, handle, offset=0, limit=None, csv=False):
-        """Returns one ResultPage of rows [offset, offset+limit)."""
-        params = {"offset": offset, "format": "PAGE_FORMAT_CSV" if csv else "PAGE_FORMAT_JSON"}
+        """Returns one ResultPage of rows [offset, offset+limit).
+
+        With csv=True the server answers text/csv and the page is
+        {"handle", "csv", "total_rows", "next_offset", "done"}, its position
+        read from the X-Total-Rows, X-Next-Offset and X-Done headers.
+        """
+        params = {"offset": offset, "format": "csv" if csv else "json"}
         if limit:
             params["limit"] = limit
-        return self._request("GET", "/v1/results/{}/rows", handle, params=params)
+        if not csv:
+            return self._request("GET", "/v1/results/{}/rows", handle, params=params)
+        resp = self._send("GET", "/v1/results/{}/rows", handle, params=params)
+        if resp.status_code >= 400:
+            self._decode(resp)  # raises MrswarmError
+        return {"handle": handle, "csv": resp.text, "total_rows": to_int(resp.headers.get("X-Total-Rows")),
+                "next_offset": to_int(resp.headers.get("X-Next-Offset")),
+                "done": resp.headers.get("X-Done") == "true"}
 
     def result_rows(self, handle, page_size=1000, limit=None):
         """Returns (columns, rows) of a result, fetching page after page."""

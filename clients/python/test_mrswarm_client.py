@@ -15,7 +15,7 @@ import unittest
 
 import pandas as pd
 
-from mrswarm_client import Client, MrswarmError, event_type, to_int
+from mrswarm_client import Client, MrswarmError, enum_name, event_type, to_int, token_counts, tokens_text
 
 DATA_FILE = os.environ.get("MRSWARM_DATA_FILE", "beverage_sales.csv")
 LOCAL_CSV = os.environ.get("MRSWARM_LOCAL_CSV", "")
@@ -169,10 +169,23 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(str(df["region"].dtype), "string")
         self.assertTrue(pd.api.types.is_datetime64_any_dtype(df["first_day"]), df.dtypes)
         self.assertEqual(len(self.c.result_frame(handle, limit=5)), 5)
+        page = self.c.result_page(handle, offset=2, limit=3, csv=True)
+        self.assertEqual((page["total_rows"], page["next_offset"], page["done"]), (len(want), 5, len(want) <= 5))
+        self.assertEqual(list(pd.read_csv(io.StringIO(page["csv"]))["region"]), list(df["region"][2:5]))
         text = self.c.result_csv(handle)
         back = pd.read_csv(io.StringIO(text))
         self.assertEqual(list(back["region"]), list(df["region"]))
         self.assertEqual(list(back["n"]), list(df["n"]))
+
+    def test_readable_enums_and_tokens(self):
+        self.assertEqual([enum_name(v) for v in ("STEP_STATUS_CACHED", "RUN_STATUS_PARTIALLY_FAILED",
+                                                 "EVENT_TYPE_LLM_CALL", "", None)],
+                         ["cached", "partially_failed", "llm_call", "", ""])
+        tokens = {"prompt_tokens": "1200", "completion_tokens": "34", "total_tokens": "1234", "llm_calls": 2}
+        self.assertEqual(token_counts(tokens), {"prompt_tokens": 1200, "completion_tokens": 34,
+                                                "total_tokens": 1234, "llm_calls": 2})
+        self.assertEqual(tokens_text(tokens), "1,234 tokens (1,200 prompt + 34 completion) in 2 LLM calls")
+        self.assertEqual(tokens_text({}), "0 tokens (0 prompt + 0 completion) in 0 LLM calls")
 
     def test_errors(self):
         cases = [

@@ -34,7 +34,7 @@ func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadData
 	}
 	res, err := s.st.LoadFile(ctx, req.GetName(), req.GetPath(), f, roles)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(fileHint(err, s.st.DataRoot()))
 	}
 	s.m.DatasetLoad(res.CacheHit, res.Duration)
 	return loadResultToProto(res), nil
@@ -58,7 +58,7 @@ func (s *datasetServer) GetDataset(ctx context.Context, req *mrswarmv1.GetDatase
 	}
 	d, err := s.st.Dataset(ctx, req.GetName())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(datasetHint(ctx, err, s.st))
 	}
 	return datasetToProto(d), nil
 }
@@ -68,7 +68,7 @@ func (s *datasetServer) DropDataset(ctx context.Context, req *mrswarmv1.DropData
 		return nil, err
 	}
 	if err := s.st.DropDataset(ctx, req.GetName()); err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(datasetHint(ctx, err, s.st))
 	}
 	return &mrswarmv1.DropDatasetResponse{}, nil
 }

@@ -45,8 +45,14 @@ func TestNotFoundListsWhatExists(t *testing.T) {
 		}
 	}
 	for _, call := range []func() error{
-		func() error { _, err := ts.datasets.GetDataset(ctx, &mrswarmv1.GetDatasetRequest{Name: "sales"}); return err },
-		func() error { _, err := ts.datasets.DropDataset(ctx, &mrswarmv1.DropDatasetRequest{Name: "sales"}); return err },
+		func() error {
+			_, err := ts.datasets.GetDataset(ctx, &mrswarmv1.GetDatasetRequest{Name: "sales"})
+			return err
+		},
+		func() error {
+			_, err := ts.datasets.DropDataset(ctx, &mrswarmv1.DropDatasetRequest{Name: "sales"})
+			return err
+		},
 	} {
 		err := call()
 		wantCode(t, err, codes.NotFound)

@@ -162,13 +162,21 @@ func (e *Env) Call(ctx context.Context, tool string, args json.RawMessage) (stor
 	if err != nil {
 		return store.Summary{}, err
 	}
-	q, params, err := sqlFor(t, e.e, a)
+	if t.run != nil {
+		return t.run(ctx, st, t, e.e, a)
+	}
+	return saveSQL(ctx, st, t, e.e, a)
+}
+
+// saveSQL renders t's SQL with a on e and stores its result as a handle.
+func saveSQL(ctx context.Context, st *store.Store, t *tool, e *env, a args) (store.Summary, error) {
+	q, params, err := sqlFor(t, e, a)
 	if err != nil {
 		return store.Summary{}, err
 	}
-	sum, err := st.SaveQuery(ctx, "tool:"+t.Name, e.e.ds.Name, q, params...)
+	sum, err := st.SaveQuery(ctx, "tool:"+t.Name, e.ds.Name, q, params...)
 	if err != nil {
-		return store.Summary{}, fmt.Errorf("tools: %s on %q: %w", t.Name, e.e.ds.Name, err)
+		return store.Summary{}, fmt.Errorf("tools: %s on %q: %w", t.Name, e.ds.Name, err)
 	}
 	return sum, nil
 }

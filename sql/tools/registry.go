@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/mrswarm/mrswarm/sql/store"
@@ -12,6 +13,8 @@ type tool struct {
 	params []param // tool-specific arguments; filters are added to every tool
 	// check returns semantic problems with normalized args beyond the schema.
 	check func(e *env, a args) []string
+	// run, when set, runs the tool in place of saveSQL (checks or numerics in Go).
+	run func(ctx context.Context, st *store.Store, t *tool, e *env, a args) (store.Summary, error)
 }
 
 var (
@@ -87,6 +90,7 @@ var registry = []tool{
 				rolesOf([]store.Role{store.RoleBrand, store.RoleRegion, store.RoleCategory}, "none"), "none")}},
 	{Spec: Spec{Name: "dataset_profile",
 		Description: "Profile of every column: type, role, nulls, distinct values, min/max, numeric mean, plus the number of duplicate rows."}},
+	responseCurvesTool, optimizeBudgetTool,
 }
 
 func sortValues(e *env) []string {

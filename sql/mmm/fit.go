@@ -64,10 +64,10 @@ func FitSeries(s Series) (Fit, error) {
 	}
 	h := HoldoutDays(n)
 	train := newProblem(s.Spend[:n-h], s.Outcome[:n-h], s.Month[:n-h])
-	u := train.refine(train.grid())
+	u := train.refine(train.grid(), 0.1)
 	mape := train.holdoutMAPE(u, s)
 	full := newProblem(s.Spend, s.Outcome, s.Month)
-	u = full.refine(u)
+	u = full.refine(u, 0.05)
 	f := full.result(u)
 	f.HoldoutDays, f.HoldoutMAPE = h, mape
 	return f, nil
@@ -135,8 +135,12 @@ func (p *problem) demean(v []float64) {
 // curve fills p.r with Hill(adstock) for (decay, k, shape).
 func (p *problem) curve(decay, k, shape float64) []float64 {
 	p.ad = Adstock(p.ad, p.x, decay)
+	lk := math.Log(k)
 	for i, a := range p.ad {
-		p.r[i] = Hill(a, k, shape)
+		p.r[i] = 0
+		if a > 0 {
+			p.r[i] = 1 / (1 + math.Exp(shape*(lk-math.Log(a))))
+		}
 	}
 	return p.r
 }
@@ -185,20 +189,23 @@ func (p *problem) sse(u []float64) float64 {
 }
 
 // grid returns the coordinates of the best point of a coarse grid. Hill is evaluated as
-// 1/(1+exp(s·(ln K − ln a))) with ln a computed once per decay.
+// 1/(1 + K^s·a^−s) with a^−s computed once per decay and shape.
 func (p *problem) grid() []float64 {
 	best, bu := math.Inf(1), []float64(nil)
-	la := make([]float64, len(p.x))
+	pow := make([]float64, len(p.x))
 	for _, decay := range []float64{0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9} {
 		p.ad = Adstock(p.ad, p.x, decay)
-		for i, a := range p.ad {
-			la[i] = math.Log(a)
-		}
-		for _, km := range []float64{0.1, 0.18, 0.32, 0.56, 1, 1.8, 3.2, 5.6, 10} {
-			lk := math.Log(km * p.scale)
-			for _, shape := range []float64{0.5, 0.9, 1.5, 2.5} {
-				for i, l := range la {
-					p.r[i] = 1 / (1 + math.Exp(shape*(lk-l)))
+		for _, shape := range []float64{0.5, 0.9, 1.5, 2.5} {
+			for i, a := range p.ad {
+				pow[i] = math.Inf(1)
+				if a > 0 {
+					pow[i] = math.Exp(-shape * math.Log(a))
+				}
+			}
+			for _, km := range []float64{0.1, 0.18, 0.32, 0.56, 1, 1.8, 3.2, 5.6, 10} {
+				ks := math.Pow(km*p.scale, shape)
+				for i, v := range pow {
+					p.r[i] = 1 / (1 + ks*v)
 				}
 				if _, sse := p.solve(p.r); sse < best {
 					best, bu = sse, p.coords(decay, km*p.scale, shape)
@@ -209,12 +216,14 @@ func (p *problem) grid() []float64 {
 	return bu
 }
 
-// refine runs Nelder–Mead from u and returns the best coordinates found.
-func (p *problem) refine(u []float64) []float64 {
+// refine runs Nelder–Mead from u with an initial simplex of the given size and returns
+// the best coordinates found. It stops when 15 iterations improve the sum of squares by
+// less than a relative 1e-7.
+func (p *problem) refine(u []float64, size float64) []float64 {
 	prob := optimize.Problem{Func: p.sse}
 	set := &optimize.Settings{FuncEvaluations: 600,
-		Converger: &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-10, Iterations: 60}}
-	res, err := optimize.Minimize(prob, u, set, &optimize.NelderMead{SimplexSize: 0.25})
+		Converger: &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-7, Iterations: 15}}
+	res, err := optimize.Minimize(prob, u, set, &optimize.NelderMead{SimplexSize: size})
 	if err != nil || res == nil || !(res.F <= p.sse(u)) {
 		return u
 	}

@@ -56,3 +56,15 @@ func TestFitSeriesRecovers(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFitSeries fits one channel of three years of daily data.
+func BenchmarkFitSeries(b *testing.B) {
+	cfg := gendata.ChannelConfig{Seed: 3, Start: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), Days: 1096,
+		Channels: gendata.DefaultChannels(1), Seasonality: 0.2, Noise: 0.05, RowsPerDay: 1}
+	s := generated(b, cfg)["search"]
+	for range b.N {
+		if _, err := FitSeries(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

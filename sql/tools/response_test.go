@@ -67,10 +67,10 @@ func TestResponseCurvesRecoverParameters(t *testing.T) {
 			t.Fatalf("%s: status %v seasonality %v", c.Name, r["status"], r["seasonality"])
 		}
 		for _, p := range []struct {
-			col       string
-			truth     float64
-			tol       float64 // absolute for decay, else relative
-			relative  bool
+			col      string
+			truth    float64
+			tol      float64 // absolute for decay, else relative
+			relative bool
 		}{{"decay", c.Decay, 0.05, false}, {"half_saturation", c.HalfSat, 0.2, true},
 			{"hill_shape", c.Shape, 0.15, true}, {"max_effect_per_day", c.Beta, 0.12, true}} {
 			got, se := num(r[p.col]), num(r[p.col+"_se"])

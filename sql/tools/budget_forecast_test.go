@@ -1,11 +1,17 @@
 package tools
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 func TestBudgetPlan(t *testing.T) {
@@ -69,14 +75,24 @@ func monthlySales(ys []float64) []sale {
 	return out
 }
 
-// olsForecast fits y = c[month of year] + b·t by solving the normal equations of the full
-// dummy design, and returns point forecasts and prediction-interval half-widths for the
-// months after the data (i = len(ys) … len(ys)+h−1), at the given z.
-func olsForecast(ys []float64, h int, z float64) (point, half []float64) {
-	const p = 13 // 12 month dummies + slope (every month of year appears)
+// olsForecast fits ys (month i at index i) by solving the normal equations of the full
+// design — 12 month-of-year dummies + slope when seasonal, else intercept + slope — and
+// returns, per group of future month indexes (one month, or a quarter's three), the
+// forecast sum and the prediction-interval half-width t_{df}(level) · s · sqrt(m + x0ᵀ
+// (XᵀX)⁻¹ x0) with x0 the sum of the group's design rows and df = n − p, the Student-t
+// quantile from gonum's distuv.
+func olsForecast(ys []float64, seasonal bool, groups [][]int, conf float64) (point, half []float64) {
+	p := 2
+	if seasonal {
+		p = 13
+	}
 	row := func(i int) []float64 {
 		x := make([]float64, p)
-		x[i%12], x[12] = 1, float64(i)
+		if seasonal {
+			x[i%12], x[12] = 1, float64(i)
+		} else {
+			x[0], x[1] = 1, float64(i)
+		}
 		return x
 	}
 	xtx := make([][]float64, p)
@@ -99,11 +115,18 @@ func olsForecast(ys []float64, h int, z float64) (point, half []float64) {
 		e := y - dot(row(i), beta)
 		ssr += e * e
 	}
-	s := math.Sqrt(ssr / float64(len(ys)-p))
-	for i := len(ys); i < len(ys)+h; i++ {
-		x := row(i)
-		point = append(point, dot(x, beta))
-		half = append(half, z*s*math.Sqrt(1+dot(x, solve(xtx, x))))
+	df := float64(len(ys) - p)
+	s := math.Sqrt(ssr / df)
+	tq := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1 - (1-conf/100)/2)
+	for _, g := range groups {
+		x0 := make([]float64, p)
+		for _, i := range g {
+			for a, v := range row(i) {
+				x0[a] += v
+			}
+		}
+		point = append(point, dot(x0, beta))
+		half = append(half, tq*s*math.Sqrt(float64(len(g))+dot(x0, solve(xtx, x0))))
 	}
 	return point, half
 }
@@ -191,13 +214,27 @@ func TestSalesForecast(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct {
-		conf int
-		z    float64
-	}{{95, 1.959963984540054}, {80, 1.2815515655446004}} {
-		t.Run(fmt.Sprintf("noisy at %d%%", tc.conf), func(t *testing.T) {
-			st := loadCSV(t, "fc", fixtureCSV(monthlySales(noisy)))
-			rows := call(t, st, "fc", "sales_forecast", fmt.Sprintf(`{"periods":4,"confidence":%d}`, tc.conf))
-			point, half := olsForecast(noisy, 4, tc.z)
+		name, args string
+		ys         []float64
+		seasonal   bool
+		groups     [][]int
+		conf       float64
+	}{
+		{"noisy months at 95%", `{"periods":4}`, noisy, true, [][]int{{26}, {27}, {28}, {29}}, 95},
+		{"noisy months at 80%", `{"periods":4,"confidence":80}`, noisy, true, [][]int{{26}, {27}, {28}, {29}}, 80},
+		// Whole quarters after the fit (2024-Q2 on): each quarter's months share the slope estimate.
+		{"noisy quarters", `{"periods":3,"granularity":"quarter"}`, noisy, true, [][]int{{27, 28, 29}, {30, 31, 32}, {33, 34, 35}}, 95},
+		// Four months: a linear trend on 2 residual degrees of freedom (t = 4.30, not z = 1.96).
+		{"four months", `{"periods":2}`, noisy[:4], false, [][]int{{4}, {5}}, 95},
+		{"five months by quarter", `{"periods":1,"granularity":"quarter","confidence":90}`, noisy[:5], false, [][]int{{6, 7, 8}}, 90},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := loadCSV(t, "fc", fixtureCSV(monthlySales(tc.ys)))
+			rows := call(t, st, "fc", "sales_forecast", tc.args)
+			point, half := olsForecast(tc.ys, tc.seasonal, tc.groups, tc.conf)
+			if len(rows) != len(point) {
+				t.Fatalf("%d periods, want %d", len(rows), len(point))
+			}
 			for k, r := range rows {
 				checkNear(t, "forecast", r["forecast"], point[k])
 				checkNear(t, "lower", r["lower"], point[k]-half[k])
@@ -207,5 +244,20 @@ func TestSalesForecast(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSalesForecastTooFewMonths: with fewer complete months than the fit needs the tool
+// fails with FailedPrecondition saying how many it has and needs (it used to return 0 rows).
+func TestSalesForecastTooFewMonths(t *testing.T) {
+	st := loadReal(t)
+	_, err := Call(t.Context(), st, "sales", "sales_forecast", json.RawMessage(`{"start_date":"2025-04-01"}`))
+	if !errors.Is(err, store.ErrPrecondition) {
+		t.Fatalf("err = %v, want ErrPrecondition", err)
+	}
+	for _, want := range []string{"2 complete months", "2025-04-01 and 2025-06-19", "at least 3"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

@@ -53,14 +53,15 @@ var registry = []tool{
 			measureParam(measureRoles...),
 			enumParam("agg", "Aggregate of the measure per bucket.", fixed("sum", "mean", "count"), "sum")}},
 	{Spec: Spec{Name: "sales_forecast", RequiredRoles: []store.Role{store.RoleDate},
-		Description: "Forecasts a measure for the next months or quarters with a linear trend plus month-of-year seasonality fitted by least squares on complete months (partial first/last months are dropped), with lower/upper prediction intervals; needs at least 3 complete months."},
+		Description: "Forecasts a measure for the next months or quarters with a linear trend plus month-of-year seasonality fitted by least squares on complete months (partial first/last months are dropped), with Student-t prediction intervals that include the parameter uncertainty; needs at least 3 complete months."},
 		params: []param{
 			measureParam(flowMeasures...),
 			intParam("periods", "Number of future periods to forecast.", 1, 24, 6),
 			enumParam("granularity", "Forecast period length.", fixed("month", "quarter"), "month"),
 			{name: "confidence", kind: kInt, desc: "Prediction interval level in percent.",
 				schema: func(*env) map[string]any { return map[string]any{"enum": []int{80, 90, 95, 99}} },
-				def:    static(int64(95))}}},
+				def:    static(int64(95))}},
+		run: runForecast},
 	{Spec: Spec{Name: "roi", RequiredRoles: []store.Role{store.RoleRevenue, store.RoleCost},
 		Description: "Return on investment (profit/cost) by dimension; with an investment amount, the profit and revenue it would return at each group's historical ROI."},
 		params: []param{
@@ -78,7 +79,7 @@ var registry = []tool{
 		params: []param{dimensionParam(), measureParam(flowMeasures...),
 			topN("How many groups to return.", 200, 50)}},
 	{Spec: Spec{Name: "brand_churn", RequiredRoles: []store.Role{store.RoleBrand, store.RoleDate},
-		Description: "Brands declining or growing between two periods (default: last complete period vs the one before): change and change % with status declining, growing, stable, new or lost."},
+		Description: "Brands declining or growing between two periods (default: last complete period vs the one before): change and change % with status declining, growing, stable, new or lost; periods cut by the data's edges or date filters are compared like for like (same days of both periods)."},
 		params: churnParams(), check: checkChurn},
 	{Spec: Spec{Name: "regional_performance", RequiredRoles: []store.Role{store.RoleRegion, store.RoleRevenue},
 		Description: "Per region: revenue, share, profit, margin, growth of the last complete period vs the previous one, and the leading brand with its share of the region."},
@@ -132,11 +133,14 @@ func budgetParams() []param {
 }
 
 func checkBudget(_ *env, a args) []string {
+	var probs []string
+	if pw, _ := a["priority_weights"].(map[string]any); pw["high"] == 0.0 && pw["medium"] == 0.0 && pw["low"] == 0.0 {
+		probs = append(probs, "/priority_weights: high, medium and low must not all be 0; give the tiers you fund a positive weight")
+	}
 	w, ok := a["channel_weights"].([]float64)
 	if !ok {
-		return nil
+		return probs
 	}
-	var probs []string
 	if n := len(a["channels"].([]string)); len(w) != n {
 		probs = append(probs, fmt.Sprintf("/channel_weights: has %d weights for %d channels; give one weight per channel", len(w), n))
 	}

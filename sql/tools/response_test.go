@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -272,5 +274,36 @@ func TestOptimizeBudgetErrors(t *testing.T) {
 			t.Errorf("%s on data without spend: err = %v, want precondition", name, err)
 		}
 		t.Log(err)
+	}
+}
+
+// TestMarketingMixFilters: the date filters change what the curves are fitted on, and the
+// schema on channel data is closed and bounded.
+func TestMarketingMixFilters(t *testing.T) {
+	st := loadChannelData(t, channelTruth())
+	for _, name := range []string{"response_curves", "optimize_budget"} {
+		base := fmt.Sprint(call(t, st, "ch", name, `{}`))
+		for _, f := range []string{`{"start_date":"2023-03-01"}`, `{"end_date":"2024-10-31"}`} {
+			if got := fmt.Sprint(call(t, st, "ch", name, f)); got == base {
+				t.Errorf("%s gives the same rows with %s as without", name, f)
+			}
+		}
+		sch, err := Schema(t.Context(), st, "ch", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			AdditionalProperties bool `json:"additionalProperties"`
+			Properties           map[string]struct {
+				Enum []string
+			}
+		}
+		if err := json.Unmarshal(sch, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.AdditionalProperties || !slices.Equal(doc.Properties["by"].Enum, []string{"channel", "campaign"}) ||
+			!slices.Equal(doc.Properties["outcome"].Enum, []string{"conversions"}) {
+			t.Errorf("%s schema: %s", name, sch)
+		}
 	}
 }

@@ -96,6 +96,9 @@ func (t *tool) parseArgs(ctx context.Context, st *store.Store, e *env, raw json.
 	if err := t.rolesForFilters(e, obj); err != nil {
 		return nil, err
 	}
+	if err := t.rolesForArgs(e, obj); err != nil {
+		return nil, err
+	}
 	doc := t.schemaDoc(e)
 	if probs := append(unknownArgs(doc, obj), schemaProblems(doc, inst)...); len(probs) > 0 {
 		return nil, t.invalid(probs)
@@ -133,6 +136,34 @@ func (t *tool) rolesForFilters(e *env, obj map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// rolesForArgs fails with ErrPrecondition for an argument naming a role that the argument
+// would accept on a dataset with every role but that e lacks (weight_by "profit" without
+// profit), instead of the schema's bare "value must be one of".
+func (t *tool) rolesForArgs(e *env, obj map[string]any) error {
+	full := &env{ds: e.ds, cols: map[store.Role]string{}, enums: e.enums, capped: e.capped, labels: e.labels}
+	for _, r := range store.Roles {
+		full.cols[r] = "NULL"
+	}
+	for _, p := range t.params {
+		v, ok := obj[p.name].(string)
+		if !ok || p.kind != kString || p.schema == nil || e.has(store.Role(v)) || !slices.Contains(store.Roles, store.Role(v)) {
+			continue
+		}
+		if kw := p.schema(e); kw != nil && slices.Contains(anyStrings(kw["enum"]), v) {
+			continue // a valid value that happens to be a role's name (sort_by margin)
+		}
+		if kw := p.schema(full); kw != nil && slices.Contains(anyStrings(kw["enum"]), v) {
+			return fmt.Errorf("tools: %s: argument %s: %w", t.Name, p.name, e.missing(store.Role(v)))
+		}
+	}
+	return nil
+}
+
+func anyStrings(v any) []string {
+	s, _ := v.([]string)
+	return s
 }
 
 func unknownArgs(doc, obj map[string]any) []string {

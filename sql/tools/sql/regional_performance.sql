@@ -28,8 +28,8 @@ growth AS (
 ),
 g AS (
   SELECT t.*,
-         {{if .Has "date"}}{{template "label" (.With "p.cur_start")}}{{else}}NULL::VARCHAR{{end}} AS last_period,
-         {{if .Has "date"}}coalesce(gr.last_period_revenue, 0){{else}}NULL::DOUBLE{{end}} AS last_period_revenue,
+         {{if .Has "date"}}CASE WHEN p.cur_ok THEN {{template "label" (.With "p.cur_start")}} END{{else}}NULL::VARCHAR{{end}} AS last_period,
+         {{if .Has "date"}}CASE WHEN p.cur_ok THEN coalesce(gr.last_period_revenue, 0) END{{else}}NULL::DOUBLE{{end}} AS last_period_revenue,
          {{if .Has "date"}}CASE WHEN p.ok THEN coalesce(gr.previous_period_revenue, 0) END{{else}}NULL::DOUBLE{{end}} AS previous_period_revenue
   FROM totals t LEFT JOIN growth gr USING (region){{if .Has "date"}} CROSS JOIN periods p{{end}}
 ),

@@ -1,6 +1,7 @@
 {{- /* Month-of-year index per group: the average of a month's totals over the years it was
        observed, divided by the mean of the twelve (or fewer) month averages, × 100. Only
-       complete months count, so a partial first or last month does not skew its month. */ -}}
+       complete months count, so a partial first or last month does not skew its month.
+       months_observed says how many months (years) each index rests on; below 2 it warns. */ -}}
 WITH {{template "bounds" .}},
 m AS (
   SELECT grp, make_date((mi // 12)::INTEGER, (mi % 12 + 1)::INTEGER, 1) AS month, total
@@ -21,6 +22,7 @@ idx AS (
 )
 SELECT {{.P "by"}} AS by_role, grp AS group_name, month, monthname(make_date(2000, month, 1)) AS month_name,
        avg_value, season_index, months_observed,
+       CASE WHEN months_observed < 2 THEN 'rests on ' || months_observed || ' month: one year, not yet a seasonal pattern' END AS warning,
        season_index = max(season_index) OVER (PARTITION BY grp) AS is_peak,
        season_index = min(season_index) OVER (PARTITION BY grp) AS is_low,
        row_number() OVER (PARTITION BY grp ORDER BY season_index DESC, month) AS rank

@@ -83,18 +83,7 @@ func WriteChannels(w io.Writer, cfg ChannelConfig) error {
 		for i, c := range cfg.Channels {
 			split(rng, share)
 			for j := range k {
-				line = append(line, date...)
-				line = append(line, ',')
-				line = append(line, c.Name...)
-				line = append(line, ',')
-				line = append(line, c.Name...)
-				line = append(line, '_')
-				line = strconv.AppendInt(line, int64(j+1), 10)
-				line = append(line, ',')
-				line = strconv.AppendFloat(line, series[i][0][d]*share[j], 'f', 4, 64)
-				line = append(line, ',')
-				line = strconv.AppendFloat(line, series[i][1][d]*share[j], 'f', 4, 64)
-				line = append(line, '\n')
+				line = appendChannelRow(line, date, c.Name, j+1, series[i][0][d]*share[j], series[i][1][d]*share[j])
 			}
 			if len(line) > 1<<16 {
 				if _, err := bw.Write(line); err != nil {
@@ -108,6 +97,22 @@ func WriteChannels(w io.Writer, cfg ChannelConfig) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// appendChannelRow appends one CSV line: date, channel, campaign <channel>_<n>, spend, conversions.
+func appendChannelRow(b []byte, date, channel string, n int, spend, conv float64) []byte {
+	b = append(b, date...)
+	b = append(b, ',')
+	b = append(b, channel...)
+	b = append(b, ',')
+	b = append(b, channel...)
+	b = append(b, '_')
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, spend, 'f', 4, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, conv, 'f', 4, 64)
+	return append(b, '\n')
 }
 
 func joinHeader(h []string) string {

@@ -3,6 +3,7 @@ package mmm
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"math"
 	"strconv"
 	"testing"
@@ -65,6 +66,47 @@ func BenchmarkFitSeries(b *testing.B) {
 	for range b.N {
 		if _, err := FitSeries(s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestAllocate checks the allocator on known curves: exact bounds, the exact sum, the
+// optimum of a brute-force search (an S-shaped curve included), and infeasible budgets.
+func TestAllocate(t *testing.T) {
+	chs := []Channel{
+		{Params: Params{HalfSat: 100, Shape: 2.5, Beta: 80}, Lo: 10, Hi: 400},
+		{Params: Params{HalfSat: 50, Shape: 0.8, Beta: 40}, Lo: 0, Hi: 300},
+		{Params: Params{HalfSat: 200, Shape: 1.2, Beta: 120}, Lo: 50, Hi: 123.45},
+	}
+	const budget = 450.0
+	x, err := Allocate(chs, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := x[0] + x[1] + x[2]; s != budget {
+		t.Errorf("sum %v, want %v", s, budget)
+	}
+	for i, c := range chs {
+		if x[i] < c.Lo || x[i] > c.Hi {
+			t.Errorf("channel %d: %v outside [%v, %v]", i, x[i], c.Lo, c.Hi)
+		}
+	}
+	if x[2] != 123.45 {
+		t.Errorf("binding upper bound: %v, want exactly 123.45", x[2])
+	}
+	best := 0.0
+	for a := chs[0].Lo; a <= chs[0].Hi; a += 0.05 {
+		b := budget - a - chs[2].Hi
+		if b >= chs[1].Lo && b <= chs[1].Hi {
+			best = math.Max(best, chs[0].Params.Response(a)+chs[1].Params.Response(b)+chs[2].Params.Response(chs[2].Hi))
+		}
+	}
+	if got := Total(chs, x); got < best-1e-6 {
+		t.Errorf("total %v below the brute-force optimum %v", got, best)
+	}
+	for _, b := range []float64{59, 824} {
+		if _, err := Allocate(chs, b); !errors.Is(err, ErrInfeasible) {
+			t.Errorf("budget %v: err = %v, want ErrInfeasible", b, err)
 		}
 	}
 }

@@ -55,43 +55,21 @@ type channelFit struct {
 	note   string
 }
 
+// dayCell is one channel's spend and outcome on one day.
+type dayCell struct {
+	k    string
+	d    time.Time
+	x, y float64
+}
+
 // loadChannels sums spend and outcome per channel and day (one SQL pass) and lays each
 // channel out on the calendar from the first to the last day of the filtered data.
 func loadChannels(ctx context.Context, st *store.Store, e *env, a args) ([]channelData, error) {
-	r := &render{e: e, a: a}
-	where, err := r.Where()
+	cells, err := channelDays(ctx, st, e, a)
 	if err != nil {
 		return nil, err
 	}
-	by, _ := a["by"].(string)
-	q := fmt.Sprintf(`SELECT k, d, sum(x), sum(y) FROM (
-  SELECT CAST(%s AS VARCHAR) AS k, %s AS d, %s AS x, %s AS y FROM %s
-  WHERE %s AND %s IS NOT NULL AND %s IS NOT NULL) GROUP BY 1, 2 ORDER BY 1, 2`,
-		e.cols[store.Role(by)], e.cols[store.RoleDate], numCol(e, store.RoleSpend),
-		numCol(e, store.Role(a["outcome"].(string))), e.table, where, e.cols[store.RoleDate], e.cols[store.Role(by)])
-	rows, err := st.Query(ctx, q, r.params...)
-	if err != nil {
-		return nil, fmt.Errorf("tools: read channel days: %w", err)
-	}
-	defer rows.Close()
-	type cell struct {
-		k    string
-		d    time.Time
-		x, y float64
-	}
-	var cells []cell
-	for rows.Next() {
-		var c cell
-		var x, y *float64
-		if err := rows.Scan(&c.k, &c.d, &x, &y); err != nil {
-			return nil, fmt.Errorf("tools: read channel days: %w", err)
-		}
-		c.x, c.y = deref(x), deref(y)
-		cells = append(cells, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("tools: read channel days: %w", err)
-	}
+	by := a["by"].(string)
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("tools: no rows with a date and a %s after the filters: %w", by, store.ErrPrecondition)
 	}
@@ -99,13 +77,13 @@ func loadChannels(ctx context.Context, st *store.Store, e *env, a args) ([]chann
 	for _, c := range cells {
 		lo, hi = minTime(lo, c.d), maxTime(hi, c.d)
 	}
-	days := int(hi.Sub(lo).Hours()/24+0.5) + 1
+	day := func(d time.Time) int { return int(d.Sub(lo).Hours()/24 + 0.5) }
 	var out []channelData
 	for i := 0; i < len(cells); {
+		ch := newChannelData(cells[i].k, lo, day(hi)+1)
 		j := i
-		ch := newChannelData(cells[i].k, lo, days)
 		for ; j < len(cells) && cells[j].k == cells[i].k; j++ {
-			t := int(cells[j].d.Sub(lo).Hours()/24 + 0.5)
+			t := day(cells[j].d)
 			ch.series.Spend[t], ch.series.Outcome[t] = cells[j].x, cells[j].y
 			ch.emptyDay--
 		}
@@ -116,6 +94,39 @@ func loadChannels(ctx context.Context, st *store.Store, e *env, a args) ([]chann
 		return nil, fmt.Errorf("tools: %d values of %s, more than %d channels; filter or group by channel: %w", len(out), by, maxChannels, store.ErrInvalid)
 	}
 	return out, nil
+}
+
+// channelDays returns spend and outcome summed per channel and day, ordered by both.
+func channelDays(ctx context.Context, st *store.Store, e *env, a args) ([]dayCell, error) {
+	r := &render{e: e, a: a}
+	where, err := r.Where()
+	if err != nil {
+		return nil, err
+	}
+	by, d := e.cols[store.Role(a["by"].(string))], e.cols[store.RoleDate]
+	q := fmt.Sprintf(`SELECT k, d, sum(x), sum(y) FROM (
+  SELECT CAST(%s AS VARCHAR) AS k, %s AS d, %s AS x, %s AS y FROM %s
+  WHERE %s AND %s IS NOT NULL AND %s IS NOT NULL) GROUP BY 1, 2 ORDER BY 1, 2`,
+		by, d, numCol(e, store.RoleSpend), numCol(e, store.Role(a["outcome"].(string))), e.table, where, d, by)
+	rows, err := st.Query(ctx, q, r.params...)
+	if err != nil {
+		return nil, fmt.Errorf("tools: read channel days: %w", err)
+	}
+	defer rows.Close()
+	var cells []dayCell
+	for rows.Next() {
+		var c dayCell
+		var x, y *float64
+		if err := rows.Scan(&c.k, &c.d, &x, &y); err != nil {
+			return nil, fmt.Errorf("tools: read channel days: %w", err)
+		}
+		c.x, c.y = deref(x), deref(y)
+		cells = append(cells, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tools: read channel days: %w", err)
+	}
+	return cells, nil
 }
 
 func newChannelData(name string, start time.Time, days int) channelData {

@@ -14,6 +14,8 @@ mkdir -p results
 # The pipeline's token tracker is unexported: its own go benchmark measures the
 # cost per call, and the report folds that output into the same table.
 go test -run '^$' -bench '^BenchmarkTracker$' -benchtime 1s -count 1 ./pipeline/ | tee results/gobench.txt
+# response_curves + optimize_budget on 3 years × 8 channels daily and on 1M rows.
+go test -run '^$' -bench '^BenchmarkMarketingMix$' -benchtime 5x -count 1 ./sql/tools/ | tee -a results/gobench.txt
 
 go run ./bench/cmd/benchreport -out results -gobench results/gobench.txt \
 	-num-parallel "$OLLAMA_NUM_PARALLEL" -server bin/mrswarm -command "make bench" "$@"

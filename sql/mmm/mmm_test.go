@@ -110,3 +110,24 @@ func TestAllocate(t *testing.T) {
 		}
 	}
 }
+
+func TestFitSeriesRefuses(t *testing.T) {
+	n := 200
+	s := Series{Spend: make([]float64, n), Outcome: make([]float64, n), Month: make([]int, n)}
+	for i := range s.Month {
+		s.Month[i], s.Outcome[i] = 1+i/31%12, 10
+	}
+	if _, err := FitSeries(s); !errors.Is(err, ErrNoSpend) {
+		t.Errorf("never spent: err = %v, want ErrNoSpend", err)
+	}
+	for i := range 5 {
+		s.Spend[i*10] = 100
+	}
+	if _, err := FitSeries(s); !errors.Is(err, ErrTooShort) {
+		t.Errorf("5 days with spend: err = %v, want ErrTooShort", err)
+	}
+	short := Series{Spend: s.Spend[:30], Outcome: s.Outcome[:30], Month: s.Month[:30]}
+	if _, err := FitSeries(short); !errors.Is(err, ErrTooShort) {
+		t.Errorf("30 days: err = %v, want ErrTooShort", err)
+	}
+}

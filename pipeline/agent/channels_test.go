@@ -11,6 +11,7 @@ import (
 
 	"github.com/mrswarm/mrswarm/sql/gendata"
 	"github.com/mrswarm/mrswarm/sql/store"
+	"github.com/mrswarm/mrswarm/sql/tools"
 )
 
 // TestCampaignOptimizerChannelTools: on channel data (spend, no revenue) the campaign
@@ -39,7 +40,11 @@ func TestCampaignOptimizerChannelTools(t *testing.T) {
 	}
 	i := slices.IndexFunc(Builtins(), func(d Definition) bool { return d.Name == "campaign_optimizer" })
 	d := Builtins()[i]
-	defs, _, err := agentTools(ctx, st, "ch", d)
+	env, err := tools.NewCatalog(st).Env(ctx, "ch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, _, err := agentTools(env, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +58,7 @@ func TestCampaignOptimizerChannelTools(t *testing.T) {
 	if _, err := turnFormat(defs, []string{"res_00000000"}, either); err != nil {
 		t.Fatal(err)
 	}
-	_, unavailable, err := agentTools(ctx, beverageStore(t), "beverage", d)
+	_, unavailable, err := agentTools(beverageTools(t), d)
 	if err != nil {
 		t.Fatal(err)
 	}

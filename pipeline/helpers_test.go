@@ -81,6 +81,8 @@ type behaviour struct {
 	useTool bool          // call the first allowed tool before the final answer
 	fail    error         // every call fails with this
 	block   bool          // calls wait until their context ends
+	until   chan struct{} // calls wait until it is closed (or 30 s pass)
+	opens   func()        // called at the start of each call
 }
 
 // interval is one recorded LLM call.
@@ -140,6 +142,9 @@ func (s *scriptLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, er
 		case <-ctx.Done():
 		}
 	}
+	if b.opens != nil {
+		b.opens()
+	}
 	err := wait(ctx, b)
 	iv.end, iv.err = time.Now(), err
 	iv.sawCanceled = errors.Is(err, context.Canceled)
@@ -158,6 +163,16 @@ func (s *scriptLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, er
 
 // wait plays a call's latency, block or failure.
 func wait(ctx context.Context, b behaviour) error {
+	if b.until != nil {
+		t := time.NewTimer(30 * time.Second)
+		defer t.Stop()
+		select {
+		case <-b.until:
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if b.block {
 		<-ctx.Done()
 		return ctx.Err()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,9 +66,25 @@ func TestCampaignEndToEndScripted(t *testing.T) {
 // campaign_optimization run at the same time.
 func TestFirstStageOverlaps(t *testing.T) {
 	st := newStore(t)
+	// Each first-stage agent's calls wait until both have called their model:
+	// run one after the other, the first would only end after a 30 s fallback.
+	both := make(chan struct{})
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	arrive := func(name string) func() {
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !seen[name] {
+				if seen[name] = true; len(seen) == 2 {
+					close(both)
+				}
+			}
+		}
+	}
 	m := newScript(map[string]behaviour{
-		"market_research_analyst": {latency: 150 * time.Millisecond},
-		"competitive_analyst":     {latency: 150 * time.Millisecond},
+		"market_research_analyst": {until: both, opens: arrive("market_research_analyst")},
+		"competitive_analyst":     {until: both, opens: arrive("competitive_analyst")},
 	})
 	r := newTestRunner(t, st, m, 2)
 	run, _ := runToEnd(t, r, StartRequest{Pipeline: campaign(t)})
@@ -86,13 +103,18 @@ func TestFirstStageOverlaps(t *testing.T) {
 	}
 }
 
-// TestSlowBranchDoesNotDelayFastBranch: no stage barrier.
+// TestSlowBranchDoesNotDelayFastBranch: no stage barrier. The slow step's calls
+// wait until the fast branch's second-stage step has called its model, so the
+// test needs no timing: with a stage barrier the slow step would only end after
+// a 30 s fallback, after "next" started.
 func TestSlowBranchDoesNotDelayFastBranch(t *testing.T) {
 	st := newStore(t)
+	gate := make(chan struct{})
+	var once sync.Once
 	m := newScript(map[string]behaviour{
-		"market_research_analyst": {latency: 400 * time.Millisecond},
+		"market_research_analyst": {until: gate},
 		"data_analyst":            {latency: 10 * time.Millisecond},
-		"forecasting_specialist":  {latency: 10 * time.Millisecond},
+		"forecasting_specialist":  {opens: func() { once.Do(func() { close(gate) }) }},
 	})
 	r := newTestRunner(t, st, m, 2)
 	p := chain("slow:market_research_analyst", "fast:data_analyst", "next:forecasting_specialist<fast",

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -251,7 +252,9 @@ func TestSpillsAndCleansUp(t *testing.T) {
 	root := filepath.Join(dir, "data")
 	writeFile(t, root, "a.csv", "x\n1\n")
 	db := filepath.Join(dir, "mrswarm.duckdb")
-	opts := Options{DataRoot: root, MemoryLimit: "64MB"}
+	// A generous statement timeout: the spill is slow on a loaded machine, and
+	// this test is about spilling, not about time.
+	opts := Options{DataRoot: root, MemoryLimit: "64MB", StatementTimeout: 5 * time.Minute}
 	s, err := Open(ctx, db, opts)
 	if err != nil {
 		t.Fatal(err)

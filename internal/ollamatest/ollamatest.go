@@ -58,19 +58,33 @@ type Server struct {
 	Log string
 
 	proc *ollamaproc.Process
+	opts Options
+	dir  string   // model directory and HOME, kept across Restart
+	log  *os.File // output of every process of this server
+}
+
+// Options change the server [StartWith] runs.
+type Options struct {
+	// ContextLength is OLLAMA_CONTEXT_LENGTH, the context of calls that set
+	// no num_ctx (the OpenAI-compatible /v1 API cannot); 0 keeps Ollama's
+	// 2048.
+	ContextLength int
 }
 
 // Start starts a server for tb and registers a Cleanup that stops it. It
 // skips tb (or fails it when MRSWARM_REQUIRE_OLLAMA=1) if there is no binary.
-func Start(tb testing.TB) *Server {
+func Start(tb testing.TB) *Server { tb.Helper(); return StartWith(tb, Options{}) }
+
+// StartWith is [Start] with options.
+func StartWith(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	bin := binary(tb)
 	log, err := os.CreateTemp(tb.TempDir(), "ollama-*.log")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := launch(tb.Context(), bin, tb.TempDir(), log)
-	if err != nil {
+	s := &Server{Bin: bin, Log: log.Name(), opts: opts, dir: tb.TempDir(), log: log}
+	if err := s.launch(tb.Context(), ""); err != nil {
 		tb.Fatalf("ollamatest: %v\n%s", err, tail(log.Name()))
 	}
 	tb.Cleanup(func() {
@@ -82,6 +96,19 @@ func Start(tb testing.TB) *Server {
 	})
 	return s
 }
+
+// Restart starts a stopped server again on the same address with the same
+// models. Only for servers from [Start].
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.Stop()
+	if err := s.launch(tb.Context(), s.Addr); err != nil {
+		tb.Fatalf("ollamatest: restart: %v\n%s", err, tail(s.Log))
+	}
+}
+
+// Pid is the server's process id (its runners are its children).
+func (s *Server) Pid() int { return s.proc.Pid() }
 
 // Stop stops the server and its runners; later calls fail with
 // connection refused. Safe to call more than once. Only for servers from
@@ -100,26 +127,32 @@ func (s *Server) logOnFailure(tb testing.TB) {
 // Done is closed when the server process has exited.
 func (s *Server) Done() <-chan struct{} { return s.proc.Done() }
 
-// launch starts the server with its model directory and HOME under dir.
-func launch(ctx context.Context, bin, dir string, log *os.File) (*Server, error) {
+// launch starts the server on addr (empty: a free port) with its model
+// directory and HOME under s.dir.
+func (s *Server) launch(ctx context.Context, addr string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	var env []string
+	if s.opts.ContextLength > 0 {
+		env = append(env, "OLLAMA_CONTEXT_LENGTH="+strconv.Itoa(s.opts.ContextLength))
+	}
 	proc, err := ollamaproc.Launch(ctx, ollamaproc.Config{
-		Bin:         bin,
-		ModelsDir:   dir,
-		Home:        dir,
+		Bin:         s.Bin,
+		Addr:        addr,
+		ModelsDir:   s.dir,
+		Home:        s.dir,
 		NumParallel: envInt("OLLAMA_NUM_PARALLEL", 2),
 		KeepAlive:   os.Getenv("OLLAMA_KEEP_ALIVE"),
 		Seed:        Seed,
-		Log:         log,
+		Log:         s.log,
+		Env:         env,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &Server{
-		Host: proc.Host, Addr: proc.Addr, Bin: proc.Bin,
-		Model: proc.Model, ToolsModel: proc.ToolsModel, Log: log.Name(), proc: proc,
-	}, nil
+	s.Host, s.Addr, s.Bin, s.proc = proc.Host, proc.Addr, proc.Bin, proc
+	s.Model, s.ToolsModel = proc.Model, proc.ToolsModel
+	return nil
 }
 
 // binary finds the ollama binary or skips or fails tb.

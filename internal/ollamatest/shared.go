@@ -82,8 +82,8 @@ func startShared(bin string) (*Server, error) {
 		return nil, err
 	}
 	shared.log = log
-	s, err := launch(context.Background(), bin, dir, log)
-	if err != nil {
+	s := &Server{Bin: bin, Log: log.Name(), dir: dir, log: log}
+	if err := s.launch(context.Background(), ""); err != nil {
 		return nil, &startError{err: err, log: tail(log.Name())}
 	}
 	return s, nil

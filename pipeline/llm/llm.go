@@ -90,6 +90,8 @@ type Response struct {
 	Message    Message
 	DoneReason string // "stop", "length", ...
 	Usage      Usage
+	// Host is the base URL of the server that answered.
+	Host string
 }
 
 // Capability names reported by a model (Ollama's /api/show "capabilities").

@@ -46,6 +46,7 @@ func (c *Client) Chat(ctx context.Context, req llm.Request) (llm.Response, error
 	if err != nil {
 		return llm.Response{}, fmt.Errorf("ollama: chat %s at %s: %w", model, c.Host(), err)
 	}
+	resp.Host = c.Host()
 	return resp, nil
 }
 

@@ -161,4 +161,3 @@ func TestResponseWithoutChoiceIsBad(t *testing.T) {
 		t.Errorf("err = %v, want ErrBadResponse", err)
 	}
 }
-

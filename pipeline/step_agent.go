@@ -143,7 +143,7 @@ func (sc *stepContext) observer(agentName string, m *stepMeter) agent.Observer {
 					u.PromptTokens, u.CompletionTokens, u.Wall.Round(time.Millisecond)),
 				LLM: &LLMCall{Agent: agentName, Model: c.Model, PromptTokens: u.PromptTokens,
 					CompletionTokens: u.CompletionTokens, Total: u.TotalDuration, Load: u.LoadDuration,
-					PromptEval: u.PromptEvalDuration, Eval: u.EvalDuration, Wall: u.Wall, Turn: c.Turn}})
+					PromptEval: u.PromptEvalDuration, Eval: u.EvalDuration, Wall: u.Wall, Turn: c.Turn, Host: c.Host}})
 		},
 		OnToolCall: func(u agent.ToolUse) {
 			m.addTool(u.Duration)

@@ -243,6 +243,7 @@ type LLMCall struct {
 	Eval             time.Duration `json:"eval"`
 	Wall             time.Duration `json:"wall"`
 	Turn             int           `json:"turn"`
+	Host             string        `json:"host,omitempty"` // the LLM server that answered
 }
 
 // ToolCall is one tool call made by an agent or a tool step.

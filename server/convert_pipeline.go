@@ -220,7 +220,7 @@ func eventToProto(e pipeline.Event) *mrswarmv1.Event {
 	if c := e.LLM; c != nil {
 		out.LlmCall = &mrswarmv1.LLMCall{Model: c.Model, PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens,
 			Total: durationpb.New(c.Total), Load: durationpb.New(c.Load), PromptEval: durationpb.New(c.PromptEval),
-			Eval: durationpb.New(c.Eval), Wall: durationpb.New(c.Wall), Turn: int32(c.Turn)}
+			Eval: durationpb.New(c.Eval), Wall: durationpb.New(c.Wall), Turn: int32(c.Turn), Host: c.Host}
 	}
 	if c := e.Tool; c != nil {
 		out.ToolCall = &mrswarmv1.ToolCall{Tool: c.Tool, Args: c.Args, Handle: c.Handle, Duration: durationpb.New(c.Duration), Error: c.Error}

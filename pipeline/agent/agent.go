@@ -102,6 +102,7 @@ type Call struct {
 	Model string
 	Usage llm.Usage
 	Retry bool
+	Host  string // the server that answered
 }
 
 // ToolUse is one tool call made by the agent.

@@ -1793,8 +1793,10 @@ type LLMCall struct {
 	Eval             *durationpb.Duration   `protobuf:"bytes,7,opt,name=eval,proto3" json:"eval,omitempty"`
 	Wall             *durationpb.Duration   `protobuf:"bytes,8,opt,name=wall,proto3" json:"wall,omitempty"`
 	Turn             int32                  `protobuf:"varint,9,opt,name=turn,proto3" json:"turn,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The LLM server that answered: its base URL, e.g. "http://gpu1:11434".
+	Host          string `protobuf:"bytes,10,opt,name=host,proto3" json:"host,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LLMCall) Reset() {
@@ -1888,6 +1890,13 @@ func (x *LLMCall) GetTurn() int32 {
 		return x.Turn
 	}
 	return 0
+}
+
+func (x *LLMCall) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
 }
 
 type ToolCall struct {
@@ -2876,7 +2885,7 @@ const file_mrswarm_v1_pipeline_proto_rawDesc = "" +
 	"\fagent_tokens\x18\x0f \x03(\v2 .mrswarm.v1.Run.AgentTokensEntryR\vagentTokens\x1aV\n" +
 	"\x10AgentTokensEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.mrswarm.v1.TokenUsageR\x05value:\x028\x01\"\xff\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.mrswarm.v1.TokenUsageR\x05value:\x028\x01\"\x93\x03\n" +
 	"\aLLMCall\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12#\n" +
 	"\rprompt_tokens\x18\x02 \x01(\x03R\fpromptTokens\x12+\n" +
@@ -2887,7 +2896,9 @@ const file_mrswarm_v1_pipeline_proto_rawDesc = "" +
 	"promptEval\x12-\n" +
 	"\x04eval\x18\a \x01(\v2\x19.google.protobuf.DurationR\x04eval\x12-\n" +
 	"\x04wall\x18\b \x01(\v2\x19.google.protobuf.DurationR\x04wall\x12\x12\n" +
-	"\x04turn\x18\t \x01(\x05R\x04turn\"\x97\x01\n" +
+	"\x04turn\x18\t \x01(\x05R\x04turn\x12\x12\n" +
+	"\x04host\x18\n" +
+	" \x01(\tR\x04host\"\x97\x01\n" +
 	"\bToolCall\x12\x12\n" +
 	"\x04tool\x18\x01 \x01(\tR\x04tool\x12\x12\n" +
 	"\x04args\x18\x02 \x01(\tR\x04args\x12\x16\n" +

@@ -1,0 +1,94 @@
+package pool
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// State is a host's health as the pool sees it.
+type State string
+
+// Host states.
+const (
+	// StateUnknown: not probed yet; calls may go there.
+	StateUnknown State = "unknown"
+	// StateUp: the last probe or call succeeded.
+	StateUp State = "up"
+	// StateDown: the last probe or call found the host unavailable.
+	StateDown State = "down"
+)
+
+// member is a host with its routing state; every field below Host is
+// guarded by Pool.mu.
+type member struct {
+	Host
+	name string
+
+	state     State
+	models    map[string]bool // nil until discovered
+	inFlight  int
+	probing   bool      // a probe of Run is under way
+	failures  int       // consecutive failed probes or calls
+	nextProbe time.Time // zero: probe at the next tick
+	since     time.Time // when state last changed
+	lastErr   string
+	calls     int64 // finished call attempts
+	errors    int64 // failed call attempts (not counting cancelled ones)
+}
+
+// mayHave reports whether the host has model or might (not discovered yet).
+// Ollama names carry a tag: "m" is "m:latest".
+func (m *member) mayHave(model string) bool {
+	if m.models == nil {
+		return true
+	}
+	return m.models[model] || (!strings.Contains(model, ":") && m.models[model+":latest"])
+}
+
+// forget drops model from the host's known models.
+func (m *member) forget(model string) {
+	if m.models == nil {
+		m.models = map[string]bool{}
+	}
+	delete(m.models, model)
+	delete(m.models, model+":latest")
+}
+
+// load is the routing score: in-flight calls per slot, over the weight.
+func (m *member) load() float64 {
+	return float64(m.inFlight+1) / (float64(m.Limit) * m.Weight)
+}
+
+// HostStatus is a snapshot of one host.
+type HostStatus struct {
+	Host      string    `json:"host"`
+	Kind      string    `json:"kind"`
+	State     State     `json:"state"`
+	Since     time.Time `json:"since"`
+	InFlight  int       `json:"in_flight"`
+	Limit     int       `json:"limit"`
+	Weight    float64   `json:"weight"`
+	Models    []string  `json:"models"`
+	Calls     int64     `json:"calls"`
+	Errors    int64     `json:"errors"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// Hosts returns every host's state, in configuration order.
+func (p *Pool) Hosts() []HostStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]HostStatus, len(p.members))
+	for i, m := range p.members {
+		var models []string
+		for name := range m.models {
+			models = append(models, name)
+		}
+		slices.Sort(models)
+		out[i] = HostStatus{Host: m.name, Kind: m.Kind, State: m.state, Since: m.since,
+			InFlight: m.inFlight, Limit: m.Limit, Weight: m.Weight, Models: models,
+			Calls: m.calls, Errors: m.errors, LastError: m.lastErr}
+	}
+	return out
+}

@@ -1,0 +1,194 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mrswarm/mrswarm/clients/llm"
+)
+
+// Chat sends req to a host that has its model, the least loaded relative to
+// its limit, waiting for a free slot when all are busy. A call that finds
+// its host unavailable (or without the model) is retried once on another
+// host; the response names the host that answered.
+func (p *Pool) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
+	if req.Model == "" {
+		req.Model = p.cfg.Model
+	}
+	if req.Model == "" {
+		return llm.Response{}, errors.New("pool: no model given and no default model configured")
+	}
+	m, err := p.acquire(ctx, req.Model, nil)
+	if err != nil {
+		return llm.Response{}, err
+	}
+	resp, err := p.call(ctx, m, req)
+	if err == nil || !retryable(ctx, err) {
+		return resp, err
+	}
+	other, aerr := p.acquire(ctx, req.Model, m)
+	if aerr != nil {
+		return llm.Response{}, errors.Join(err, aerr)
+	}
+	return p.call(ctx, other, req)
+}
+
+// retryable reports whether another host may succeed where this one failed.
+func retryable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (errors.Is(err, llm.ErrUnavailable) || errors.Is(err, llm.ErrModelNotFound))
+}
+
+// call runs req on m (which holds a slot for it) and releases the slot.
+func (p *Pool) call(ctx context.Context, m *member, req llm.Request) (llm.Response, error) {
+	start := time.Now()
+	resp, err := m.Backend.Chat(ctx, req)
+	wall := time.Since(start)
+	if err == nil && resp.Host == "" {
+		resp.Host = m.name
+	}
+	p.release(ctx, m, req.Model, err)
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(Call{Host: m.name, Model: req.Model, Usage: resp.Usage, Wall: wall, Err: err})
+	}
+	return resp, err
+}
+
+// acquire takes a slot on the best host for model other than exclude,
+// waiting while every such host is at its limit.
+func (p *Pool) acquire(ctx context.Context, model string, exclude *member) (*member, error) {
+	for {
+		p.mu.Lock()
+		m, err := p.pickLocked(model, exclude)
+		if m != nil {
+			m.inFlight++
+			p.mu.Unlock()
+			return m, nil
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("pool: wait for a free slot for %s: %w", model, ctx.Err())
+		}
+	}
+}
+
+// pickLocked returns the host to call, or nil and nil to wait for a slot, or
+// an error when no host can serve model. Up (or not yet probed) hosts come
+// first; only when none of them has the model is a down one tried, so that
+// a pool whose every host is down behaves like the bare backend.
+func (p *Pool) pickLocked(model string, exclude *member) (*member, error) {
+	var up, down []*member
+	for _, m := range p.members {
+		if m == exclude || !m.mayHave(model) {
+			continue
+		}
+		if m.state == StateDown {
+			down = append(down, m)
+		} else {
+			up = append(up, m)
+		}
+	}
+	switch {
+	case len(up) > 0:
+		return leastLoaded(up), nil
+	case len(down) > 0:
+		return leastLoaded(down), nil
+	case exclude != nil:
+		return nil, fmt.Errorf("pool: no other host has %s", model)
+	}
+	return nil, p.missingLocked(model)
+}
+
+// leastLoaded returns the host with a free slot and the lowest load, or nil.
+func leastLoaded(ms []*member) *member {
+	var best *member
+	for _, m := range ms {
+		if m.inFlight < m.Limit && (best == nil || m.load() < best.load()) {
+			best = m
+		}
+	}
+	return best
+}
+
+// missingLocked is the error for a model no host has.
+func (p *Pool) missingLocked(model string) error {
+	var have []string
+	for _, m := range p.members {
+		names := make([]string, 0, len(m.models))
+		for n := range m.models {
+			names = append(names, n)
+		}
+		have = append(have, fmt.Sprintf("%s has [%s]", m.name, strings.Join(names, " ")))
+	}
+	return fmt.Errorf("pool: %w: %q is on none of the hosts (%s)", llm.ErrModelNotFound, model, strings.Join(have, "; "))
+}
+
+// release frees m's slot and learns from the outcome: success marks the host
+// up, unavailability marks it down, a missing model is forgotten.
+func (p *Pool) release(ctx context.Context, m *member, model string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m.inFlight--
+	m.calls++
+	switch {
+	case err == nil:
+		p.upLocked(m)
+	case ctx.Err() != nil:
+		// Stopped by the caller: says nothing about the host.
+	case errors.Is(err, llm.ErrUnavailable):
+		m.errors++
+		p.downLocked(m, err)
+	case errors.Is(err, llm.ErrModelNotFound):
+		m.errors++
+		m.forget(model)
+	default:
+		m.errors++
+	}
+	p.broadcastLocked()
+}
+
+// Capabilities asks a host that has model (up hosts first).
+func (p *Pool) Capabilities(ctx context.Context, model string) ([]string, error) {
+	if model == "" {
+		model = p.cfg.Model
+	}
+	var errs []error
+	for _, m := range p.ordered(model) {
+		caps, err := m.Backend.Capabilities(ctx, model)
+		if err == nil || ctx.Err() != nil {
+			return caps, err
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return nil, p.missingLocked(model)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// ordered returns the hosts that may have model, up ones first.
+func (p *Pool) ordered(model string) []*member {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var up, down []*member
+	for _, m := range p.members {
+		switch {
+		case !m.mayHave(model):
+		case m.state == StateDown:
+			down = append(down, m)
+		default:
+			up = append(up, m)
+		}
+	}
+	return append(up, down...)
+}

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mrswarm/mrswarm/internal/profiling"
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
+	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 )
 
 // Defaults of [Config] fields.
@@ -39,10 +41,11 @@ type Config struct {
 	HTTPAddr         string        // REST gateway listen address
 	DBPath           string        // DuckDB file; "" is an in-memory database
 	DataRoot         string        // folder file loads and user SQL are confined to
-	OllamaHost       string        // Ollama base URL
+	OllamaHost       string        // Ollama base URL (a pool of one when LLMHosts is empty)
+	LLMHosts         []pool.Spec   // the LLM pool (--llm); empty means OllamaHost alone
 	Model            string        // default model of agent steps
 	ManagedOllama    bool          // start the pinned Ollama with the tiny model (Run only)
-	MaxParallel      int           // default LLM slots of a run
+	MaxParallel      int           // default LLM slots of a run; 0 means the LLM pool's capacity
 	StatementTimeout time.Duration // bound on user SQL and tool queries
 	MaxPageSize      int           // largest page GetResultPage serves
 	MaxUploadBytes   int64         // largest upload UploadDataset accepts
@@ -73,6 +76,7 @@ var env = map[string]string{
 	"db":                "MRSWARM_DB",
 	"data-root":         "MRSWARM_DATA_ROOT",
 	"ollama-host":       "MRSWARM_OLLAMA_HOST",
+	"llm":               "MRSWARM_LLM",
 	"model":             "MRSWARM_MODEL",
 	"managed-ollama":    "MRSWARM_MANAGED_OLLAMA",
 	"max-parallel":      "MRSWARM_MAX_PARALLEL",
@@ -107,9 +111,10 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.DBPath, "db", DefaultDBPath, "DuckDB `file` (empty: in memory)")
 	fs.StringVar(&c.DataRoot, "data-root", DefaultDataRoot, "`folder` file loads and SQL are confined to")
 	fs.StringVar(&c.OllamaHost, "ollama-host", c.OllamaHost, "Ollama base `URL` (also OLLAMA_HOST)")
+	fs.Var(specsFlag{&c.LLMHosts}, "llm", "LLM `hosts`: kind=url[?limit=N&weight=W],... (kinds ollama, openai) or a .yaml file; replaces --ollama-host")
 	fs.StringVar(&c.Model, "model", DefaultModel, "default Ollama `model` of agent steps")
 	fs.BoolVar(&c.ManagedOllama, "managed-ollama", false, "start the pinned Ollama with the tiny generated model")
-	fs.IntVar(&c.MaxParallel, "max-parallel", DefaultMaxParallel, "default `steps` of a run running at once")
+	fs.IntVar(&c.MaxParallel, "max-parallel", 0, "default `steps` of a run running at once (0: the LLM hosts' total limit)")
 	fs.DurationVar(&c.StatementTimeout, "statement-timeout", DefaultStatementTimeout, "bound on user SQL and tool queries")
 	fs.IntVar(&c.MaxPageSize, "max-page-size", DefaultMaxPageSize, "largest result page in `rows`")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", DefaultMaxUploadBytes, "largest dataset upload in `bytes`")
@@ -153,6 +158,29 @@ func (o optional[T]) Set(s string) error {
 		return fmt.Errorf("%q is not a number", s)
 	}
 	*o.p = &v
+	return nil
+}
+
+// specsFlag is the --llm flag: LLM hosts parsed by pool.ParseSpecs.
+type specsFlag struct{ p *[]pool.Spec }
+
+func (f specsFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	var s []string
+	for _, h := range *f.p {
+		s = append(s, h.Kind+"="+h.URL)
+	}
+	return strings.Join(s, ",")
+}
+
+func (f specsFlag) Set(s string) error {
+	specs, err := pool.ParseSpecs(s)
+	if err != nil {
+		return err
+	}
+	*f.p = specs
 	return nil
 }
 
@@ -203,12 +231,13 @@ func (c Config) validate() error {
 	check(c.GRPCAddr != "", "grpc address is empty")
 	check(c.HTTPAddr != "", "http address is empty")
 	check(c.DataRoot != "", "data root is empty")
-	check(c.MaxParallel > 0, "max parallel %d must be positive", c.MaxParallel)
+	check(c.MaxParallel >= 0, "max parallel %d must not be negative", c.MaxParallel)
 	check(c.StatementTimeout > 0, "statement timeout %v must be positive", c.StatementTimeout)
 	check(c.MaxPageSize > 0, "max page size %d must be positive", c.MaxPageSize)
 	check(c.MaxUploadBytes > 0, "max upload bytes %d must be positive", c.MaxUploadBytes)
 	check(c.ShutdownTimeout > 0, "shutdown timeout %v must be positive", c.ShutdownTimeout)
 	check(!c.ManagedOllama || c.LLM == nil, "managed ollama and an injected LLM exclude each other")
+	check(!c.ManagedOllama || len(c.LLMHosts) == 0, "managed ollama and --llm hosts exclude each other")
 	check(c.Profile == "" || slices.Contains(profiling.Modes(), c.Profile), "profile %q is not one of %v", c.Profile, profiling.Modes())
 	return errors.Join(errs...)
 }
@@ -220,7 +249,6 @@ func (c Config) withDefaults() Config {
 			*v = d
 		}
 	}
-	def(&c.MaxParallel, DefaultMaxParallel)
 	def(&c.MaxPageSize, DefaultMaxPageSize)
 	if c.StatementTimeout == 0 {
 		c.StatementTimeout = DefaultStatementTimeout

@@ -9,6 +9,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 )
 
@@ -22,7 +23,8 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 
 // newGateway returns the REST handler: every RPC of the HTTP rules in
 // mrswarm_http.yaml forwarded over conn (so interceptors apply), plus
-// GET /openapi.json and GET /healthz (info_http.go), GET /metrics (metricsHandler),
+// GET /openapi.json and GET /healthz (info_http.go; with the LLM hosts of lp
+// when not nil), GET /metrics (metricsHandler),
 // POST /v1/datasets/{name}:upload and the CSV-aware rows and stream routes
 // (rows_http.go).
 //
@@ -30,7 +32,7 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 // values included; 64-bit integers are strings and enums are their names, as in
 // protojson. Server streams are newline-delimited JSON, one {"result": ...}
 // object per message and {"error": ...} if the stream fails after it started.
-func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.Handler) (http.Handler, error) {
+func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.Handler, lp *pool.Pool) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
@@ -40,7 +42,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.
 			return nil, err
 		}
 	}
-	if err := registerInfo(mux, healthpb.NewHealthClient(conn)); err != nil {
+	if err := registerInfo(mux, healthpb.NewHealthClient(conn), lp); err != nil {
 		return nil, err
 	}
 	err := mux.HandlePath(http.MethodGet, "/metrics", func(w http.ResponseWriter, r *http.Request, _ map[string]string) {

@@ -9,16 +9,19 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mrswarm/mrswarm/internal/version"
+	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 )
 
 // healthz serves GET /healthz: the gRPC health service's status and the build,
-// {"status": "SERVING", "version": ..., "revision": ..., "modified": ..., "go": ...};
+// {"status": "SERVING", "version": ..., "revision": ..., "modified": ..., "go": ...},
+// and the LLM hosts' state under "llm" when the server routes over a pool;
 // 503 unless serving. ?service= asks about one service.
 type healthz struct {
 	mux    *runtime.ServeMux
 	client healthpb.HealthClient
 	build  version.Info
+	llm    *pool.Pool // nil: no pool (an injected LLM client)
 }
 
 func (h healthz) serve(w http.ResponseWriter, r *http.Request, _ map[string]string) {
@@ -31,7 +34,11 @@ func (h healthz) serve(w http.ResponseWriter, r *http.Request, _ map[string]stri
 	body := struct {
 		Status string `json:"status"`
 		version.Info
-	}{resp.GetStatus().String(), h.build}
+		LLM *llmHealth `json:"llm,omitempty"`
+	}{Status: resp.GetStatus().String(), Info: h.build}
+	if h.llm != nil {
+		body.LLM = llmHealthOf(h.llm)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -59,14 +66,15 @@ func openAPIDoc(build version.Info) ([]byte, error) {
 	return json.MarshalIndent(doc, "", "  ")
 }
 
-// registerInfo installs GET /healthz and GET /openapi.json.
-func registerInfo(mux *runtime.ServeMux, client healthpb.HealthClient) error {
+// registerInfo installs GET /healthz (with the hosts of lp, when not nil)
+// and GET /openapi.json.
+func registerInfo(mux *runtime.ServeMux, client healthpb.HealthClient, lp *pool.Pool) error {
 	build := version.Get()
 	doc, err := openAPIDoc(build)
 	if err != nil {
 		return err
 	}
-	if err := mux.HandlePath(http.MethodGet, "/healthz", healthz{mux: mux, client: client, build: build}.serve); err != nil {
+	if err := mux.HandlePath(http.MethodGet, "/healthz", healthz{mux: mux, client: client, build: build, llm: lp}.serve); err != nil {
 		return err
 	}
 	return mux.HandlePath(http.MethodGet, "/openapi.json", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {

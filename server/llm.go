@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -10,24 +11,68 @@ import (
 	"github.com/mrswarm/mrswarm/internal/ollamaproc"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
+	"github.com/mrswarm/mrswarm/pipeline/llm/openai"
+	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 )
 
-// newLLM returns cfg.LLM or a client of the configured Ollama. An Ollama that
-// does not answer is only a warning: datasets, SQL and tools work without it,
-// and agent steps fail with Unavailable until it is up.
-func newLLM(ctx context.Context, cfg Config) (llm.Client, error) {
+// newLLM returns cfg.LLM (and no pool), or the pool of cfg's LLM hosts: the
+// --llm hosts, else cfg.OllamaHost alone. Hosts that do not answer are only
+// a warning: datasets, SQL and tools work without them, and agent steps
+// fail with Unavailable until one is up.
+func newLLM(ctx context.Context, cfg Config, observe func(pool.Call)) (llm.Client, *pool.Pool, error) {
 	if cfg.LLM != nil {
-		return cfg.LLM, nil
+		return cfg.LLM, nil, nil
 	}
-	c, err := ollama.New(ollama.Config{Host: cfg.OllamaHost, Model: cfg.Model,
-		KeepAlive: cfg.KeepAlive, Timeout: cfg.LLMTimeout})
+	hosts, err := llmHosts(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("ollama client: %w", err)
+		return nil, nil, err
+	}
+	p, err := pool.New(hosts, pool.Config{Model: cfg.Model, Observe: observe, Logger: cfg.Logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("llm pool: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := c.Ping(ctx); err != nil {
-		cfg.Logger.Warn("ollama does not answer; agent steps will fail until it does", "host", cfg.OllamaHost, "error", err)
+	if err := p.Discover(ctx); err != nil {
+		cfg.Logger.Warn("no LLM host answers; agent steps will fail until one does", "error", err)
+	}
+	return p, p, nil
+}
+
+// llmHosts builds a backend per LLM host. The single Ollama host of
+// --ollama-host (or --managed-ollama) runs --max-parallel calls at once.
+func llmHosts(cfg Config) ([]pool.Host, error) {
+	specs := cfg.LLMHosts
+	if len(specs) == 0 {
+		limit := cfg.MaxParallel
+		if limit == 0 {
+			limit = DefaultMaxParallel
+		}
+		specs = []pool.Spec{{Kind: pool.KindOllama, URL: cfg.OllamaHost, Limit: limit}}
+	}
+	hosts := make([]pool.Host, 0, len(specs))
+	for _, s := range specs {
+		b, err := backend(cfg, s)
+		if err != nil {
+			return nil, err
+		}
+		hosts = append(hosts, pool.Host{Backend: b, Kind: s.Kind, Limit: s.Limit, Weight: s.Weight})
+	}
+	return hosts, nil
+}
+
+// backend builds the client of one host.
+func backend(cfg Config, s pool.Spec) (pool.Backend, error) {
+	if s.Kind == pool.KindOpenAI {
+		c, err := openai.New(openai.Config{BaseURL: s.URL, Model: cfg.Model, NativeTools: s.Tools, Timeout: cfg.LLMTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("llm host: %w", err)
+		}
+		return c, nil
+	}
+	c, err := ollama.New(ollama.Config{Host: s.URL, Model: cfg.Model, KeepAlive: cfg.KeepAlive, Timeout: cfg.LLMTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("llm host: %w", err)
 	}
 	return c, nil
 }
@@ -36,7 +81,7 @@ func newLLM(ctx context.Context, cfg Config) (llm.Client, error) {
 // points cfg at it and returns the function that stops it. Its output goes to
 // ollama.log beside the database (nowhere for an in-memory database).
 func startManagedOllama(ctx context.Context, cfg *Config) (stop func(), err error) {
-	pc := ollamaproc.Config{NumParallel: cfg.MaxParallel}
+	pc := ollamaproc.Config{NumParallel: cmp.Or(cfg.MaxParallel, DefaultMaxParallel)}
 	if cfg.DBPath != "" {
 		if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
 			return nil, err

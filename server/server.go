@@ -25,6 +25,7 @@ import (
 	"github.com/mrswarm/mrswarm/internal/metrics"
 	"github.com/mrswarm/mrswarm/internal/procstat"
 	"github.com/mrswarm/mrswarm/pipeline"
+	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 	"github.com/mrswarm/mrswarm/sql/store"
 	"github.com/mrswarm/mrswarm/sql/tools"
@@ -74,14 +75,19 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	}
 	defer closeLogged(log, "database", st.Close)
 
-	model, err := newLLM(ctx, cfg)
+	m := metrics.New(nil)
+	hostMetrics := m.LLMHosts()
+	model, lp, err := newLLM(ctx, cfg, hostMetrics.Observe)
 	if err != nil {
 		return err
 	}
-	m := metrics.New(nil)
+	if lp != nil {
+		hostMetrics.Watch(lp.Hosts)
+		defer probe(ctx, lp)()
+	}
 	catalog := tools.NewCatalog(st)
 	runner := pipeline.NewRunner(st, model, pipeline.Config{
-		MaxParallel: cfg.MaxParallel, DefaultModel: cfg.Model, LLMOptions: cfg.LLMOptions, Logger: log,
+		MaxParallel: maxParallel(cfg, lp), DefaultModel: cfg.Model, LLMOptions: cfg.LLMOptions, Logger: log,
 		Tools: catalog, Process: procstat.New(0), OnEvent: m.ObserveEvent})
 	if err := runner.Recover(ctx); err != nil {
 		return fmt.Errorf("recover runs: %w", err)
@@ -98,13 +104,40 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 		return err
 	}
 	defer conn.Close()
-	gw, err := newGateway(ctx, conn, m.Handler())
+	gw, err := newGateway(ctx, conn, m.Handler(), lp)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	srv := &servers{grpc: gs, health: hs, runner: runner, http: &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	return srv.serve(ctx, cfg, grpcLis, httpLis)
+}
+
+// maxParallel is the runs' default parallelism: --max-parallel, else the
+// LLM pool's capacity (adding a host raises it), else DefaultMaxParallel.
+func maxParallel(cfg Config, lp *pool.Pool) int {
+	switch {
+	case cfg.MaxParallel > 0:
+		return cfg.MaxParallel
+	case lp != nil:
+		return lp.Capacity()
+	}
+	return DefaultMaxParallel
+}
+
+// probe runs the pool's health probes until ctx ends or the returned
+// function is called; that function returns once the probes have stopped.
+func probe(ctx context.Context, lp *pool.Pool) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		lp.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // servers are the gRPC server, its health service, the REST gateway's server

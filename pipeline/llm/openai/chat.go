@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // The wire format of /chat/completions, as far as mrswarm uses it.

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // callError translates a transport error of operation op on model: context

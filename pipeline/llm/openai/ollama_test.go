@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
 )
 

@@ -29,7 +29,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // Config configures a [Client].

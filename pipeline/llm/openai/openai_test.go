@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 func TestChatRequest(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // Discover probes every host once, concurrently: it learns their models and

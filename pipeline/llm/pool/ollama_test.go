@@ -18,8 +18,8 @@ import (
 
 	"github.com/ollama/ollama/api"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
-	"github.com/mrswarm/mrswarm/clients/ollama"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
 	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/pipeline"
@@ -79,7 +79,7 @@ func newRealPool(t testing.TB, model string, hosts ...Host) *Pool {
 
 // newRunner is a pipeline runner over a fresh store with the beverage data,
 // as many LLM slots as the pool has.
-func newRunner(t testing.TB, model string, llmClient agent.LLM, slots int) *pipeline.Runner {
+func newRunner(t testing.TB, model string, llmClient llm.Client, slots int) *pipeline.Runner {
 	t.Helper()
 	dir, err := repo.DataDir()
 	if err != nil {
@@ -112,11 +112,13 @@ func independentSteps(n int) pipeline.Pipeline {
 	return p
 }
 
-// start starts a run; wait watches it to the end and returns it with its
-// events.
+// start starts a run that calls the model for every step (Force: no step
+// is reused from an earlier run); wait watches it to the end and returns it
+// with its events.
 func start(t testing.TB, r *pipeline.Runner, p pipeline.Pipeline) string {
 	t.Helper()
 	run, err := r.Start(context.Background(), pipeline.StartRequest{Dataset: dataset, Pipeline: p,
+		Options: pipeline.Options{Force: true},
 		Inputs: agent.Inputs{TargetAudience: "health-conscious adults", Budget: 100000, Duration: "6 months"}})
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +209,7 @@ func TestHostStopsMidRun(t *testing.T) {
 	run, events = wait(t, r, start(t, r, independentSteps(4)))
 	succeeded(t, run)
 	if n := callsByHost(events)[srvs[0].Host]; n == 0 {
-		t.Errorf("the restarted host got no calls of the second run (%d before it stopped)", before)
+		t.Errorf("the restarted host got no calls of the second run (%d before it stopped); hosts %+v", before, p.Hosts())
 	}
 }
 

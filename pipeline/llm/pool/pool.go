@@ -28,7 +28,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // ErrConfig: the pool's configuration is invalid.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mrswarm/mrswarm/clients/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // Chat sends req to a host that has its model, the least loaded relative to

@@ -11,12 +11,13 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 )
 
 func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, DataRoot: DefaultDataRoot,
-		OllamaHost: DefaultOllamaHost, Model: DefaultModel, MaxParallel: DefaultMaxParallel,
+		OllamaHost: DefaultOllamaHost, Model: DefaultModel,
 		StatementTimeout: DefaultStatementTimeout, MaxPageSize: DefaultMaxPageSize,
 		MaxUploadBytes: DefaultMaxUploadBytes, ShutdownTimeout: DefaultShutdownTimeout, LogLevel: slog.LevelInfo,
 		ProfileDir: DefaultProfileDir,
@@ -83,7 +84,16 @@ func TestParseConfig(t *testing.T) {
 		{name: "unknown profile", args: []string{"--profile", "gpu"}, wantErr: `profile "gpu" is not one of`},
 		{name: "bad model option", args: []string{"--num-predict", "lots"}, wantErr: "not a number"},
 		{name: "bad env value names the variable", env: map[string]string{"MRSWARM_STATEMENT_TIMEOUT": "soon"}, wantErr: "MRSWARM_STATEMENT_TIMEOUT"},
-		{name: "out of range", args: []string{"--max-parallel", "0"}, wantErr: "max parallel 0 must be positive"},
+		{name: "out of range", args: []string{"--max-parallel", "-1"}, wantErr: "max parallel -1 must not be negative"},
+		{
+			name: "LLM hosts",
+			env:  map[string]string{"MRSWARM_LLM": "ollama=http://a:11434?limit=4,openai=http://b:8000/v1"},
+			want: with(func(c *Config) {
+				c.LLMHosts = []pool.Spec{{Kind: "ollama", URL: "http://a:11434", Limit: 4}, {Kind: "openai", URL: "http://b:8000/v1"}}
+			}),
+		},
+		{name: "bad LLM host", args: []string{"--llm", "vllm=http://b:8000"}, wantErr: `kind "vllm" is not ollama or openai`},
+		{name: "managed ollama and LLM hosts", args: []string{"--managed-ollama", "--llm", "http://a:11434"}, wantErr: "exclude each other"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
 		{name: "extra argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
 	}

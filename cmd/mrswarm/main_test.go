@@ -24,7 +24,7 @@ func TestMainCommands(t *testing.T) {
 		{"gen-data bad flag", []string{"gen-data", "--rows", "many"}, 2, "", "invalid value"},
 		{"gen-data extra argument", []string{"gen-data", "x"}, 2, "", "unexpected arguments"},
 		{"gen-data negative rows", []string{"gen-data", "--rows", "-1"}, 1, "", "gen-data"},
-		{"serve bad flag", []string{"serve", "--max-parallel", "0"}, 2, "", "max parallel 0"},
+		{"serve bad flag", []string{"serve", "--max-parallel", "-1"}, 2, "", "max parallel -1"},
 		{"serve help", []string{"serve", "-h"}, 0, "", "MRSWARM_GRPC_ADDR"},
 		{"call with malformed arguments", []string{"call", "sales", "brand_performance", "{top_n: 5}"}, 2, "",
 			`not a JSON object (invalid character 't' looking for beginning of object key string); give one object in single quotes, e.g.` + "\n" +

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +33,7 @@ func (p *Pool) Chat(ctx context.Context, req llm.Request) (llm.Response, error) 
 	}
 	other, aerr := p.acquire(ctx, req.Model, m)
 	if aerr != nil {
-		return llm.Response{}, errors.Join(err, aerr)
+		return llm.Response{}, err // no other host to try: the host's own error says most
 	}
 	return p.call(ctx, other, req)
 }
@@ -122,13 +124,11 @@ func leastLoaded(ms []*member) *member {
 func (p *Pool) missingLocked(model string) error {
 	var have []string
 	for _, m := range p.members {
-		names := make([]string, 0, len(m.models))
-		for n := range m.models {
-			names = append(names, n)
-		}
+		names := slices.Sorted(maps.Keys(m.models))
 		have = append(have, fmt.Sprintf("%s has [%s]", m.name, strings.Join(names, " ")))
 	}
-	return fmt.Errorf("pool: %w: %q is on none of the hosts (%s)", llm.ErrModelNotFound, model, strings.Join(have, "; "))
+	return fmt.Errorf("pool: %w: %q is on none of the hosts (%s); pull it on a host (`ollama pull %s`) or serve it there",
+		llm.ErrModelNotFound, model, strings.Join(have, "; "), model)
 }
 
 // release frees m's slot and learns from the outcome: success marks the host

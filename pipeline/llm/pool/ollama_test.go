@@ -119,7 +119,7 @@ func start(t testing.TB, r *pipeline.Runner, p pipeline.Pipeline) string {
 	t.Helper()
 	run, err := r.Start(context.Background(), pipeline.StartRequest{Dataset: dataset, Pipeline: p,
 		Options: pipeline.Options{Force: true},
-		Inputs: agent.Inputs{TargetAudience: "health-conscious adults", Budget: 100000, Duration: "6 months"}})
+		Inputs:  agent.Inputs{TargetAudience: "health-conscious adults", Budget: 100000, Duration: "6 months"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 // These tests talk to the pinned `ollama serve` with the tiny model through

@@ -1,6 +1,6 @@
 // Package openai is mrswarm's LLM adapter for servers that speak the
 // OpenAI-compatible chat API: vLLM, the llama.cpp server, Ollama's own /v1
-// endpoint. It speaks the vocabulary of clients/llm: [Client.Chat] sends one
+// endpoint. It implements llm.Client: [Client.Chat] sends one
 // non-streaming /chat/completions call, a request's JSON Schema goes out as
 // response_format {"type": "json_schema"} (the server's structured output
 // constrains the answer) and its tools as "tools"; the token counts come from

@@ -18,12 +18,12 @@ import (
 
 	"github.com/ollama/ollama/api"
 
-	"github.com/mrswarm/mrswarm/pipeline/llm"
-	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
 	"github.com/mrswarm/mrswarm/internal/repo"
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/ollama"
 	"github.com/mrswarm/mrswarm/pipeline/llm/openai"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -312,3 +312,10 @@ func TestOpenAICampaign(t *testing.T) {
 	}
 	t.Logf("run %s over %s: %+v", run.ID, c.Host(), run.Tokens)
 }
+
+// The pool is what the pipeline calls, and both backends are pool members.
+var (
+	_ llm.Client = (*Pool)(nil)
+	_ Backend    = (*ollama.Client)(nil)
+	_ Backend    = (*openai.Client)(nil)
+)

@@ -13,7 +13,7 @@
 // no host with the model is up, calls still try a down one, so a pool of one
 // behaves like the bare backend.
 //
-// The pool satisfies the agent's LLM interface. [Pool.Run] runs the health
+// A [Pool] is an llm.Client like each of its backends. [Pool.Run] runs the health
 // probes until its context ends; [Pool.Hosts] shows each host's state and
 // counters; [Pool.Capacity] is the sum of the limits, the parallelism that
 // keeps every host busy.

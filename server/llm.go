@@ -36,6 +36,9 @@ func newLLM(ctx context.Context, cfg Config, observe func(pool.Call)) (llm.Clien
 	if err := p.Discover(ctx); err != nil {
 		cfg.Logger.Warn("no LLM host answers; agent steps will fail until one does", "error", err)
 	}
+	for _, h := range p.Hosts() {
+		cfg.Logger.Info("llm host", "host", h.Host, "kind", h.Kind, "state", h.State, "limit", h.Limit, "models", len(h.Models))
+	}
 	return p, p, nil
 }
 

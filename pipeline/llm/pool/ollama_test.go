@@ -103,11 +103,13 @@ func newRunner(t testing.TB, model string, llmClient llm.Client, slots int) *pip
 	return r
 }
 
-// independentSteps is a pipeline of n agent steps that depend on nothing.
+// independentSteps is a pipeline of n agent steps that depend on nothing;
+// the agent (creative_copywriter: one tool call, then its answer) keeps the
+// runs short on a loaded machine.
 func independentSteps(n int) pipeline.Pipeline {
 	p := pipeline.Pipeline{Name: "independent"}
 	for i := range n {
-		p.Steps = append(p.Steps, pipeline.Step{ID: fmt.Sprintf("a%d", i), Agent: &pipeline.AgentStep{Agent: "data_analyst"}})
+		p.Steps = append(p.Steps, pipeline.Step{ID: fmt.Sprintf("a%d", i), Agent: &pipeline.AgentStep{Agent: "creative_copywriter"}})
 	}
 	return p
 }

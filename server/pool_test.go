@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,5 +84,33 @@ func TestLLMPool(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// An LLM host nothing listens on: the server still serves (datasets, SQL and
+// tools need no LLM), /healthz says the host is down and why, and /metrics
+// has it at 0.
+func TestHealthzWithDownLLMHost(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close()
+	cfg := testConfig(t)
+	cfg.LLMHosts = []pool.Spec{{Kind: pool.KindOllama, URL: addr}}
+	ts := startServer(t, cfg)
+	code, health := ts.doJSON(t, "GET", "/healthz", nil)
+	llmState, _ := health["llm"].(map[string]any)
+	if code != http.StatusOK || health["status"] != "SERVING" || llmState["state"] != "down" || llmState["capacity"] != float64(2) {
+		t.Fatalf("/healthz = %d %v", code, health)
+	}
+	host := llmState["hosts"].([]any)[0].(map[string]any)
+	if host["host"] != addr || host["state"] != "down" || !strings.Contains(host["last_error"].(string), "unavailable") {
+		t.Errorf("/healthz host = %v, want %s down with its error", host, addr)
+	}
+	_, body := ts.do(t, "GET", "/metrics", nil, "")
+	if want := fmt.Sprintf(`mrswarm_llm_host_up{host=%q,kind="ollama"} 0`, addr); !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 }

@@ -125,7 +125,9 @@ func TestOllamaTruncatedOutputRetries(t *testing.T) {
 	if !errors.Is(err, ErrInvalidOutput) {
 		t.Fatalf("err = %v, want ErrInvalidOutput", err)
 	}
-	want := []Call{{Turn: 1, Model: srv.Model}, {Turn: 1, Model: srv.Model, Retry: true}, {Turn: 1, Model: srv.Model, Retry: true}}
+	// Each call names the server that answered.
+	want := []Call{{Turn: 1, Model: srv.Model, Host: srv.Host}, {Turn: 1, Model: srv.Model, Retry: true, Host: srv.Host},
+		{Turn: 1, Model: srv.Model, Retry: true, Host: srv.Host}}
 	if diff := cmp.Diff(want, rec.calls, cmpIgnoreUsage); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}

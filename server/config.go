@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +23,6 @@ import (
 const (
 	DefaultGRPCAddr         = "127.0.0.1:7070"
 	DefaultHTTPAddr         = "127.0.0.1:8080"
-	DefaultDBPath           = ".cache/mrswarm.duckdb"
 	DefaultDataRoot         = "."
 	DefaultOllamaHost       = ollama.DefaultHost
 	DefaultModel            = "llama3.2"
@@ -32,7 +32,23 @@ const (
 	DefaultMaxUploadBytes   = 2 << 30
 	DefaultShutdownTimeout  = 10 * time.Second
 	DefaultProfileDir       = ".cache/profiles"
+	DefaultMemoryPercent    = 25       // DuckDB's memory limit as a share of RAM
+	DefaultMaxBodyBytes     = 16 << 20 // largest REST request body (uploads have their own limit)
+	DefaultLoadTimeout      = 10 * time.Minute
+	DefaultResultMaxBytes   = 2 << 30
+	DefaultResultMaxAge     = 7 * 24 * time.Hour
 )
+
+// DefaultDBPath is the DuckDB file of a server started without --db: in the
+// user's cache folder, outside any data root (user SQL may read every file of
+// the data root, and the database must not be one of them).
+func DefaultDBPath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "mrswarm", "mrswarm.duckdb")
+	}
+	return filepath.Join(dir, "mrswarm", "mrswarm.duckdb")
+}
 
 // Config is everything the server needs. [ParseConfig] fills it from flags with
 // environment fallbacks; tests build it directly.
@@ -50,6 +66,11 @@ type Config struct {
 	MaxPageSize      int           // largest page GetResultPage serves
 	MaxUploadBytes   int64         // largest upload UploadDataset accepts
 	ShutdownTimeout  time.Duration // how long in-flight calls may finish at shutdown
+	MemoryLimit      int64         // DuckDB's memory limit in bytes (0: DefaultMemoryPercent of RAM)
+	MaxBodyBytes     int64         // largest REST request body (uploads excepted)
+	LoadTimeout      time.Duration // bound on one dataset load
+	ResultMaxBytes   int64         // stored results' byte budget; older unpinned ones are evicted
+	ResultMaxAge     time.Duration // unpinned results older than this are evicted
 	LogLevel         slog.Level
 	Profile          string // pkg/profile mode written on shutdown (Run only); "" is off
 	ProfileDir       string // folder of the profile files
@@ -94,6 +115,11 @@ var env = map[string]string{
 	"seed":              "MRSWARM_SEED",
 	"keep-alive":        "MRSWARM_KEEP_ALIVE",
 	"llm-timeout":       "MRSWARM_LLM_TIMEOUT",
+	"memory-limit":      "MRSWARM_MEMORY_LIMIT",
+	"max-body-bytes":    "MRSWARM_MAX_BODY_BYTES",
+	"load-timeout":      "MRSWARM_LOAD_TIMEOUT",
+	"result-max-bytes":  "MRSWARM_RESULT_MAX_BYTES",
+	"result-max-age":    "MRSWARM_RESULT_MAX_AGE",
 }
 
 // ParseConfig reads the serve flags in args. Every flag falls back to its
@@ -108,7 +134,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.SetOutput(out)
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", DefaultGRPCAddr, "gRPC listen `address`")
 	fs.StringVar(&c.HTTPAddr, "http-addr", DefaultHTTPAddr, "REST gateway listen `address`")
-	fs.StringVar(&c.DBPath, "db", DefaultDBPath, "DuckDB `file` (empty: in memory)")
+	fs.StringVar(&c.DBPath, "db", DefaultDBPath(), "DuckDB `file` outside the data root (empty: in memory)")
 	fs.StringVar(&c.DataRoot, "data-root", DefaultDataRoot, "`folder` file loads and SQL are confined to")
 	fs.StringVar(&c.OllamaHost, "ollama-host", c.OllamaHost, "Ollama base `URL` (also OLLAMA_HOST)")
 	fs.Var(specsFlag{&c.LLMHosts}, "llm", "LLM `hosts`: kind=url[?limit=N&weight=W],... (kinds ollama, openai) or a .yaml file; replaces --ollama-host")
@@ -129,6 +155,12 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Var(optional[int]{&c.LLMOptions.Seed}, "seed", "sampling `seed` (default: the model's)")
 	fs.Var(optionalDuration{&c.KeepAlive}, "keep-alive", "how long Ollama keeps the model loaded after a call (default: Ollama's)")
 	fs.DurationVar(&c.LLMTimeout, "llm-timeout", 0, "bound on one LLM call (0: none)")
+	c.MemoryLimit = percentOfRAM(DefaultMemoryPercent)
+	fs.Var(byteSize{&c.MemoryLimit}, "memory-limit", "DuckDB's memory `limit` (e.g. 4GiB, 512MB, 25%)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest REST request body in `bytes` (uploads excepted)")
+	fs.DurationVar(&c.LoadTimeout, "load-timeout", DefaultLoadTimeout, "bound on one dataset load")
+	fs.Int64Var(&c.ResultMaxBytes, "result-max-bytes", DefaultResultMaxBytes, "stored results' budget in `bytes`; least recently used unpinned ones go first")
+	fs.DurationVar(&c.ResultMaxAge, "result-max-age", DefaultResultMaxAge, "unpinned results unused for this long are evicted")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + env[f.Name] + "]" })
 	if err := applyEnv(fs, getenv); err != nil {
 		return Config{}, err
@@ -236,6 +268,11 @@ func (c Config) validate() error {
 	check(c.MaxPageSize > 0, "max page size %d must be positive", c.MaxPageSize)
 	check(c.MaxUploadBytes > 0, "max upload bytes %d must be positive", c.MaxUploadBytes)
 	check(c.ShutdownTimeout > 0, "shutdown timeout %v must be positive", c.ShutdownTimeout)
+	check(c.MemoryLimit > 0, "memory limit %d must be positive", c.MemoryLimit)
+	check(c.MaxBodyBytes > 0, "max body bytes %d must be positive", c.MaxBodyBytes)
+	check(c.LoadTimeout > 0, "load timeout %v must be positive", c.LoadTimeout)
+	check(c.ResultMaxBytes > 0, "result max bytes %d must be positive", c.ResultMaxBytes)
+	check(c.ResultMaxAge > 0, "result max age %v must be positive", c.ResultMaxAge)
 	check(!c.ManagedOllama || c.LLM == nil, "managed ollama and an injected LLM exclude each other")
 	check(!c.ManagedOllama || len(c.LLMHosts) == 0, "managed ollama and --llm hosts exclude each other")
 	check(c.Profile == "" || slices.Contains(profiling.Modes(), c.Profile), "profile %q is not one of %v", c.Profile, profiling.Modes())
@@ -259,6 +296,7 @@ func (c Config) withDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	c.withLimitDefaults()
 	if c.OllamaHost == "" {
 		c.OllamaHost = DefaultOllamaHost
 	}

@@ -16,11 +16,13 @@ import (
 
 func TestParseConfig(t *testing.T) {
 	defaults := Config{
-		GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, DataRoot: DefaultDataRoot,
+		GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath(), DataRoot: DefaultDataRoot,
 		OllamaHost: DefaultOllamaHost, Model: DefaultModel,
 		StatementTimeout: DefaultStatementTimeout, MaxPageSize: DefaultMaxPageSize,
 		MaxUploadBytes: DefaultMaxUploadBytes, ShutdownTimeout: DefaultShutdownTimeout, LogLevel: slog.LevelInfo,
-		ProfileDir: DefaultProfileDir,
+		ProfileDir: DefaultProfileDir, MemoryLimit: percentOfRAM(DefaultMemoryPercent),
+		MaxBodyBytes: DefaultMaxBodyBytes, LoadTimeout: DefaultLoadTimeout,
+		ResultMaxBytes: DefaultResultMaxBytes, ResultMaxAge: DefaultResultMaxAge,
 	}
 	with := func(f func(*Config)) Config {
 		c := defaults
@@ -68,6 +70,26 @@ func TestParseConfig(t *testing.T) {
 			args: []string{"--num-ctx", "8192", "--temperature", "0"},
 			env:  map[string]string{"MRSWARM_SEED": "7"},
 			want: with(func(c *Config) { c.LLMOptions = llm.Options{NumCtx: ptr(8192), Temperature: ptr(0.0), Seed: ptr(7)} }),
+		},
+		{
+			name: "limits",
+			args: []string{"--memory-limit", "512MiB", "--load-timeout=1m"},
+			env: map[string]string{"MRSWARM_MAX_BODY_BYTES": "1024", "MRSWARM_RESULT_MAX_BYTES": "1000000",
+				"MRSWARM_RESULT_MAX_AGE": "1h", "MRSWARM_MEMORY_LIMIT": "2GB"},
+			want: with(func(c *Config) {
+				c.MemoryLimit, c.LoadTimeout, c.MaxBodyBytes = 512<<20, time.Minute, 1024
+				c.ResultMaxBytes, c.ResultMaxAge = 1000000, time.Hour
+			}),
+		},
+		{
+			name: "memory limit as a share of RAM",
+			env:  map[string]string{"MRSWARM_MEMORY_LIMIT": "50%"},
+			want: with(func(c *Config) { c.MemoryLimit = percentOfRAM(50) }),
+		},
+		{
+			name:    "bad memory limit",
+			args:    []string{"--memory-limit", "lots"},
+			wantErr: "not a size",
 		},
 		{
 			name: "profiles",

@@ -234,6 +234,8 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	}
 	st, err := store.Open(ctx, cfg.DBPath, store.Options{
 		DataRoot: cfg.DataRoot, StatementTimeout: cfg.StatementTimeout, MaxPageSize: cfg.MaxPageSize,
+		MemoryLimit: cfg.MemoryLimit, LoadTimeout: cfg.LoadTimeout,
+		Retention: store.Retention{MaxBytes: cfg.ResultMaxBytes, MaxAge: cfg.ResultMaxAge},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", cfg.DBPath, err)

@@ -119,6 +119,7 @@ type Summary struct {
 	Columns   []Column
 	Head      [][]any // first rows, JSON-friendly values (string, float64, int64, bool, nil)
 	Stats     []ColumnStats
+	Bytes     int64 // estimated size of the stored rows, for the retention budget
 	CreatedAt time.Time
 	Text      string // the summary as bounded text for a prompt (under ~1 KB)
 }
@@ -148,7 +149,13 @@ type Options struct {
 	// StagingDir holds uploads while they load (default: "<db path>.staging", or a
 	// temporary folder for an in-memory database). User SQL may read it too.
 	StagingDir string
-	// MemoryLimit caps DuckDB's memory (e.g. "2GB"; default DuckDB's 80% of RAM).
-	// Larger work spills to a temporary folder inside the staging folder.
-	MemoryLimit string
+	// MemoryLimit caps DuckDB's memory in bytes (0: DuckDB's default, 80% of
+	// RAM). Larger work spills to a temporary folder inside the staging folder
+	// or fails with ErrLimit; user SQL is also stopped when the process's
+	// resident memory passes 1.5 times the limit plus 256 MiB.
+	MemoryLimit int64
+	// LoadTimeout bounds one dataset load (default 10m).
+	LoadTimeout time.Duration
+	// Retention bounds the stored results (default: keep every result).
+	Retention Retention
 }

@@ -111,7 +111,7 @@ func (s *Store) DropDataset(ctx context.Context, name string) error {
 		return fmt.Errorf("drop: %w", err)
 	}
 	return s.inTx(ctx, func(tx *dbsql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS main.`+quoteIdent(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(name)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM mrswarm.datasets WHERE name = ?`, name)

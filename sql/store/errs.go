@@ -37,7 +37,8 @@ func classify(ctx context.Context, parent context.Context, err error) error {
 		duckdb.ErrorTypeParameterNotAllowed, duckdb.ErrorTypeNotImplemented:
 		return fmt.Errorf("%w: %s", ErrInvalid, cleanMsg(de.Msg))
 	case duckdb.ErrorTypeOutOfMemory:
-		return fmt.Errorf("%w: %s", ErrLimit, cleanMsg(de.Msg))
+		return fmt.Errorf("%w: out of memory: the statement needs more than the server's memory limit allows; "+
+			"aggregate or filter more, or raise --memory-limit (MRSWARM_MEMORY_LIMIT) (%s)", ErrLimit, cleanMsg(de.Msg))
 	}
 	return err
 }

@@ -19,7 +19,7 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 		return Dataset{}, fmt.Errorf("%w: %s: line 1: file is empty", ErrInvalid, src.display)
 	}
 	stage := "_load_" + randHex(6)
-	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS main.`+quoteIdent(stage))
+	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(stage))
 	if err := s.createStage(ctx, stage, src); err != nil {
 		return Dataset{}, err
 	}
@@ -29,10 +29,10 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 	}
 	rec.Name, rec.LoadedAt, rec.LoadDuration = name, time.Now().UTC().Truncate(time.Microsecond), time.Since(start)
 	err = s.inTx(ctx, func(tx *dbsql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS main.`+quoteIdent(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(name)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE main.`+quoteIdent(stage)+` RENAME TO `+quoteIdent(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(stage)+` RENAME TO `+quoteIdent(name)); err != nil {
 			return err
 		}
 		return putDataset(ctx, tx, rec)
@@ -54,7 +54,7 @@ func (s *Store) createStage(ctx context.Context, stage string, src source) error
 		if err != nil {
 			return err
 		}
-		_, err = s.db.ExecContext(ctx, `CREATE OR REPLACE TABLE main.`+quoteIdent(stage)+` AS SELECT * FROM `+reader)
+		_, err = s.db.ExecContext(ctx, `CREATE OR REPLACE TABLE `+s.TableRef(stage)+` AS SELECT * FROM `+reader)
 		return err
 	}
 	err := create("")
@@ -86,7 +86,7 @@ func (s *Store) describeStage(ctx context.Context, stage string, src source, ove
 	if src.origin != "upload" {
 		rec.srcPath, rec.srcSize, rec.srcMtime = src.path, src.size, src.mtime
 	}
-	q := `SELECT count(*) FROM main.` + quoteIdent(stage)
+	q := `SELECT count(*) FROM ` + s.TableRef(stage)
 	if err := s.db.QueryRowContext(ctx, q).Scan(&rec.Rows); err != nil {
 		return rec, err
 	}

@@ -73,8 +73,9 @@ func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, error) 
 	err := s.db.QueryRowContext(ctx, `SELECT row_count, columns FROM mrswarm.results WHERE handle = ?`, handle).
 		Scan(&sum.Rows, &cols)
 	if err != nil {
-		return Summary{}, fmt.Errorf("result %q: %w", handle, ErrNotFound)
+		return Summary{}, s.missing(ctx, handle)
 	}
+	s.touch(ctx, handle)
 	return sum, json.Unmarshal([]byte(cols), &sum.Columns)
 }
 

@@ -254,7 +254,7 @@ func TestSpillsAndCleansUp(t *testing.T) {
 	db := filepath.Join(dir, "mrswarm.duckdb")
 	// A generous statement timeout: the spill is slow on a loaded machine, and
 	// this test is about spilling, not about time.
-	opts := Options{DataRoot: root, MemoryLimit: "64MB", StatementTimeout: 5 * time.Minute}
+	opts := Options{DataRoot: root, MemoryLimit: 64 << 20, StatementTimeout: 5 * time.Minute}
 	s, err := Open(ctx, db, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -97,6 +97,7 @@ func (s *Store) saveResult(ctx context.Context, op, source, dataset string, crea
 	if err != nil {
 		return Summary{}, fmt.Errorf("store result: %w", err)
 	}
+	s.retain(ctx, h)
 	return sum, nil
 }
 
@@ -108,17 +109,21 @@ func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Su
 		s.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+s.ResultTable(h))
 		return Summary{}, fmt.Errorf("store result: %w", err)
 	}
+	s.retain(ctx, h)
 	return sum, nil
 }
 
-// recordResult summarises result table h and inserts its metadata row through db.
+// recordResult summarises result table h under the statement timeout and
+// inserts its metadata row through db.
 func (s *Store) recordResult(ctx context.Context, db interface {
 	querier
 	ExecContext(ctx context.Context, query string, args ...any) (dbsql.Result, error)
 }, h, source, dataset string) (Summary, error) {
-	sum, err := s.summarize(ctx, db, h)
+	tctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	sum, err := s.summarize(tctx, db, h)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, fmt.Errorf("summarize: %w", classify(tctx, ctx, err))
 	}
 	sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
 	sum.Text = renderText(sum)
@@ -129,16 +134,16 @@ func (s *Store) recordResult(ctx context.Context, db interface {
 	}
 	stats, _ := json.Marshal(sum.Stats)
 	_, err = db.ExecContext(ctx, `INSERT INTO mrswarm.results
-		(handle, source, dataset, row_count, columns, head, stats, text, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sum.Handle, sum.Source, sum.Dataset, sum.Rows,
-		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt)
+		(handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sum.Handle, sum.Source, sum.Dataset, sum.Rows,
+		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt)
 	if err != nil {
 		return Summary{}, err
 	}
 	return sum, nil
 }
 
-const resultCols = `handle, source, dataset, row_count, columns, head, stats, text, created_at`
+const resultCols = `handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes`
 
 // Result returns the summary of a handle.
 func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
@@ -148,11 +153,12 @@ func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE handle = ?`, handle)
 	sum, err := scanSummary(row)
 	if errors.Is(err, dbsql.ErrNoRows) {
-		return Summary{}, fmt.Errorf("result %q: %w", handle, ErrNotFound)
+		return Summary{}, s.missing(ctx, handle)
 	}
 	if err != nil {
 		return Summary{}, fmt.Errorf("result %q: %w", handle, err)
 	}
+	s.touch(ctx, handle)
 	return sum, nil
 }
 
@@ -166,8 +172,12 @@ func (s *Store) Results(ctx context.Context) ([]Summary, error) {
 	var out []Summary
 	for rows.Next() {
 		sum, err := scanSummary(rows)
-		if err != nil {
+		if err != nil && sum.Handle == "" {
 			return nil, fmt.Errorf("list results: %w", err)
+		}
+		if err != nil { // one unreadable summary does not fail the listing
+			sum = Summary{Handle: sum.Handle, Source: sum.Source, Dataset: sum.Dataset, Rows: sum.Rows,
+				CreatedAt: sum.CreatedAt, Text: clipN("summary unreadable: "+err.Error(), maxTextBytes)}
 		}
 		out = append(out, sum)
 	}
@@ -178,7 +188,7 @@ func scanSummary(sc scanner) (Summary, error) {
 	var sum Summary
 	var cols, head, stats string
 	if err := sc.Scan(&sum.Handle, &sum.Source, &sum.Dataset, &sum.Rows, &cols, &head, &stats,
-		&sum.Text, &sum.CreatedAt); err != nil {
+		&sum.Text, &sum.CreatedAt, &sum.Bytes); err != nil {
 		return sum, err
 	}
 	sum.CreatedAt = sum.CreatedAt.UTC()

@@ -25,7 +25,8 @@ func legacySummary(t *testing.T, s *Store, sum Summary) Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := Summary{Handle: sum.Handle, Source: sum.Source, Dataset: sum.Dataset, CreatedAt: sum.CreatedAt, Columns: cols}
+	old := Summary{Handle: sum.Handle, Source: sum.Source, Dataset: sum.Dataset, CreatedAt: sum.CreatedAt, Columns: cols,
+		Bytes: sum.Bytes} // the size estimate is newer than the legacy summary
 	sel := []string{"count(*)"}
 	var numeric []string
 	for _, c := range cols {
@@ -237,7 +238,7 @@ func TestSaveFailuresLeaveNothing(t *testing.T) {
 func TestSavedResultsSurviveRestart(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "store.duckdb")
+	path := filepath.Join(t.TempDir(), "store.duckdb")
 	s, err := Open(ctx, path, Options{DataRoot: dir})
 	if err != nil {
 		t.Fatal(err)

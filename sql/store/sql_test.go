@@ -119,6 +119,7 @@ func TestRunSQLAccepts(t *testing.T) {
 		Columns:   []Column{{Name: "region", Type: "VARCHAR"}, {Name: "units", Type: "HUGEINT"}},
 		Head:      [][]any{{"EU", int64(15)}, {"US", int64(20)}},
 		Stats:     []ColumnStats{{Column: "units", Min: 15, Max: 20, Mean: 17.5, Sum: 35}},
+		Bytes:     2*8 + int64(len("EU")+len("US")),
 		CreatedAt: sum.CreatedAt, Text: sum.Text}
 	if diff := cmp.Diff(want, sum); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)

@@ -35,6 +35,7 @@ type Store struct {
 	db       *dbsql.DB
 	opts     Options
 	root     string // DataRoot, absolute with symlinks resolved
+	catalog  string // the database's catalog name, for fully qualified table names
 	staging  string // folder for uploads in flight, inside DuckDB's allowed directories
 	ownStage bool   // staging was created by Open and is removed by Close
 	keywords map[string]bool
@@ -42,6 +43,9 @@ type Store struct {
 	// loadMu serialises dataset catalog changes (load, replace, drop, roles) so that
 	// the staging-table swap and its metadata change never interleave.
 	loadMu sync.Mutex
+
+	retainMu  sync.Mutex   // one eviction pass at a time
+	evictions atomic.Int64 // results evicted since Open
 }
 
 // Open opens (or creates) the DuckDB file at path; "" opens an in-memory database.
@@ -102,6 +106,9 @@ func (s *Store) setupDirs(path string) error {
 		return fmt.Errorf("%w: data root: %v", ErrInvalid, err)
 	}
 	s.root = root
+	if err := s.checkOutsideRoot(path); err != nil {
+		return err
+	}
 	switch {
 	case s.opts.StagingDir != "":
 		s.staging = s.opts.StagingDir
@@ -119,6 +126,27 @@ func (s *Store) setupDirs(path string) error {
 	}
 	s.staging, err = resolveDir(s.staging)
 	return err
+}
+
+// checkOutsideRoot refuses a database file inside the data root: user SQL may
+// read any file there, and the database file and its write-ahead log hold
+// every dataset, result and deleted row.
+func (s *Store) checkOutsideRoot(path string) error {
+	if path == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(dir, filepath.Base(abs))
+	}
+	if within(s.root, abs) {
+		return fmt.Errorf("%w: the database file %s lies inside the data root %s, where user SQL could read it "+
+			"(and its write-ahead log): put the database (--db) outside the data root (--data-root)", ErrInvalid, abs, s.root)
+	}
+	return nil
 }
 
 func resolveDir(dir string) (string, error) {
@@ -160,8 +188,8 @@ func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) e
 		attached.Store(true)
 		settings = append(settings, "USE "+catalog)
 	}
-	if s.opts.MemoryLimit != "" {
-		settings = append(settings, "SET memory_limit = "+quoteLit(s.opts.MemoryLimit))
+	if s.opts.MemoryLimit > 0 {
+		settings = append(settings, fmt.Sprintf("SET memory_limit = '%dMiB'", max(s.opts.MemoryLimit>>20, 1)))
 	}
 	settings = append(settings,
 		fmt.Sprintf("SET allowed_directories = [%s, %s]", quoteLit(s.root+"/"), quoteLit(s.staging+"/")),
@@ -174,6 +202,9 @@ func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) e
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("configure duckdb (%s): %w", q, err)
 		}
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&s.catalog); err != nil {
+		return fmt.Errorf("catalog name: %w", err)
 	}
 	if err := s.applySchema(ctx, conn); err != nil {
 		return err
@@ -269,8 +300,16 @@ func (s *Store) removeStaging() {
 // DataRoot is the folder file loads and user SQL are confined to (absolute, symlinks resolved).
 func (s *Store) DataRoot() string { return s.root }
 
-// ResultTable is the SQL name of a handle's table.
-func (s *Store) ResultTable(handle string) string { return "results." + handle }
+// ResultTable is the fully qualified SQL name of a handle's table.
+func (s *Store) ResultTable(handle string) string {
+	return quoteIdent(s.catalog) + ".results." + quoteIdent(handle)
+}
+
+// TableRef is the fully qualified SQL name of dataset name's table: trusted
+// SQL names tables this way so that no temporary table can shadow them.
+func (s *Store) TableRef(name string) string {
+	return quoteIdent(s.catalog) + ".main." + quoteIdent(name)
+}
 
 // withTimeout bounds ctx by the statement timeout.
 func (s *Store) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	dbsql "database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,6 +20,11 @@ const (
 	maxListColumns  = 16   // columns listed in Text
 	maxListBytes    = 320  // the column list line in Text
 	maxTextStats    = 5    // numeric columns with stats in Text
+
+	maxHeadValueBytes = 200     // a text value in Head, before its truncation marker
+	maxHeadBytes      = 8 << 10 // Head as JSON: rows that do not fit are left out
+	maxSizedColumns   = 64      // variable-width columns whose bytes are summed exactly
+	guessValueBytes   = 16      // bytes counted per value of other variable-width columns
 )
 
 // querier runs a query: the database or the transaction that created a result.
@@ -63,9 +69,10 @@ func describeColumns(ctx context.Context, q querier, table string) ([]Column, er
 	return cols, rows.Err()
 }
 
-// stats fills Rows and Stats with one aggregate query over the table.
+// stats fills Rows, Stats and Bytes with one aggregate query over the table.
 func stats(ctx context.Context, q querier, table string, sum *Summary) error {
-	sel := []string{"count(*)"}
+	sized, fixed := sizeTerms(sum.Columns)
+	sel := []string{"count(*)", sized}
 	var numeric []string
 	for _, c := range sum.Columns {
 		if isNumeric(c.Type) && len(numeric) < maxStatsColumns {
@@ -76,18 +83,83 @@ func stats(ctx context.Context, q querier, table string, sum *Summary) error {
 	}
 	vals := make([]dbsql.NullFloat64, 4*len(numeric))
 	nulls := make([]int64, len(numeric))
-	dest := []any{&sum.Rows}
+	var varBytes dbsql.NullInt64
+	dest := []any{&sum.Rows, &varBytes}
 	for i := range numeric {
 		dest = append(dest, &vals[4*i], &vals[4*i+1], &vals[4*i+2], &vals[4*i+3], &nulls[i])
 	}
 	if err := q.QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+table).Scan(dest...); err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
+	sum.Bytes = varBytes.Int64 + sum.Rows*fixed
 	for i, name := range numeric {
 		sum.Stats = append(sum.Stats, ColumnStats{Column: name, Min: vals[4*i].Float64,
 			Max: vals[4*i+1].Float64, Mean: vals[4*i+2].Float64, Sum: vals[4*i+3].Float64, Nulls: nulls[i]})
 	}
 	return nil
+}
+
+// sizeTerms splits a row's storage estimate into a SQL sum over the first
+// variable-width columns and a fixed number of bytes per row for the others.
+func sizeTerms(cols []Column) (sized string, fixed int64) {
+	terms := []string{"0"}
+	for _, c := range cols {
+		t := strings.ToUpper(c.Type)
+		switch {
+		case isNumeric(t) || t == "BOOLEAN" || strings.HasPrefix(t, "DATE") || strings.HasPrefix(t, "TIME") || t == "UUID":
+			fixed += 8
+		case len(terms) > maxSizedColumns:
+			fixed += guessValueBytes
+		case t == "VARCHAR":
+			terms = append(terms, "coalesce(sum(strlen("+quoteIdent(c.Name)+")), 0)")
+		case t == "BLOB":
+			terms = append(terms, "coalesce(sum(octet_length("+quoteIdent(c.Name)+")), 0)")
+		default:
+			terms = append(terms, "coalesce(sum(strlen("+quoteIdent(c.Name)+"::VARCHAR)), 0)")
+		}
+	}
+	return strings.Join(terms, " + "), fixed
+}
+
+// clipHead bounds the head: each long value is cut with a marker, and rows
+// stop once the head would pass maxHeadBytes as JSON.
+func clipHead(rows [][]any) [][]any {
+	out := [][]any{}
+	size := 0
+	for _, r := range rows {
+		for i, v := range r {
+			r[i] = clipValue(v)
+		}
+		b, _ := json.Marshal(r)
+		if size += len(b); size > maxHeadBytes {
+			break
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// clipValue cuts a text (or nested value's JSON) longer than maxHeadValueBytes
+// and marks how much was left out.
+func clipValue(v any) any {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []any, map[string]any:
+		b, _ := json.Marshal(x)
+		if len(b) <= maxHeadValueBytes {
+			return v
+		}
+		s = string(b)
+	default:
+		return v
+	}
+	if len(s) <= maxHeadValueBytes {
+		return s
+	}
+	cut := strings.ToValidUTF8(s[:maxHeadValueBytes], "")
+	return fmt.Sprintf("%s…[truncated, %d bytes in all]", cut, len(s))
 }
 
 // head reads the first n rows of a table: the rows readRows reads as [0, n)
@@ -117,7 +189,7 @@ func head(ctx context.Context, q querier, table string, cols []Column, n int) ([
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	return clipHead(out), rows.Err()
 }
 
 // renderText writes the summary as compact text for a prompt, never longer

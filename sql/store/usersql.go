@@ -24,18 +24,22 @@ var leadWords = map[string]bool{"SELECT": true, "WITH": true, "FROM": true, "VAL
 var subqueryWords = map[string]bool{"SUMMARIZE": true, "DESCRIBE": true, "SHOW": true}
 
 // RunSQL runs one untrusted, read-only SELECT/WITH statement under the statement
-// timeout and stores its result. DuckDB classifies the statement (one statement,
-// of type SELECT); DuckDB's own configuration confines file reads to the data root.
+// timeout and stores its result. [CheckUserSQL] refuses what must not run
+// before DuckDB sees the query; DuckDB then classifies it (one statement, of
+// type SELECT), and its configuration confines file reads to the data root.
+// The statement runs on a connection of its own that is closed afterwards, so
+// nothing it may have set or created on the connection outlives it.
 func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
 	q := trimQuery(query)
-	if q == "" {
-		return Summary{}, fmt.Errorf("run sql: %w: empty query; %s", ErrInvalid, allowedSQL)
+	if err := CheckUserSQL(q); err != nil {
+		return Summary{}, fmt.Errorf("run sql: %w", err)
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return Summary{}, fmt.Errorf("run sql: %w", err)
 	}
 	defer conn.Close()
+	defer discard(conn)
 	tctx, cancel := s.withTimeout(ctx)
 	defer cancel()
 	h := newHandle()
@@ -43,20 +47,27 @@ func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
 	if subqueryWords[firstWord(q)] {
 		ctas = "CREATE TABLE " + s.ResultTable(h) + " AS SELECT * FROM (\n" + q + "\n)"
 	}
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*duckdb.Conn)
-		if !ok {
-			return fmt.Errorf("unexpected driver connection %T", dc)
-		}
-		if err := checkReadOnly(c, q); err != nil {
-			return err
-		}
-		return execOne(tctx, c, ctas, duckdb.STATEMENT_TYPE_CREATE)
+	err = s.watchMemory(tctx, func(ctx context.Context) error {
+		return conn.Raw(func(dc any) error {
+			c, ok := dc.(*duckdb.Conn)
+			if !ok {
+				return fmt.Errorf("unexpected driver connection %T", dc)
+			}
+			if err := checkReadOnly(c, q); err != nil {
+				return err
+			}
+			return execOne(ctx, c, ctas, duckdb.STATEMENT_TYPE_CREATE)
+		})
 	})
 	if err != nil {
 		return Summary{}, fmt.Errorf("run sql: %w", classify(tctx, ctx, err))
 	}
 	return s.finishResult(ctx, h, "sql", s.firstDataset(ctx, conn, q))
+}
+
+// discard closes conn's driver connection instead of returning it to the pool.
+func discard(conn *dbsql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // trimQuery drops surrounding space and trailing semicolons.
@@ -68,7 +79,8 @@ func trimQuery(q string) string {
 	return q
 }
 
-// checkReadOnly prepares q (exactly one statement) and accepts only a SELECT.
+// checkReadOnly prepares q (exactly one statement, already passed by
+// CheckUserSQL) and accepts only a SELECT.
 func checkReadOnly(c *duckdb.Conn, q string) error {
 	st, err := prepareOne(c, q)
 	if err != nil {
@@ -81,9 +93,6 @@ func checkReadOnly(c *duckdb.Conn, q string) error {
 	}
 	if typ != duckdb.STATEMENT_TYPE_SELECT {
 		return fmt.Errorf("%w: %s; got a %s statement", ErrInvalid, allowedSQL, stmtName(typ))
-	}
-	if w := firstWord(q); !leadWords[w] {
-		return fmt.Errorf("%w: %s; got a statement starting with %s", ErrInvalid, allowedSQL, w)
 	}
 	return nil
 }

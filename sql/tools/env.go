@@ -30,7 +30,7 @@ var filterRoles = []struct {
 // expressions, and the distinct values of its filter roles.
 type env struct {
 	ds    store.Dataset
-	table string                // quoted table name
+	table string                // fully qualified table name (no temporary table shadows it)
 	cols  map[store.Role]string // quoted (and cast) column expression per available role
 	enums map[store.Role][]string
 	// capped reports roles whose distinct values exceed enumCap.
@@ -55,7 +55,7 @@ func newEnv(ctx context.Context, c *Catalog, name string) (*env, error) {
 // envOf describes the loaded dataset ds.
 func envOf(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
 	name := ds.Name
-	e := &env{ds: ds, table: quoteIdent(ds.Name), cols: map[store.Role]string{},
+	e := &env{ds: ds, table: c.st.TableRef(ds.Name), cols: map[store.Role]string{},
 		enums: map[store.Role][]string{}, capped: map[store.Role]bool{}}
 	types := map[string]string{}
 	for _, c := range ds.Columns {

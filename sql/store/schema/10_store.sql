@@ -29,3 +29,13 @@ CREATE TABLE IF NOT EXISTS mrswarm.results (
     text       VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+
+-- Retention: an estimate of each result's size, when it was last read, whether
+-- the user pinned it; and the handles evicted, so a late fetch can say so.
+ALTER TABLE mrswarm.results ADD COLUMN IF NOT EXISTS bytes BIGINT DEFAULT 0;
+ALTER TABLE mrswarm.results ADD COLUMN IF NOT EXISTS last_used TIMESTAMP;
+ALTER TABLE mrswarm.results ADD COLUMN IF NOT EXISTS pinned BOOLEAN DEFAULT false;
+CREATE TABLE IF NOT EXISTS mrswarm.evicted (
+    handle     VARCHAR PRIMARY KEY,
+    evicted_at TIMESTAMP NOT NULL
+);

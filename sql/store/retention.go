@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	dbsql "database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Retention bounds the results the store keeps. Results a run cites (its
+// steps' and report's handles) and pinned ones are always kept; the others
+// are evicted least recently used first while their estimated bytes exceed
+// MaxBytes, and once unused for MaxAge. Zero fields set no bound.
+type Retention struct {
+	MaxBytes int64
+	MaxAge   time.Duration
+}
+
+// touchEvery is how stale a result's last_used may get before a read updates it.
+const touchEvery = time.Minute
+
+// citedHandles selects every handle that run data mentions: the pipeline owns
+// that JSON, so the store finds handles by their shape. If the tables are
+// missing the query fails and nothing is evicted.
+const citedHandles = `SELECT DISTINCT unnest(regexp_extract_all(data, 'res_[0-9a-f]{8}')) AS handle FROM mrswarm.runs
+	UNION SELECT DISTINCT unnest(regexp_extract_all(data, 'res_[0-9a-f]{8}')) FROM mrswarm.run_steps`
+
+// Evictions is the number of results the retention policy has removed since Open.
+func (s *Store) Evictions() int64 { return s.evictions.Load() }
+
+// retain evicts results outside the retention budget, never keep (the result
+// just stored). It runs one cheap aggregate when nothing is over budget; a
+// failure leaves every result in place.
+func (s *Store) retain(ctx context.Context, keep string) {
+	r := s.opts.Retention
+	if r.MaxBytes <= 0 && r.MaxAge <= 0 || !s.retainMu.TryLock() {
+		return
+	}
+	defer s.retainMu.Unlock()
+	ctx = context.WithoutCancel(ctx)
+	now := time.Now().UTC()
+	if !s.overBudget(ctx, now) {
+		return
+	}
+	victims, err := s.evictionCandidates(ctx, now, keep)
+	if err != nil {
+		return
+	}
+	for _, h := range victims {
+		if err := s.evict(ctx, h, now); err == nil {
+			s.evictions.Add(1)
+		}
+	}
+}
+
+// overBudget reports whether unpinned results exceed the byte budget or
+// include one unused for longer than the age limit.
+func (s *Store) overBudget(ctx context.Context, now time.Time) bool {
+	var total dbsql.NullInt64
+	var oldest dbsql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT sum(bytes), min(coalesce(last_used, created_at))
+		FROM mrswarm.results WHERE NOT coalesce(pinned, false)`).Scan(&total, &oldest)
+	if err != nil {
+		return false
+	}
+	r := s.opts.Retention
+	return r.MaxBytes > 0 && total.Int64 > r.MaxBytes ||
+		r.MaxAge > 0 && oldest.Valid && oldest.Time.Before(now.Add(-r.MaxAge))
+}
+
+// evictionCandidates lists the unpinned, uncited results outside the budget:
+// walking from the most recently used, those past the byte budget or the age limit.
+func (s *Store) evictionCandidates(ctx context.Context, now time.Time, keep string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `WITH cited AS (`+citedHandles+`)
+		SELECT handle, bytes, coalesce(last_used, created_at) AS used FROM mrswarm.results
+		WHERE NOT coalesce(pinned, false) AND handle <> ? AND handle NOT IN (SELECT handle FROM cited)
+		ORDER BY used DESC, handle`, keep)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	r := s.opts.Retention
+	var out []string
+	var sum int64
+	for rows.Next() {
+		var h string
+		var n int64
+		var used time.Time
+		if err := rows.Scan(&h, &n, &used); err != nil {
+			return nil, err
+		}
+		sum += n
+		if r.MaxBytes > 0 && sum > r.MaxBytes || r.MaxAge > 0 && used.Before(now.Add(-r.MaxAge)) {
+			out = append(out, h)
+		}
+	}
+	return out, rows.Err()
+}
+
+// evict drops a result's table and metadata and leaves a tombstone.
+func (s *Store) evict(ctx context.Context, h string, now time.Time) error {
+	return s.inTx(ctx, func(tx *dbsql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.ResultTable(h)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mrswarm.results WHERE handle = ?`, h); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.evicted VALUES (?, ?)`, h, now)
+		return err
+	})
+}
+
+// touch records that a result was read, at most once per touchEvery.
+func (s *Store) touch(ctx context.Context, h string) {
+	now := time.Now().UTC()
+	_, _ = s.db.ExecContext(ctx, `UPDATE mrswarm.results SET last_used = ?
+		WHERE handle = ? AND (last_used IS NULL OR last_used < ?)`, now, h, now.Add(-touchEvery))
+}
+
+// missing is the error for a handle without metadata: NotFound, saying when
+// the retention policy evicted it if it did.
+func (s *Store) missing(ctx context.Context, h string) error {
+	var at time.Time
+	err := s.db.QueryRowContext(ctx, `SELECT evicted_at FROM mrswarm.evicted WHERE handle = ?`, h).Scan(&at)
+	if errors.Is(err, dbsql.ErrNoRows) || err != nil {
+		return fmt.Errorf("result %q: %w", h, ErrNotFound)
+	}
+	return fmt.Errorf("result %q: %w: it expired and was evicted at %s by the result retention policy "+
+		"(--result-max-bytes, --result-max-age); run the query again", h, ErrNotFound, at.UTC().Format(time.RFC3339))
+}

@@ -98,6 +98,7 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 		return runner.Close(ctx)
 	})
 
+	m.CountEvictions(st.Evictions)
 	gs, hs := newGRPCServer(cfg, st, catalog, runner, m)
 	conn, err := dialSelf(grpcLis)
 	if err != nil {
@@ -108,7 +109,7 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	srv := &servers{grpc: gs, health: hs, runner: runner, http: &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second,
+	srv := &servers{grpc: gs, health: hs, runner: runner, http: &http.Server{Handler: limitBodies(gw, cfg.MaxBodyBytes), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	return srv.serve(ctx, cfg, grpcLis, httpLis)
 }

@@ -125,3 +125,12 @@ func (m *Metrics) newData() {
 	m.datasetLoadLatency = histogramVec("dataset_load_duration_seconds",
 		"Dataset load wall time, by result.", "result")
 }
+
+// CountEvictions exports evicted, the number of results the store's retention
+// policy has removed, as mrswarm_results_evicted_total.
+func (m *Metrics) CountEvictions(evicted func() int64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "results_evicted_total",
+		Help: "Stored results evicted by the retention policy (byte or age budget).",
+	}, func() float64 { return float64(evicted()) }))
+}

@@ -105,8 +105,7 @@ func putDataset(ctx context.Context, x execer, rec datasetRecord) error {
 
 // DropDataset removes a dataset and its table.
 func (s *Store) DropDataset(ctx context.Context, name string) error {
-	s.loadMu.Lock()
-	defer s.loadMu.Unlock()
+	defer s.names.lock(name)()
 	if _, err := s.datasetRecord(ctx, s.db, name); err != nil {
 		return fmt.Errorf("drop: %w", err)
 	}
@@ -121,8 +120,7 @@ func (s *Store) DropDataset(ctx context.Context, name string) error {
 
 // SetRoles overrides column roles; an empty column clears a role.
 func (s *Store) SetRoles(ctx context.Context, name string, roles map[Role]string) (Dataset, error) {
-	s.loadMu.Lock()
-	defer s.loadMu.Unlock()
+	defer s.names.lock(name)()
 	rec, err := s.datasetRecord(ctx, s.db, name)
 	if err != nil {
 		return Dataset{}, fmt.Errorf("set roles: %w", err)

@@ -13,7 +13,7 @@ import (
 
 // ingest reads src into a staging table, checks it, infers roles and swaps it
 // in for the dataset in one transaction. On any error the staging table is
-// dropped and the old dataset is untouched. The caller holds loadMu.
+// dropped and the old dataset is untouched. The caller holds the name's lock.
 func (s *Store) ingest(ctx context.Context, name string, src source, overrides map[Role]string, start time.Time) (Dataset, error) {
 	if src.size == 0 || src.fp == emptySHA256 {
 		return Dataset{}, fmt.Errorf("%w: %s: line 1: file is empty", ErrInvalid, src.display)

@@ -222,9 +222,10 @@ func (s *Store) spool(ctx context.Context, r io.Reader, f Format) (string, hashe
 
 // loadSource is the shared tail of both loads: a hit when the fingerprint is
 // unchanged, else ingest into a staging table and swap it in atomically.
+// Only loads of the same name wait for each other; each ingest is bounded by
+// the load timeout.
 func (s *Store) loadSource(ctx context.Context, name string, src source, roles map[Role]string, start time.Time) (LoadResult, error) {
-	s.loadMu.Lock()
-	defer s.loadMu.Unlock()
+	defer s.names.lock(name)()
 	old, err := s.datasetRecord(ctx, s.db, name)
 	if err == nil && old.Fingerprint == src.fp {
 		return s.hit(ctx, old, src, roles, start)
@@ -232,7 +233,18 @@ func (s *Store) loadSource(ctx context.Context, name string, src source, roles m
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return LoadResult{}, err
 	}
-	ds, err := s.ingest(ctx, name, src, roles, start)
+	if src.format == FormatJSON {
+		if err := checkJSONDepth(src.path, src.display); err != nil {
+			return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
+		}
+	}
+	lctx, cancel := context.WithTimeout(ctx, s.opts.LoadTimeout)
+	defer cancel()
+	ds, err := s.ingest(lctx, name, src, roles, start)
+	if err != nil && ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: the load took longer than the load timeout (%v); raise --load-timeout (MRSWARM_LOAD_TIMEOUT) "+
+			"or load a smaller file", ErrTimeout, s.opts.LoadTimeout)
+	}
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("load dataset %q from %s: %w", name, src.display, err)
 	}

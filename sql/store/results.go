@@ -17,7 +17,10 @@ func (s *Store) SaveQuery(ctx context.Context, source, dataset, query string, ar
 	defer cancel()
 	op := "save query (" + source + ")"
 	return s.saveResult(ctx, op, source, dataset, func(tx *dbsql.Tx, table string) error {
-		_, err := tx.ExecContext(tctx, "CREATE TABLE "+table+" AS\n"+trimQuery(query)+"\n", args...)
+		err := s.watchMemory(tctx, func(ctx context.Context) error {
+			_, err := tx.ExecContext(ctx, "CREATE TABLE "+table+" AS\n"+trimQuery(query)+"\n", args...)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, classify(tctx, ctx, err))
 		}

@@ -27,6 +27,7 @@ const (
 	DefaultMaxPageSize      = 10000
 	DefaultHeadRows         = 5
 	DefaultPageSize         = 100
+	DefaultLoadTimeout      = 10 * time.Minute
 )
 
 // Store is the embedded DuckDB database shared by every part of mrswarm.
@@ -35,14 +36,17 @@ type Store struct {
 	db       *dbsql.DB
 	opts     Options
 	root     string // DataRoot, absolute with symlinks resolved
-	catalog  string // the database's catalog name, for fully qualified table names
+	catalog  string   // the database's catalog name, for fully qualified table names
+	private  []string // the database's own files (resolved), which user SQL must not read
+	cwd      string   // the process's folder, against which DuckDB resolves relative paths
 	staging  string // folder for uploads in flight, inside DuckDB's allowed directories
 	ownStage bool   // staging was created by Open and is removed by Close
 	keywords map[string]bool
 
-	// loadMu serialises dataset catalog changes (load, replace, drop, roles) so that
-	// the staging-table swap and its metadata change never interleave.
-	loadMu sync.Mutex
+	// names serialises the changes of one dataset (load, replace, drop, roles)
+	// so that its staging-table swap and metadata change never interleave;
+	// other datasets' changes go on meanwhile.
+	names nameLocks
 
 	retainMu  sync.Mutex   // one eviction pass at a time
 	evictions atomic.Int64 // results evicted since Open
@@ -92,6 +96,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.HeadRows <= 0 {
 		o.HeadRows = DefaultHeadRows
+	}
+	if o.LoadTimeout <= 0 {
+		o.LoadTimeout = DefaultLoadTimeout
 	}
 	return o
 }
@@ -180,6 +187,13 @@ func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) e
 	if path != "" {
 		abs, err := filepath.Abs(path)
 		if err != nil {
+			return err
+		}
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			s.private = privateFiles(filepath.Join(dir, filepath.Base(abs)))
+		}
+		s.private = append(s.private, privateFiles(abs)...)
+		if s.cwd, err = os.Getwd(); err != nil {
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, "ATTACH "+quoteLit(abs)+" AS "+catalog); err != nil {

@@ -42,6 +42,9 @@ func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
 	defer discard(conn)
 	tctx, cancel := s.withTimeout(ctx)
 	defer cancel()
+	if err := s.checkFileAccess(tctx, conn, q); err != nil {
+		return Summary{}, fmt.Errorf("run sql: %w", err)
+	}
 	h := newHandle()
 	ctas := "CREATE TABLE " + s.ResultTable(h) + " AS\n" + q + "\n"
 	if subqueryWords[firstWord(q)] {

@@ -173,14 +173,21 @@ type profileColumn struct {
 	Ordered bool // numeric or temporal: min and max are cheap and meaningful
 }
 
-// Columns lists the dataset's columns for dataset_profile.
+// maxProfileColumns bounds dataset_profile's work: its query grows with every
+// column (a 5,000-column file once took 12 GB), so wider datasets are profiled
+// on their first columns.
+const maxProfileColumns = 128
+
+// Columns lists the dataset's columns for dataset_profile, at most
+// maxProfileColumns of them, in table order.
 func (r *render) Columns() []profileColumn {
 	roles := map[string]string{}
 	for role, col := range r.e.ds.Roles {
 		roles[col] = string(role)
 	}
-	out := make([]profileColumn, len(r.e.ds.Columns))
-	for i, c := range r.e.ds.Columns {
+	cols := r.e.ds.Columns[:min(len(r.e.ds.Columns), maxProfileColumns)]
+	out := make([]profileColumn, len(cols))
+	for i, c := range cols {
 		out[i] = profileColumn{Q: quoteIdent(c.Name), Name: c.Name, Type: c.Type,
 			Role: roles[c.Name], Numeric: isNumericType(c.Type),
 			Ordered: isNumericType(c.Type) || isTemporalType(c.Type)}

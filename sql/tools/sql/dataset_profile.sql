@@ -4,14 +4,14 @@
        counts, text min/max and duplicate rows come from a ~50k-row system (vector) sample
        (sample_rows says how many rows; distinct_exact = false). */ -}}
 WITH base AS NOT MATERIALIZED (
-  SELECT * FROM {{.Table}} WHERE {{.Where}}
+  SELECT {{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}} FROM {{.Table}} WHERE {{.Where}}
 ),
 {{- if .Exact}}
 smp AS NOT MATERIALIZED (SELECT * FROM base),
 {{- else}}
 {{- /* Sampling the table itself (then filtering) lets DuckDB skip the unsampled row
        vectors in the scan instead of reading every row and dropping most. */}}
-smp AS MATERIALIZED (SELECT * FROM {{.Table}} TABLESAMPLE {{.SamplePct}}% (system, 7) WHERE {{.Where}}),
+smp AS MATERIALIZED (SELECT {{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}} FROM {{.Table}} TABLESAMPLE {{.SamplePct}}% (system, 7) WHERE {{.Where}}),
 {{- end}}
 full_agg AS MATERIALIZED (
   SELECT count(*) AS n

@@ -35,12 +35,12 @@ const (
 type Store struct {
 	db       *dbsql.DB
 	opts     Options
-	root     string // DataRoot, absolute with symlinks resolved
+	root     string   // DataRoot, absolute with symlinks resolved
 	catalog  string   // the database's catalog name, for fully qualified table names
 	private  []string // the database's own files (resolved), which user SQL must not read
 	cwd      string   // the process's folder, against which DuckDB resolves relative paths
-	staging  string // folder for uploads in flight, inside DuckDB's allowed directories
-	ownStage bool   // staging was created by Open and is removed by Close
+	staging  string   // folder for uploads in flight, inside DuckDB's allowed directories
+	ownStage bool     // staging was created by Open and is removed by Close
 	keywords map[string]bool
 
 	// names serialises the changes of one dataset (load, replace, drop, roles)

@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/mrswarm/mrswarm/internal/ollamaproc"
 
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 )
@@ -369,5 +372,56 @@ func TestResultRetention(t *testing.T) {
 	if code != http.StatusOK || !bytes.Contains(metrics, []byte("mrswarm_results_evicted_total ")) ||
 		bytes.Contains(metrics, []byte("mrswarm_results_evicted_total 0\n")) {
 		t.Errorf("/metrics does not count the evictions")
+	}
+}
+
+// Defect 10: when the LLM died, /healthz still said SERVING. The LLM's health
+// is its own health service and makes /healthz DEGRADED (still 200: data,
+// SQL and tools work).
+func TestHealthReportsLLM(t *testing.T) {
+	bin, err := ollamaproc.FindBinary()
+	if err != nil {
+		if os.Getenv("MRSWARM_REQUIRE_OLLAMA") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	p, err := ollamaproc.Launch(t.Context(), ollamaproc.Config{Bin: bin, Model: "-", ToolsModel: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	cfg := testConfig(t)
+	cfg.OllamaHost = p.Host
+	ts := startServer(t, cfg)
+	hc := healthpb.NewHealthClient(ts.conn)
+	llmStatus := func() healthpb.HealthCheckResponse_ServingStatus {
+		resp, err := hc.Check(t.Context(), &healthpb.HealthCheckRequest{Service: llmService})
+		if err != nil {
+			t.Fatalf("health of %s: %v", llmService, err)
+		}
+		return resp.GetStatus()
+	}
+	if st := llmStatus(); st != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("LLM health with Ollama up: %v", st)
+	}
+	if code, body := ts.doJSON(t, "GET", "/healthz", nil); code != http.StatusOK || body["status"] != "SERVING" || body["llm_status"] != "SERVING" {
+		t.Errorf("/healthz with Ollama up = %d %v", code, body)
+	}
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(4 * llmPingEvery)
+	for llmStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		if time.Now().After(deadline) {
+			t.Fatal("LLM health still SERVING after Ollama stopped")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, body := ts.doJSON(t, "GET", "/healthz", nil); code != http.StatusOK || body["status"] != "DEGRADED" || body["llm_status"] != "NOT_SERVING" {
+		t.Errorf("/healthz with Ollama down = %d %v, want 200 DEGRADED", code, body)
+	}
+	if resp, err := hc.Check(t.Context(), &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("the server's own health = %v, %v; want SERVING", resp.GetStatus(), err)
 	}
 }

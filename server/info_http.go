@@ -13,10 +13,12 @@ import (
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 )
 
-// healthz serves GET /healthz: the gRPC health service's status and the build,
-// {"status": "SERVING", "version": ..., "revision": ..., "modified": ..., "go": ...},
-// and the LLM hosts' state under "llm" when the server routes over a pool;
-// 503 unless serving. ?service= asks about one service.
+// healthz serves GET /healthz: the gRPC health service's status, the LLM health
+// service's and the build, {"status": "SERVING", "llm_status": "SERVING",
+// "version": ..., "revision": ..., "modified": ..., "go": ...}, and the LLM
+// hosts' state under "llm" when the server routes over a pool; 503 unless
+// serving. ?service= asks about one service. The status is DEGRADED (still 200)
+// while the LLM does not answer: data, SQL and tools work, agent steps fail.
 type healthz struct {
 	mux    *runtime.ServeMux
 	client healthpb.HealthClient
@@ -32,18 +34,31 @@ func (h healthz) serve(w http.ResponseWriter, r *http.Request, _ map[string]stri
 		return
 	}
 	body := struct {
-		Status string `json:"status"`
+		Status    string `json:"status"`
+		LLMStatus string `json:"llm_status"`
 		version.Info
 		LLM *llmHealth `json:"llm,omitempty"`
-	}{Status: resp.GetStatus().String(), Info: h.build}
+	}{Status: resp.GetStatus().String(), LLMStatus: h.llmStatus(r), Info: h.build}
 	if h.llm != nil {
 		body.LLM = llmHealthOf(h.llm)
+	}
+	if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING && body.LLMStatus == healthpb.HealthCheckResponse_NOT_SERVING.String() {
+		body.Status = "DEGRADED"
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// llmStatus is the status of the LLM health service (llmService).
+func (h healthz) llmStatus(r *http.Request) string {
+	resp, err := h.client.Check(r.Context(), &healthpb.HealthCheckRequest{Service: llmService})
+	if err != nil {
+		return healthpb.HealthCheckResponse_UNKNOWN.String()
+	}
+	return resp.GetStatus().String()
 }
 
 // openAPIDoc is the generated OpenAPI document with info.version set to the

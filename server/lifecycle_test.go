@@ -72,7 +72,8 @@ func TestHealthAndOpenAPI(t *testing.T) {
 			t.Errorf("health of %q = %v, %v; want SERVING", svc, resp.GetStatus(), err)
 		}
 	}
-	if code, body := ts.doJSON(t, "GET", "/healthz", nil); code != http.StatusOK || body["status"] != "SERVING" {
+	// No Ollama is configured: the server serves, degraded (TestHealthReportsLLM).
+	if code, body := ts.doJSON(t, "GET", "/healthz", nil); code != http.StatusOK || body["status"] == "NOT_SERVING" {
 		t.Errorf("/healthz = %d %v", code, body)
 	}
 	code, b := ts.do(t, "GET", "/openapi.json", nil, "")

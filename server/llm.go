@@ -107,6 +107,14 @@ func startManagedOllama(ctx context.Context, cfg *Config) (stop func(), err erro
 	cfg.OllamaHost, cfg.Model = p.Host, p.Model
 	cfg.LLMOptions = TinyModelOptions(cfg.LLMOptions)
 	cfg.Logger.Info("managed ollama started", "host", p.Host, "model", p.Model, "tools_model", p.ToolsModel, "bin", p.Bin)
+	log := cfg.Logger
+	go p.Supervise(ctx, func(up bool, err error) { // restarts it with backoff if it dies
+		if up {
+			log.Info("managed ollama restarted", "host", p.Host)
+			return
+		}
+		log.Warn("managed ollama is down; restarting", "host", p.Host, "error", err)
+	})
 	return func() {
 		if err := p.Stop(); err != nil {
 			cfg.Logger.Error("stop managed ollama", "error", err)

@@ -100,6 +100,7 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 
 	m.CountEvictions(st.Evictions)
 	gs, hs := newGRPCServer(cfg, st, catalog, runner, m)
+	watchLLM(ctx, model, hs, log)
 	conn, err := dialSelf(grpcLis)
 	if err != nil {
 		return err

@@ -82,12 +82,20 @@ type Process struct {
 	Model, ToolsModel string
 
 	cfg     Config
+	temp    []string // directories Stop removes
+	stop    sync.Once
+	stopErr error
+
+	mu       sync.Mutex // guards cur and stopping
+	cur      *child     // the server process now (a restart replaces it)
+	stopping bool       // Stop was called: no more restarts
+}
+
+// child is one started `ollama serve`.
+type child struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd.Wait returned
 	waitErr error         // set before exited is closed
-	temp    []string      // directories Stop removes
-	stop    sync.Once
-	stopErr error
 }
 
 // Launch starts `ollama serve` on cfg.Addr or a free loopback port, waits
@@ -146,29 +154,44 @@ func (p *Process) serve(ctx context.Context) error {
 	}
 	var err error
 	for range 3 {
-		if err = p.start(); err != nil {
+		var c *child
+		p.mu.Lock()
+		c, err = p.start()
+		p.mu.Unlock()
+		if err != nil {
 			return err
 		}
-		if err = p.waitReady(ctx); !errors.Is(err, ErrExited) || p.cfg.Addr != "" {
+		if err = p.waitReady(ctx, c); !errors.Is(err, ErrExited) || p.cfg.Addr != "" {
 			return err
 		}
 	}
 	return err
 }
 
-// Pid is the server's process id, also the id of its process group.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+// current is the server process now.
+func (p *Process) current() *child {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cur
+}
 
-// Done is closed when the server process has exited.
-func (p *Process) Done() <-chan struct{} { return p.exited }
+// Pid is the server's process id, also the id of its process group.
+func (p *Process) Pid() int { return p.current().cmd.Process.Pid }
+
+// Done is closed when the current server process has exited.
+func (p *Process) Done() <-chan struct{} { return p.current().exited }
 
 // Stop stops the server: SIGTERM to its process group (the server and its
 // runners), then SIGKILL after five seconds. It removes the temporary
 // directories Launch made. Stop is idempotent and safe to call concurrently.
 func (p *Process) Stop() error {
 	p.stop.Do(func() {
-		if p.cmd != nil {
-			p.stopErr = p.terminate(5 * time.Second)
+		p.mu.Lock()
+		p.stopping = true
+		c := p.cur
+		p.mu.Unlock()
+		if c != nil {
+			p.stopErr = c.terminate(5 * time.Second)
 		}
 		for _, dir := range p.temp {
 			if err := os.RemoveAll(dir); err != nil && p.stopErr == nil {
@@ -179,16 +202,22 @@ func (p *Process) Stop() error {
 	return p.stopErr
 }
 
-func (p *Process) terminate(grace time.Duration) error {
-	pgid := p.cmd.Process.Pid
+func (c *child) terminate(grace time.Duration) error {
+	pgid := c.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
-	case <-p.exited:
+	case <-c.exited:
 	case <-time.After(grace):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-p.exited
+		<-c.exited
 	}
-	// Runners left behind by a killed server share its process group.
+	return c.killGroup()
+}
+
+// killGroup kills what is left of the process group: runners of a server
+// that was killed share its group and would otherwise run on as orphans.
+func (c *child) killGroup() error {
+	pgid := c.cmd.Process.Pid
 	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("ollamaproc: kill process group %d: %w", pgid, err)
 	}

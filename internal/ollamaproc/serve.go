@@ -10,11 +10,12 @@ import (
 	"time"
 )
 
-// start runs `ollama serve` in its own process group.
-func (p *Process) start() error {
+// start runs `ollama serve` in its own process group and makes it the
+// current process. The caller holds p.mu.
+func (p *Process) start() (*child, error) {
 	addr, err := p.listenAddr()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd := exec.Command(p.Bin, "serve")
 	cmd.Env = environ(p.cfg,
@@ -29,20 +30,23 @@ func (p *Process) start() error {
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("ollamaproc: start %s serve: %w", p.Bin, err)
+		return nil, fmt.Errorf("ollamaproc: start %s serve: %w", p.Bin, err)
 	}
-	p.cmd, p.Addr, p.Host = cmd, addr, "http://"+addr
-	p.exited = make(chan struct{})
+	if p.Addr != addr {
+		p.Addr, p.Host = addr, "http://"+addr
+	}
+	c := &child{cmd: cmd, exited: make(chan struct{})}
 	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
+		c.waitErr = cmd.Wait()
+		close(c.exited)
 	}()
-	return nil
+	p.cur = c
+	return c, nil
 }
 
-// waitReady polls the server until it answers, it exits (wrapping
+// waitReady polls the server c until it answers, it exits (wrapping
 // [ErrExited]), ctx ends or the ready timeout passes.
-func (p *Process) waitReady(ctx context.Context) error {
+func (p *Process) waitReady(ctx context.Context, c *child) error {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.ReadyTimeout)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -52,8 +56,8 @@ func (p *Process) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-p.exited:
-			return fmt.Errorf("%w on %s: %v", ErrExited, p.Addr, p.waitErr)
+		case <-c.exited:
+			return fmt.Errorf("%w on %s: %v", ErrExited, p.Addr, c.waitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("ollamaproc: wait for ollama on %s: %w", p.Addr, ctx.Err())
 		case <-tick.C:

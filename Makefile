@@ -3,7 +3,7 @@ SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 GO ?= go
 
-.PHONY: all build demo serve stop test bench generate lint deps ollama python-deps clean
+.PHONY: all build demo serve stop test fuzz bench generate lint deps ollama python-deps clean
 
 all: build
 
@@ -37,6 +37,11 @@ stop:
 # after the linters.
 test: deps lint
 	MRSWARM_REQUIRE_OLLAMA=1 $(GO) test -race -count=1 -timeout 25m ./...
+	scripts/fuzz.sh 10s
+
+# Every fuzz target for longer (FUZZTIME=10m make fuzz for more).
+fuzz:
+	scripts/fuzz.sh $(or $(FUZZTIME),2m)
 
 bench: deps build
 	scripts/bench.sh

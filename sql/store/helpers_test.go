@@ -15,7 +15,7 @@ import (
 var beverageCSV = filepath.Join("..", "..", "data", "beverage_sales.csv")
 
 // newStore opens an in-memory store over a fresh data root.
-func newStore(t *testing.T, opts Options) *Store {
+func newStore(t testing.TB, opts Options) *Store {
 	t.Helper()
 	if opts.DataRoot == "" {
 		opts.DataRoot = t.TempDir()

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // deniedOptions are read_csv/read_json options that make DuckDB create tables
@@ -34,6 +35,9 @@ var deniedFunctions = map[string]bool{
 func CheckUserSQL(q string) error {
 	if strings.TrimSpace(q) == "" {
 		return fmt.Errorf("%w: empty query; %s", ErrInvalid, allowedSQL)
+	}
+	if !utf8.ValidString(q) {
+		return fmt.Errorf("%w: the query is not valid UTF-8", ErrInvalid)
 	}
 	if w := firstWord(q); !leadWords[w] {
 		return fmt.Errorf("%w: %s; got a statement starting with %q", ErrInvalid, allowedSQL, clipN(w, 32))

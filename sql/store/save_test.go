@@ -177,7 +177,7 @@ func resultState(t *testing.T, s *Store) (tables, rows int64) {
 }
 
 func TestSaveFailuresLeaveNothing(t *testing.T) {
-	s := salesStore(t, Options{StatementTimeout: 200 * time.Millisecond})
+	s := salesStore(t, Options{StatementTimeout: time.Second})
 	if _, err := s.SaveQuery(t.Context(), "tool:ok", "sales", "SELECT * FROM sales"); err != nil {
 		t.Fatal(err)
 	}

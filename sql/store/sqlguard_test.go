@@ -63,3 +63,32 @@ func TestLoadsOfOtherDatasetsDoNotWait(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTableRefIgnoresTemporaryTables: trusted SQL (tools, internals) names
+// datasets by TableRef, so a temporary table of the same name on the
+// connection (what a hostile read_csv once left behind) changes nothing,
+// while an unqualified name would read the temporary table (issue 11, defect 1).
+func TestTableRefIgnoresTemporaryTables(t *testing.T) {
+	s := salesStore(t, Options{})
+	ctx := t.Context()
+	s.db.SetMaxOpenConns(1) // every statement below runs on the one connection
+	defer s.db.SetMaxOpenConns(0)
+	if _, err := s.db.ExecContext(ctx, "CREATE TEMP TABLE sales AS SELECT 1 AS x"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.db.ExecContext(ctx, "DROP TABLE temp.main.sales")
+	var shadowed, qualified int64
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sales").Scan(&shadowed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+s.TableRef("sales")).Scan(&qualified); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.Dataset(ctx, "sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shadowed != 1 || qualified != ds.Rows {
+		t.Errorf("unqualified count %d (want the temporary table's 1), qualified %d (want %d)", shadowed, qualified, ds.Rows)
+	}
+}

@@ -88,7 +88,7 @@ func TestLLMPool(t *testing.T) {
 }
 
 // An LLM host nothing listens on: the server still serves (datasets, SQL and
-// tools need no LLM), /healthz says the host is down and why, and /metrics
+// tools need no LLM; /healthz answers 200 DEGRADED), says the host is down and why, and /metrics
 // has it at 0.
 func TestHealthzWithDownLLMHost(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -102,7 +102,7 @@ func TestHealthzWithDownLLMHost(t *testing.T) {
 	ts := startServer(t, cfg)
 	code, health := ts.doJSON(t, "GET", "/healthz", nil)
 	llmState, _ := health["llm"].(map[string]any)
-	if code != http.StatusOK || health["status"] != "SERVING" || llmState["state"] != "down" || llmState["capacity"] != float64(2) {
+	if code != http.StatusOK || health["status"] != "DEGRADED" || llmState["state"] != "down" || llmState["capacity"] != float64(2) {
 		t.Fatalf("/healthz = %d %v", code, health)
 	}
 	host := llmState["hosts"].([]any)[0].(map[string]any)

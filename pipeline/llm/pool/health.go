@@ -120,3 +120,22 @@ func (p *Pool) downLocked(m *member, err error) {
 	backoff := p.cfg.MinBackoff << min(m.failures-1, 16)
 	m.nextProbe = time.Now().Add(min(backoff, p.cfg.MaxBackoff))
 }
+
+// Ping reports whether any host answers now: nil as soon as one lists its
+// models, else every host's error. It does not change the hosts' states.
+func (p *Pool) Ping(ctx context.Context) error {
+	errs := make([]error, len(p.members))
+	var wg sync.WaitGroup
+	for i, m := range p.members {
+		wg.Go(func() {
+			_, errs[i] = m.Backend.Models(ctx)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err == nil {
+			return nil
+		}
+	}
+	return errors.Join(errs...)
+}

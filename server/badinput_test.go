@@ -20,7 +20,7 @@ func TestBadInput(t *testing.T) {
 	copyBeverage(t, cfg.DataRoot, "beverage_sales.csv")
 	writeFile(t, cfg.DataRoot, "ragged.csv", "a,b\n1,2\n3,4\n5,6,7\n")
 	writeFile(t, cfg.DataRoot, "empty.csv", "")
-	writeFile(t, cfg.DataRoot, "notes.xlsx", "a,b\n1,2\n")
+	writeFile(t, cfg.DataRoot, "notes.docx", "a,b\n1,2\n")
 	ts := startServer(t, cfg)
 	ctx := t.Context()
 	if _, err := ts.datasets.LoadDataset(ctx, &mrswarmv1.LoadDatasetRequest{Name: "sales", Path: "beverage_sales.csv"}); err != nil {
@@ -68,7 +68,7 @@ func TestBadInput(t *testing.T) {
 			codes.InvalidArgument, 400, "line"},
 		{"load empty file", load("x", "empty.csv"), "POST", "/v1/datasets", map[string]any{"name": "x", "path": "empty.csv"},
 			codes.InvalidArgument, 400, "empty"},
-		{"load unknown format", load("x", "notes.xlsx"), "POST", "/v1/datasets", map[string]any{"name": "x", "path": "notes.xlsx"},
+		{"load unknown format", load("x", "notes.docx"), "POST", "/v1/datasets", map[string]any{"name": "x", "path": "notes.docx"},
 			codes.InvalidArgument, 400, "format"},
 		{"unknown dataset", func(ctx context.Context) error {
 			_, err := ts.datasets.GetDataset(ctx, &mrswarmv1.GetDatasetRequest{Name: "nope"})

@@ -186,7 +186,7 @@ func TestUploadErrors(t *testing.T) {
 		}
 	})
 	t.Run("bad format", func(t *testing.T) {
-		code, b := ts.do(t, "POST", "/v1/datasets/x:upload?format=xlsx", bytes.NewReader([]byte("a\n1\n")), "")
+		code, b := ts.do(t, "POST", "/v1/datasets/x:upload?format=docx", bytes.NewReader([]byte("a\n1\n")), "")
 		if code != http.StatusBadRequest {
 			t.Errorf("= %d %s, want 400", code, b)
 		}

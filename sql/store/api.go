@@ -66,13 +66,45 @@ const (
 	FormatCSV     Format = "csv"
 	FormatParquet Format = "parquet"
 	FormatJSON    Format = "json"
+	FormatXLSX    Format = "xlsx"
 )
 
-// Column is a column name, its DuckDB type and its role (may be empty).
+// Column is a column name, its DuckDB type and its role (may be empty). Columns
+// of a dataset also say how sure the role is, why, and what the load converted.
 type Column struct {
 	Name string
 	Type string
 	Role Role
+	// RoleConfidence (0..1] and RoleReason explain Role; 1 and "set by the user" for overrides.
+	RoleConfidence float64     `json:",omitempty"`
+	RoleReason     string      `json:",omitempty"`
+	Conversion     *Conversion `json:",omitempty"`
+}
+
+// Conversion is what a load did to a text column holding numbers or dates as
+// people write them ("$4,968.25", "842,4", "31/01/2024", "2024-W05").
+type Conversion struct {
+	Column string
+	From   string // the type the reader saw, e.g. "VARCHAR"
+	To     string // DOUBLE, DATE or TIMESTAMP
+	Detail string // what was removed or how it was read, e.g. "removed $; thousands ','"
+	Unit   string `json:",omitempty"` // "%" or a currency kept as metadata
+	// Failed counts non-blank cells that could not be converted (now NULL);
+	// FailedRows are the first of them as 1-based data rows (line n+1 of a CSV
+	// with a header), with their text in FailedValues.
+	Failed       int64    `json:",omitempty"`
+	FailedRows   []int64  `json:",omitempty"`
+	FailedValues []string `json:",omitempty"`
+	// Warning says what a user should check (ambiguous dates, bad cells).
+	Warning string `json:",omitempty"`
+}
+
+// RoleDetail is one assigned role with its column, confidence and reason.
+type RoleDetail struct {
+	Role       Role
+	Column     string
+	Confidence float64
+	Reason     string
 }
 
 // Dataset describes a loaded dataset. Its table in SQL is named Name.
@@ -87,6 +119,47 @@ type Dataset struct {
 	LoadDuration time.Duration
 	Source       string // path relative to the data root, or "upload"
 	Format       Format
+}
+
+// Conversions lists what the load converted, in column order.
+func (d Dataset) Conversions() []Conversion {
+	var out []Conversion
+	for _, c := range d.Columns {
+		if c.Conversion != nil {
+			out = append(out, *c.Conversion)
+		}
+	}
+	return out
+}
+
+// Warnings lists what a user should check about the load, one line each.
+func (d Dataset) Warnings() []string {
+	var out []string
+	for _, c := range d.Conversions() {
+		if c.Warning != "" {
+			out = append(out, c.Column+": "+c.Warning)
+		}
+	}
+	return out
+}
+
+// RoleDetails lists the assigned roles in role order with confidence and reason.
+func (d Dataset) RoleDetails() []RoleDetail {
+	var out []RoleDetail
+	for _, r := range Roles {
+		col, ok := d.Column(r)
+		if !ok {
+			continue
+		}
+		rd := RoleDetail{Role: r, Column: col, Confidence: 1, Reason: "set by the user"}
+		for _, c := range d.Columns {
+			if c.Name == col && c.Role == r && c.RoleReason != "" {
+				rd.Confidence, rd.Reason = c.RoleConfidence, c.RoleReason
+			}
+		}
+		out = append(out, rd)
+	}
+	return out
 }
 
 // Column returns the column that has role r, and whether there is one.

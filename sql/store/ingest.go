@@ -5,6 +5,8 @@ import (
 	dbsql "database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -20,10 +22,14 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 	}
 	stage := "_load_" + randHex(6)
 	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(stage))
-	if err := s.createStage(ctx, stage, src); err != nil {
+	table, cols, err := s.createStage(ctx, stage, src)
+	if table != stage && table != "" {
+		defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(table))
+	}
+	if err != nil {
 		return Dataset{}, err
 	}
-	rec, err := s.describeStage(ctx, stage, src, overrides)
+	rec, err := s.describeStage(ctx, table, cols, src, overrides)
 	if err != nil {
 		return Dataset{}, err
 	}
@@ -32,7 +38,7 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(name)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(stage)+` RENAME TO `+quoteIdent(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(table)+` RENAME TO `+quoteIdent(name)); err != nil {
 			return err
 		}
 		return putDataset(ctx, tx, rec)
@@ -45,10 +51,39 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// createStage reads src into the staging table. A CSV whose types were guessed
+// createStage reads src into the staging table and converts its text columns
+// that hold numbers or dates (clean.go). It returns the table that holds the
+// data (the staging table or a cleaned copy, both dropped by the caller unless
+// renamed) and its columns.
+func (s *Store) createStage(ctx context.Context, stage string, src source) (string, []Column, error) {
+	read := src
+	if src.format == FormatXLSX {
+		csvPath, err := s.xlsxToCSV(ctx, src)
+		if err != nil {
+			return "", nil, err
+		}
+		defer os.Remove(csvPath)
+		read.path, read.format = csvPath, FormatCSV
+	}
+	if err := s.readStage(ctx, stage, read); err != nil {
+		return "", nil, err
+	}
+	cols, err := tableColumns(ctx, s.db, "main", stage)
+	if err != nil {
+		return "", nil, err
+	}
+	delim := ""
+	if read.format == FormatCSV {
+		delim, _ = sniffDelim(read.path)
+	}
+	return s.cleanStage(ctx, stage, cols, src.opts, delim)
+}
+
+// readStage reads src into the staging table. A CSV whose types were guessed
 // from a sample that a later row contradicts is read again with every row
-// sampled; other CSV failures get a line-precise diagnosis from a Go pass.
-func (s *Store) createStage(ctx context.Context, stage string, src source) error {
+// sampled (the contradicted column then comes back as text and the cleaning
+// pass reports its bad cells); other CSV failures get a line-precise diagnosis.
+func (s *Store) readStage(ctx context.Context, stage string, src source) error {
 	create := func(opts string) error {
 		reader, err := readerSQL(src, opts)
 		if err != nil {
@@ -72,12 +107,8 @@ func (s *Store) createStage(ctx context.Context, stage string, src source) error
 	return loadError(ctx, err, src)
 }
 
-// describeStage reads the staging table's schema and size and settles its roles.
-func (s *Store) describeStage(ctx context.Context, stage string, src source, overrides map[Role]string) (datasetRecord, error) {
-	cols, err := tableColumns(ctx, s.db, "main", stage)
-	if err != nil {
-		return datasetRecord{}, err
-	}
+// describeStage reads the table's size and settles its roles.
+func (s *Store) describeStage(ctx context.Context, table string, cols []Column, src source, overrides map[Role]string) (datasetRecord, error) {
 	if len(cols) == 0 {
 		return datasetRecord{}, fmt.Errorf("%w: %s: no columns", ErrInvalid, src.display)
 	}
@@ -86,41 +117,103 @@ func (s *Store) describeStage(ctx context.Context, stage string, src source, ove
 	if src.origin != "upload" {
 		rec.srcPath, rec.srcSize, rec.srcMtime = src.path, src.size, src.mtime
 	}
-	q := `SELECT count(*) FROM ` + s.TableRef(stage)
+	q := `SELECT count(*) FROM ` + s.TableRef(table)
 	if err := s.db.QueryRowContext(ctx, q).Scan(&rec.Rows); err != nil {
 		return rec, err
 	}
 	if rec.Rows == 0 {
 		return rec, fmt.Errorf("%w: %s: no data rows (header only or empty)", ErrInvalid, src.display)
 	}
-	dateLike, err := s.dateLikeColumns(ctx, stage, cols)
+	ps, err := s.profiles(ctx, table, cols)
 	if err != nil {
 		return rec, err
 	}
-	roles, err := applyRoles(cols, inferRoles(cols, dateLike), overrides)
+	inferred, roles := infer(ps)
+	roles, err = applyRoles(inferred, roles, overrides)
 	if err != nil {
 		return rec, err
 	}
-	rec.Roles, rec.Columns = roles, withRoles(cols, roles)
+	rec.Roles, rec.Columns = roles, withRoles(inferred, roles)
 	return rec, nil
 }
 
-// dateLikeColumns finds VARCHAR columns whose non-null values all cast to DATE.
-func (s *Store) dateLikeColumns(ctx context.Context, table string, cols []Column) (map[string]bool, error) {
-	out := map[string]bool{}
-	for _, c := range cols {
-		if c.Type != "VARCHAR" || !strings.Contains(normName(c.Name), "date") && !strings.Contains(normName(c.Name), "day") {
-			continue
+// inferSample is how many rows role inference looks at.
+const inferSample = 2000
+
+// profiles samples the table's rows once and describes each column for inference.
+func (s *Store) profiles(ctx context.Context, table string, cols []Column) ([]profile, error) {
+	ps := newProfiles(cols)
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = "CAST(" + quoteIdent(c.Name) + " AS VARCHAR)"
+		if ps[i].numeric {
+			sel[i] = "CAST(" + quoteIdent(c.Name) + " AS DOUBLE)"
 		}
-		var ok bool
-		q := fmt.Sprintf(`SELECT count(%[1]s) > 0 AND count(%[1]s) = count(try_cast(%[1]s AS DATE)) FROM main.%[2]s`,
-			quoteIdent(c.Name), quoteIdent(table))
-		if err := s.db.QueryRowContext(ctx, q).Scan(&ok); err != nil {
+	}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM main.%s USING SAMPLE reservoir(%d ROWS) REPEATABLE (7)`,
+		strings.Join(sel, ", "), quoteIdent(table), inferSample))
+	if err != nil {
+		return nil, fmt.Errorf("sample for roles: %w", err)
+	}
+	defer rows.Close()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	seen := make([]map[string]bool, len(cols))
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		out[c.Name] = ok
+		for i := range ps {
+			ps[i].observe(vals[i], &seen[i])
+		}
 	}
-	return out, nil
+	return ps, rows.Err()
+}
+
+// newProfiles describes columns by name, type and unit, with no values yet.
+func newProfiles(cols []Column) []profile {
+	ps := make([]profile, len(cols))
+	for i, c := range cols {
+		norm := normName(c.Name)
+		ps[i] = profile{Column: c, idx: i, norm: norm, words: strings.Split(norm, "_"),
+			numeric: isNumeric(c.Type), temporal: isTemporal(c.Type), whole: true}
+		if c.Conversion != nil {
+			ps[i].unit = c.Conversion.Unit
+		}
+	}
+	return ps
+}
+
+// observe adds one sampled value to the profile.
+func (p *profile) observe(v any, seen *map[string]bool) {
+	if !p.numeric {
+		if sv, ok := v.(string); ok {
+			if *seen == nil {
+				*seen = map[string]bool{}
+			}
+			if !(*seen)[sv] {
+				(*seen)[sv], p.distinct = true, p.distinct+1
+			}
+		}
+		return
+	}
+	f, ok := v.(float64)
+	if !ok {
+		p.vals = append(p.vals, math.NaN())
+		return
+	}
+	if len(p.vals) == 0 || f < p.lo {
+		p.lo = f
+	}
+	if len(p.vals) == 0 || f > p.hi {
+		p.hi = f
+	}
+	p.whole = p.whole && f == math.Trunc(f)
+	p.negative = p.negative || f < 0
+	p.vals = append(p.vals, f)
 }
 
 // tableColumns lists a table's columns and DuckDB types in order.

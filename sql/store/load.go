@@ -2,7 +2,6 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	dbsql "database/sql"
@@ -25,13 +24,17 @@ type source struct {
 	size    int64
 	mtime   int64
 	fp      string
+	opts    readOptions
 }
 
 // LoadFile loads a file under the data root as dataset name. A path is relative
 // to the data root or absolute inside it; anything else is ErrPermission.
-func (s *Store) LoadFile(ctx context.Context, name, path string, f Format, roles map[Role]string) (LoadResult, error) {
+func (s *Store) LoadFile(ctx context.Context, name, path string, f Format, roles map[Role]string, opts ...ReadOption) (LoadResult, error) {
 	start := time.Now()
 	src, err := s.fileSource(name, path, f)
+	if err == nil {
+		src.opts, err = settle(opts)
+	}
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
 	}
@@ -42,7 +45,7 @@ func (s *Store) LoadFile(ctx context.Context, name, path string, f Format, roles
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("load dataset %q from %s: %w", name, src.display, err)
 	}
-	src.fp = read.fp
+	src.fp = withOptions(read.fp, src.opts)
 	res, err := s.loadSource(ctx, name, src, roles, start)
 	res.BytesRead = read.n
 	return res, err
@@ -105,11 +108,11 @@ func within(root, p string) bool {
 // pickFormat returns f, or the format named by the file extension when f is FormatAuto.
 func pickFormat(f Format, path string) (Format, error) {
 	switch f {
-	case FormatCSV, FormatParquet, FormatJSON:
+	case FormatCSV, FormatParquet, FormatJSON, FormatXLSX:
 		return f, nil
 	case FormatAuto:
 	default:
-		return "", fmt.Errorf("%w: unknown format %q (csv, parquet, json)", ErrInvalid, f)
+		return "", fmt.Errorf("%w: unknown format %q (csv, parquet, json, xlsx)", ErrInvalid, f)
 	}
 	base := strings.ToLower(filepath.Base(path))
 	for _, z := range []string{".gz", ".zst"} { // DuckDB decompresses these itself
@@ -122,15 +125,18 @@ func pickFormat(f Format, path string) (Format, error) {
 		return FormatParquet, nil
 	case ".json", ".jsonl", ".ndjson":
 		return FormatJSON, nil
+	case ".xlsx":
+		return FormatXLSX, nil
 	}
-	return "", fmt.Errorf("%w: unknown format of %q: use a .csv, .parquet or .json file or name the format", ErrInvalid, filepath.Base(path))
+	return "", fmt.Errorf("%w: unknown format of %q: use a .csv, .tsv, .csv.gz, .xlsx, .parquet or .json file or name the format", ErrInvalid, filepath.Base(path))
 }
 
 // unchangedFile reports a cache hit without reading the file when the dataset
 // was loaded from the same path with the same size and modification time.
 func (s *Store) unchangedFile(ctx context.Context, name string, src source, roles map[Role]string, start time.Time) (LoadResult, bool) {
 	rec, err := s.datasetRecord(ctx, s.db, name)
-	if err != nil || rec.srcPath != src.path || rec.srcSize != src.size || rec.srcMtime != src.mtime {
+	if err != nil || rec.srcPath != src.path || rec.srcSize != src.size || rec.srcMtime != src.mtime ||
+		src.opts.key() != "" {
 		return LoadResult{}, false
 	}
 	ds := rec.Dataset
@@ -176,9 +182,13 @@ func (c ctxReader) Read(p []byte) (int, error) {
 
 // LoadReader loads streamed bytes as dataset name; filename helps infer the format.
 // The bytes go to a file in the staging folder, hashed on the way, then load like a file.
-func (s *Store) LoadReader(ctx context.Context, name, filename string, f Format, r io.Reader, roles map[Role]string) (LoadResult, error) {
+func (s *Store) LoadReader(ctx context.Context, name, filename string, f Format, r io.Reader, roles map[Role]string, opts ...ReadOption) (LoadResult, error) {
 	start := time.Now()
 	if err := s.checkName(name); err != nil {
+		return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
+	}
+	ro, err := settle(opts)
+	if err != nil {
 		return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
 	}
 	format, err := pickFormat(f, filename)
@@ -196,7 +206,8 @@ func (s *Store) LoadReader(ctx context.Context, name, filename string, f Format,
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("load dataset %q from %s: %w", name, display, err)
 	}
-	src := source{path: tmp, display: display, origin: "upload", format: format, fp: read.fp, size: read.n}
+	src := source{path: tmp, display: display, origin: "upload", format: format,
+		fp: withOptions(read.fp, ro), size: read.n, opts: ro}
 	res, err := s.loadSource(ctx, name, src, roles, start)
 	res.BytesRead = read.n
 	return res, err
@@ -278,40 +289,34 @@ func readerSQL(src source, opts string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		comp, err := compression(src.path)
+		if err != nil {
+			return "", err
+		}
+		// Only ISO dates are typed by the reader; other date forms stay text and
+		// are read by the cleaning pass, which decides day/month order from the values.
 		return fmt.Sprintf("read_csv(%s, header = true, skip = 0, quote = '\"', escape = '\"', strict_mode = true, ignore_errors = false, "+
-			"null_padding = false, delim = %s%s)", p, quoteLit(delim), opts), nil
+			"null_padding = false, delim = %s, compression = %s, dateformat = '%%Y-%%m-%%d'%s)", p, quoteLit(delim), quoteLit(comp), opts), nil
 	case FormatParquet:
 		return fmt.Sprintf("read_parquet(%s)", p), nil
 	case FormatJSON:
-		return fmt.Sprintf("read_json_auto(%s)", p), nil
+		comp, err := compression(src.path)
+		if err != nil {
+			return "", err
+		}
+		if comp == "none" {
+			return fmt.Sprintf("read_json_auto(%s)", p), nil
+		}
+		return fmt.Sprintf("read_json_auto(%s, compression = %s)", p, quoteLit(comp)), nil
 	}
 	return "", fmt.Errorf("%w: unknown format %q", ErrInvalid, src.format)
 }
 
-// sniffDelim picks the delimiter from the header line (the most frequent of , ; tab |),
-// so a ragged row cannot trick DuckDB's sniffer into reading one wide column.
-func sniffDelim(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
+// withOptions mixes non-default read options into a content fingerprint.
+func withOptions(fp string, o readOptions) string {
+	if o.key() == "" {
+		return fp
 	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") || strings.HasSuffix(path, ".zst") {
-		return ",", nil // compressed: let DuckDB's defaults stand
-	}
-	line, err := bufio.NewReader(io.LimitReader(r, 1<<20)).ReadBytes('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
-	}
-	if len(bytes.TrimSpace(line)) == 0 {
-		return "", fmt.Errorf("%w: line 1: empty file or empty header line", ErrInvalid)
-	}
-	best, n := ",", 0
-	for _, d := range []string{",", ";", "\t", "|"} {
-		if c := bytes.Count(line, []byte(d)); c > n {
-			best, n = d, c
-		}
-	}
-	return best, nil
+	h := sha256.Sum256([]byte(fp + "\x00" + o.key()))
+	return hex.EncodeToString(h[:])
 }

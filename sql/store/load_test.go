@@ -159,7 +159,7 @@ func TestLoadBadInputKeepsOldTable(t *testing.T) {
 		{"invalid utf-8", "latin1.csv", "id,name\n1,ok\n2,caf\xe9\n", []string{"latin1.csv", "line 3", "UTF-8"}},
 		{"empty file", "empty.csv", "", []string{"empty.csv", "empty"}},
 		{"blank header", "blank.csv", "\n\n", []string{"blank.csv", "line 1"}},
-		{"unknown format", "sales.xlsx", "id\n1\n", []string{"sales.xlsx", "unknown format"}},
+		{"unknown format", "sales.docx", "id\n1\n", []string{"sales.docx", "unknown format"}},
 		{"malformed json", "bad.json", "[{\"id\": 1},\n{\"id\": \n", []string{"bad.json", "at byte"}},
 		{"empty json array", "empty.json", "[]", []string{"empty.json", "no data rows"}},
 		{"header only", "header.csv", "id,units\n", []string{"header.csv", "no data rows"}},
@@ -200,7 +200,7 @@ func TestLoadRejects(t *testing.T) {
 	base := t.TempDir()
 	root := filepath.Join(base, "root")
 	writeFile(t, root, "in.csv", "a\n1\n")
-	writeFile(t, root, "in.xlsx", "a\n1\n")
+	writeFile(t, root, "in.docx", "a\n1\n")
 	outside := writeFile(t, base, "secret.csv", "a\n1\n")
 	if err := os.Symlink(outside, filepath.Join(root, "link.csv")); err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ func TestLoadRejects(t *testing.T) {
 		{"reserved word", "select", "in.csv", ErrInvalid},
 		{"reserved schema", "results", "in.csv", ErrInvalid},
 		{"too long", strings.Repeat("a", 64), "in.csv", ErrInvalid},
-		{"unknown format", "x", "in.xlsx", ErrInvalid},
+		{"unknown format", "x", "in.docx", ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

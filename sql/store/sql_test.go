@@ -272,21 +272,22 @@ func TestInferRoles(t *testing.T) {
 		cols []Column
 		want map[Role]string
 	}{
-		{"prefers totals", []Column{{"cost_per_unit", "DOUBLE", ""}, {"total_cost", "DOUBLE", ""},
-			{"price", "DOUBLE", ""}}, map[Role]string{RoleCost: "total_cost", RolePrice: "price"}},
-		{"numeric roles need numbers", []Column{{"revenue", "VARCHAR", ""}, {"units", "BIGINT", ""}},
+		{"prefers totals", []Column{{Name: "cost_per_unit", Type: "DOUBLE"}, {Name: "total_cost", Type: "DOUBLE"},
+			{Name: "price", Type: "DOUBLE"}}, map[Role]string{RoleCost: "total_cost", RolePrice: "price"}},
+		{"numeric roles need numbers", []Column{{Name: "revenue", Type: "VARCHAR"}, {Name: "units", Type: "BIGINT"}},
 			map[Role]string{RoleUnits: "units"}},
-		{"date needs a date type", []Column{{"date", "BIGINT", ""}, {"order_date", "TIMESTAMP", ""}},
+		{"date needs a date type", []Column{{Name: "date", Type: "BIGINT"}, {Name: "order_date", Type: "TIMESTAMP"}},
 			map[Role]string{RoleDate: "order_date"}},
-		{"synonyms", []Column{{"Market", "VARCHAR", ""}, {"Product Line", "VARCHAR", ""}, {"COGS", "DECIMAL(10,2)", ""},
-			{"net_sales", "DOUBLE", ""}, {"margin", "FLOAT", ""}, {"store", "VARCHAR", ""}},
+		{"synonyms", []Column{{Name: "Market", Type: "VARCHAR"}, {Name: "Product Line", Type: "VARCHAR"}, {Name: "COGS", Type: "DECIMAL(10,2)"},
+			{Name: "net_sales", Type: "DOUBLE"}, {Name: "margin", Type: "FLOAT"}, {Name: "store", Type: "VARCHAR"}},
 			map[Role]string{RoleRegion: "Market", RoleBrand: "Product Line", RoleCost: "COGS",
 				RoleRevenue: "net_sales", RoleMargin: "margin", RoleStore: "store"}},
-		{"per-unit figures are not totals", []Column{{"revenue_per_unit", "DOUBLE", ""}}, map[Role]string{}},
+		{"per-unit figures are not totals", []Column{{Name: "revenue_per_unit", Type: "DOUBLE"}}, map[Role]string{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, inferRoles(tc.cols, nil)); diff != "" {
+			if _, got := infer(newProfiles(tc.cols)); !cmp.Equal(tc.want, got) {
+				diff := cmp.Diff(tc.want, got)
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

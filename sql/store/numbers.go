@@ -172,7 +172,7 @@ func planNumber(col string, vals []string, h hint, forced bool) (plan, bool) {
 	p := plan{col: col, expr: numberSQL(q, dec, shapes),
 		conv: Conversion{Column: col, From: "VARCHAR", To: "DOUBLE", Unit: unitOf(shapes)}}
 	p.conv.Detail = numberDetail(vals[0], dec, shapes, why)
-	if ambiguous {
+	if ambiguous && (h.why == "the default" || h.why == "the file is separated by ';'") {
 		other := map[byte]string{'.': ",", ',': "."}[dec]
 		p.conv.Warning = fmt.Sprintf("numbers like %q are ambiguous; read %q as the decimal separator (%s): load with decimal=%q if that is wrong",
 			firstAmbiguous(vals), string(dec), why, other)

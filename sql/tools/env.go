@@ -14,17 +14,19 @@ const enumCap = 200
 
 // dimensionRoles are the categorical roles a tool can group by, in schema order.
 var dimensionRoles = []store.Role{store.RoleBrand, store.RoleCategory, store.RoleRegion,
-	store.RoleCountry, store.RoleStore}
+	store.RoleCountry, store.RoleStore, store.RoleChannel, store.RoleCampaign}
 
 // measureRoles are the numeric roles a tool can aggregate, in schema order.
 var measureRoles = []store.Role{store.RoleRevenue, store.RoleUnits, store.RoleProfit,
-	store.RoleCost, store.RoleMargin, store.RolePrice}
+	store.RoleCost, store.RoleMargin, store.RolePrice, store.RoleSpend, store.RoleImpressions,
+	store.RoleClicks, store.RoleConversions}
 
 // filterRoles maps each filter argument to the role it filters on.
 var filterRoles = []struct {
 	Arg  string
 	Role store.Role
-}{{"brands", store.RoleBrand}, {"regions", store.RoleRegion}, {"categories", store.RoleCategory}}
+}{{"brands", store.RoleBrand}, {"regions", store.RoleRegion}, {"categories", store.RoleCategory},
+	{"marketing_channels", store.RoleChannel}, {"campaigns", store.RoleCampaign}}
 
 // env is one dataset as the tools see it: its table, its role columns as quoted SQL
 // expressions, and the distinct values of its filter roles.

@@ -92,6 +92,7 @@ var registry = []tool{
 	{Spec: Spec{Name: "dataset_profile",
 		Description: "Profile of every column (the first 128 of wider datasets): type, role, nulls, distinct values, min/max, numeric mean, plus the number of duplicate rows."}},
 	responseCurvesTool, optimizeBudgetTool,
+	channelPerformance, funnel, // channel.go
 }
 
 func sortValues(e *env) []string {

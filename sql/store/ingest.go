@@ -76,7 +76,26 @@ func (s *Store) createStage(ctx context.Context, stage string, src source) (stri
 	if read.format == FormatCSV {
 		delim, _ = sniffDelim(read.path)
 	}
-	return s.cleanStage(ctx, stage, cols, src.opts, delim)
+	table, cols, err := s.cleanStage(ctx, stage, cols, src.opts, delim)
+	if err == nil && read.format == FormatCSV && readerDecimal(src.opts, delim) == "," {
+		readerCommas(cols, src.opts)
+	}
+	return table, cols, err
+}
+
+// readerCommas reports the DOUBLE columns that the CSV reader itself read with
+// a decimal comma, so that the load lists that conversion too.
+func readerCommas(cols []Column, o readOptions) {
+	why := "the file is separated by ';'"
+	if o.decimal != "" {
+		why = "the decimal option"
+	}
+	for i, c := range cols {
+		if c.Conversion == nil && (c.Type == "DOUBLE" || strings.HasPrefix(c.Type, "DECIMAL")) {
+			cols[i].Conversion = &Conversion{Column: c.Name, From: "VARCHAR", To: c.Type,
+				Detail: fmt.Sprintf("text numbers with a decimal comma read as %s by the CSV reader (decimal \",\": %s)", c.Type, why)}
+		}
+	}
 }
 
 // readStage reads src into the staging table. A CSV whose types were guessed

@@ -296,7 +296,8 @@ func readerSQL(src source, opts string) (string, error) {
 		// Only ISO dates are typed by the reader; other date forms stay text and
 		// are read by the cleaning pass, which decides day/month order from the values.
 		return fmt.Sprintf("read_csv(%s, header = true, skip = 0, quote = '\"', escape = '\"', strict_mode = true, ignore_errors = false, "+
-			"null_padding = false, delim = %s, compression = %s, dateformat = '%%Y-%%m-%%d'%s)", p, quoteLit(delim), quoteLit(comp), opts), nil
+			"null_padding = false, delim = %s, compression = %s, dateformat = '%%Y-%%m-%%d', decimal_separator = %s%s)",
+			p, quoteLit(delim), quoteLit(comp), quoteLit(readerDecimal(src.opts, delim)), opts), nil
 	case FormatParquet:
 		return fmt.Sprintf("read_parquet(%s)", p), nil
 	case FormatJSON:
@@ -319,4 +320,17 @@ func withOptions(fp string, o readOptions) string {
 	}
 	h := sha256.Sum256([]byte(fp + "\x00" + o.key()))
 	return hex.EncodeToString(h[:])
+}
+
+// readerDecimal is the decimal separator the CSV reader parses numbers with:
+// the option, else "," in a file separated by ";" (as European exports are),
+// else ".". Numbers it cannot parse stay text for the cleaning pass.
+func readerDecimal(o readOptions, delim string) string {
+	switch {
+	case o.decimal != "":
+		return o.decimal
+	case delim == ";":
+		return ","
+	}
+	return "."
 }

@@ -57,11 +57,12 @@ func (sh *numShape) digits(t string) bool {
 		return false
 	}
 	sh.afterDot, sh.afterCom = -1, -1
-	run := 0
+	if !grouped(t) {
+		return false
+	}
 	for i := 0; i < len(t); i++ {
 		switch ch := t[i]; {
 		case ch >= '0' && ch <= '9':
-			run++
 			continue
 		case ch == '.':
 			sh.dots++
@@ -75,9 +76,35 @@ func (sh *numShape) digits(t string) bool {
 		if i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
 			return false // two separators in a row
 		}
-		sh.lastSep, run = t[i], 0
+		sh.lastSep = t[i]
 		if ch := t[i]; ch == '.' || ch == ',' {
 			sh.afterDot, sh.afterCom = sh.after(ch, t[i+1:])
+		}
+	}
+	return true
+}
+
+// grouped checks digit grouping: every separator but a single last one (the
+// decimal mark) must be followed by exactly three digits, so "1.234.567" and
+// "1,234.50" are numbers and "01.01.2024" is not.
+func grouped(t string) bool {
+	type sep struct {
+		ch    byte
+		after int
+	}
+	var seps []sep
+	for i := 0; i < len(t); i++ {
+		if ch := t[i]; ch < '0' || ch > '9' {
+			seps = append(seps, sep{ch: ch})
+		} else if len(seps) > 0 {
+			seps[len(seps)-1].after++
+		}
+	}
+	for i, s := range seps {
+		last := i == len(seps)-1
+		repeated := strings.Count(t, string(s.ch)) > 1
+		if (!last || repeated) && s.after != 3 {
+			return false
 		}
 	}
 	return true

@@ -15,7 +15,7 @@ var roleNames = map[Role][]string{
 	RoleRegion:  {"region", "market", "sales_region", "territory", "gebiet", "area", "zone", "zona", "district"},
 	RoleCountry: {"country", "nation", "country_name", "country_code", "land", "pais", "pays", "paese"},
 	RoleBrand: {"brand", "product", "product_line", "brand_name", "product_name", "label", "marke", "marca",
-		"marque", "produkt", "producto", "produit", "artikel"},
+		"marque", "produkt", "producto", "produit", "artikel", "item"},
 	RoleCategory: {"category", "product_category", "segment", "type", "kategorie", "categoria", "categorie",
 		"warengruppe", "product_type", "class", "sparte"},
 	RoleUnits: {"units_sold", "qty", "quantity", "units", "volume", "quantity_sold", "menge", "anzahl",

@@ -47,8 +47,8 @@ func TestRenamedColumns(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, in := range infos {
-			if needsSpend(in.Spec) {
-				continue // marketing-mix tools: response_test.go
+			if needsSpend(in.Spec) || needsChannelData(in.Spec) {
+				continue // marketing-mix and channel tools have their own tests
 			}
 			if !in.Available {
 				t.Errorf("%s unavailable: %s", in.Name, in.Reason)
@@ -188,11 +188,15 @@ func TestSchemas(t *testing.T) {
 	}
 	want := []string{"market_overview", "brand_performance", "profitability", "cross_sectional", "time_series",
 		"sales_forecast", "roi", "kpi_summary", "budget_plan", "market_share", "brand_churn",
-		"regional_performance", "seasonality", "dataset_profile", "response_curves", "optimize_budget"}
+		"regional_performance", "seasonality", "dataset_profile", "response_curves", "optimize_budget",
+		"channel_performance", "funnel"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Fatalf("tools (-want +got):\n%s", diff)
 	}
 	for _, in := range infos {
+		if needsSpend(in.Spec) || needsChannelData(in.Spec) {
+			continue // TestChannelToolsHonourFilters, TestMarketingMixFilters
+		}
 		t.Run(in.Name, func(t *testing.T) {
 			if needsSpend(in.Spec) {
 				t.Skip("needs spend; schema checked on channel data in response_test.go")
@@ -265,8 +269,8 @@ func TestEveryToolHonoursEveryFilter(t *testing.T) {
 	filters := []string{`"brands":["Alpha","Beta"]`, `"regions":["North"]`, `"categories":["Juice"]`,
 		`"start_date":"2024-02-10"`, `"end_date":"2024-05-20"`}
 	for _, s := range Specs() {
-		if needsSpend(s) {
-			continue // filters on channel data: TestMarketingMixFilters
+		if needsSpend(s) || needsChannelData(s) {
+			continue // marketing-mix and channel tools have their own tests
 		}
 		base := fmt.Sprint(call(t, st, "fx", s.Name, `{}`))
 		for _, f := range filters {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -512,6 +513,46 @@ func checkFunnel(t *testing.T, rows []map[string]any, tot map[string]*channelTot
 		}
 		if got := num(r["rate_from_top_pct"]); math.Abs(got-100*count/c.impr) > 1e-9 {
 			t.Errorf("%s %s rate from top %v, want %v", r["name"], stage, got, 100*count/c.impr)
+		}
+	}
+}
+
+// needsChannelData reports whether a tool needs ad-spend roles that sales data lacks.
+func needsChannelData(s Spec) bool {
+	return slices.ContainsFunc(s.RequiredRoles, func(r store.Role) bool {
+		return r == store.RoleSpend || r == store.RoleImpressions
+	})
+}
+
+// TestChannelToolsHonourFilters fails if a channel tool gives the same rows with
+// and without a filter, and checks buckets split the totals.
+func TestChannelToolsHonourFilters(t *testing.T) {
+	st := loadCSV(t, "ads", string(adSpend().csvBytes(',')))
+	filters := []string{`"marketing_channels":["search"]`, `"campaigns":["video_a"]`, `"regions":["North"]`,
+		`"start_date":"2024-02-10"`, `"end_date":"2024-03-20"`}
+	for _, tool := range []string{"channel_performance", "funnel"} {
+		base := fmt.Sprint(call(t, st, "ads", tool, `{}`))
+		for _, f := range filters {
+			if got := fmt.Sprint(call(t, st, "ads", tool, "{"+f+"}")); got == base {
+				t.Errorf("%s gives the same rows with %s as without", tool, f)
+			}
+		}
+	}
+	monthly := call(t, st, "ads", "channel_performance", `{"bucket": "month", "by": "campaign", "sort_by": "roas"}`)
+	whole := call(t, st, "ads", "channel_performance", `{"by": "campaign"}`)
+	spend := map[string]float64{}
+	for _, r := range monthly {
+		spend[str(r["name"])] += num(r["spend"])
+		if r["period_start"] == nil {
+			t.Fatalf("monthly row without period_start: %v", r)
+		}
+	}
+	if len(monthly) != 4*len(whole) { // 120 days from January 1st: 4 months
+		t.Errorf("%d monthly rows for %d campaigns", len(monthly), len(whole))
+	}
+	for _, r := range whole {
+		if w := num(r["spend"]); math.Abs(spend[str(r["name"])]-w) > 1e-6 {
+			t.Errorf("%s: monthly spend adds to %v, whole range %v", r["name"], spend[str(r["name"])], w)
 		}
 	}
 }

@@ -24,6 +24,8 @@ func formatToStore(f mrswarmv1.Format) (store.Format, error) {
 		return store.FormatParquet, nil
 	case mrswarmv1.Format_FORMAT_JSON:
 		return store.FormatJSON, nil
+	case mrswarmv1.Format_FORMAT_XLSX:
+		return store.FormatXLSX, nil
 	}
 	return "", invalidf("unknown format %d", f)
 }
@@ -36,6 +38,8 @@ func formatToProto(f store.Format) mrswarmv1.Format {
 		return mrswarmv1.Format_FORMAT_PARQUET
 	case store.FormatJSON:
 		return mrswarmv1.Format_FORMAT_JSON
+	case store.FormatXLSX:
+		return mrswarmv1.Format_FORMAT_XLSX
 	}
 	return mrswarmv1.Format_FORMAT_UNSPECIFIED
 }
@@ -83,7 +87,42 @@ func datasetToProto(d store.Dataset) *mrswarmv1.Dataset {
 		LoadDuration: durationpb.New(d.LoadDuration),
 		Source:       d.Source,
 		Format:       formatToProto(d.Format),
+		RoleDetails:  roleDetailsToProto(d.RoleDetails()),
+		Conversions:  conversionsToProto(d.Conversions()),
+		Warnings:     d.Warnings(),
 	}
+}
+
+func roleDetailsToProto(rs []store.RoleDetail) []*mrswarmv1.RoleDetail {
+	out := make([]*mrswarmv1.RoleDetail, len(rs))
+	for i, r := range rs {
+		out[i] = &mrswarmv1.RoleDetail{Role: string(r.Role), Column: r.Column, Confidence: r.Confidence, Reason: r.Reason}
+	}
+	return out
+}
+
+func conversionsToProto(cs []store.Conversion) []*mrswarmv1.Conversion {
+	out := make([]*mrswarmv1.Conversion, len(cs))
+	for i, c := range cs {
+		out[i] = &mrswarmv1.Conversion{Column: c.Column, FromType: c.From, ToType: c.To, Detail: c.Detail,
+			Unit: c.Unit, Failed: c.Failed, FailedRows: c.FailedRows, FailedValues: c.FailedValues, Warning: c.Warning}
+	}
+	return out
+}
+
+// readOptionsToStore turns the request's read options into store options.
+func readOptionsToStore(o *mrswarmv1.ReadOptions) []store.ReadOption {
+	var out []store.ReadOption
+	if o.GetSheet() != "" {
+		out = append(out, store.WithSheet(o.GetSheet()))
+	}
+	if o.GetDecimal() != "" {
+		out = append(out, store.WithDecimal(o.GetDecimal()))
+	}
+	if o.GetDateOrder() != "" {
+		out = append(out, store.WithDateOrder(o.GetDateOrder()))
+	}
+	return out
 }
 
 func loadResultToProto(r store.LoadResult) *mrswarmv1.LoadDatasetResponse {

@@ -32,7 +32,7 @@ func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadData
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.st.LoadFile(ctx, req.GetName(), req.GetPath(), f, roles)
+	res, err := s.st.LoadFile(ctx, req.GetName(), req.GetPath(), f, roles, readOptionsToStore(req.GetReadOptions())...)
 	if err != nil {
 		return nil, toStatus(fileHint(err, s.st.DataRoot()))
 	}

@@ -44,7 +44,7 @@ func (s *datasetServer) UploadDataset(stream mrswarmv1.DatasetService_UploadData
 	done := make(chan loaded, 1)
 	ctx := stream.Context()
 	go func() {
-		res, err := s.st.LoadReader(ctx, h.GetName(), h.GetFilename(), f, pr, roles)
+		res, err := s.st.LoadReader(ctx, h.GetName(), h.GetFilename(), f, pr, roles, readOptionsToStore(h.GetReadOptions())...)
 		pr.CloseWithError(errLoadDone)
 		done <- loaded{res, err}
 	}()

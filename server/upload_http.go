@@ -27,8 +27,8 @@ const (
 // itself (requests.post(url, data=f)) or multipart/form-data with a "file" part
 // (requests.post(url, files={"file": f}), optionally with data={"format": ...}
 // or data={"filename": ...} fields before it). Query parameters: format (csv,
-// parquet, json), filename (to infer the format), role=<role>:<column>
-// (repeatable). Without them the format comes from the Content-Type of a raw
+// parquet, json, xlsx), filename (to infer the format), role=<role>:<column>
+// (repeatable), sheet, decimal ("." or ","), date_order (dmy or mdy). Without them the format comes from the Content-Type of a raw
 // body (text/csv, application/json, application/vnd.apache.parquet) or the
 // file name of the multipart part. It streams the body into UploadDataset over the gateway's
 // connection and answers like POST /v1/datasets.
@@ -103,7 +103,8 @@ func uploadHeader(r *http.Request, name string) (*mrswarmv1.UploadHeader, error)
 		}
 		roles[role] = col
 	}
-	return &mrswarmv1.UploadHeader{Name: name, Format: f, Filename: q.Get("filename"), Roles: roles}, nil
+	ro := &mrswarmv1.ReadOptions{Sheet: q.Get("sheet"), Decimal: q.Get("decimal"), DateOrder: q.Get("date_order")}
+	return &mrswarmv1.UploadHeader{Name: name, Format: f, Filename: q.Get("filename"), Roles: roles, ReadOptions: ro}, nil
 }
 
 // parseFormat accepts "", csv, parquet, json and the enum names (FORMAT_CSV).
@@ -117,7 +118,7 @@ func parseFormat(s string) (mrswarmv1.Format, error) {
 	}
 	v, ok := mrswarmv1.Format_value[name]
 	if !ok || v == 0 {
-		return 0, invalidf("format %q: want csv, parquet or json", s)
+		return 0, invalidf("format %q: want csv, parquet, json or xlsx", s)
 	}
 	return mrswarmv1.Format(v), nil
 }
@@ -132,6 +133,10 @@ func formatOfContentType(ct string) mrswarmv1.Format {
 		return mrswarmv1.Format_FORMAT_JSON
 	case "application/vnd.apache.parquet", "application/x-parquet":
 		return mrswarmv1.Format_FORMAT_PARQUET
+	case "text/tab-separated-values":
+		return mrswarmv1.Format_FORMAT_CSV
+	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		return mrswarmv1.Format_FORMAT_XLSX
 	}
 	return mrswarmv1.Format_FORMAT_UNSPECIFIED
 }

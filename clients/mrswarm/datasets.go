@@ -18,6 +18,7 @@ type DatasetOption func(*datasetOpts)
 type datasetOpts struct {
 	format mrswarmv1.Format
 	roles  map[string]string
+	read   *mrswarmv1.ReadOptions
 }
 
 // WithFormat sets the file format instead of inferring it from the file name.
@@ -28,6 +29,12 @@ func WithFormat(f mrswarmv1.Format) DatasetOption {
 // WithRoles overrides inferred column roles (role -> column name).
 func WithRoles(roles map[string]string) DatasetOption {
 	return func(o *datasetOpts) { o.roles = roles }
+}
+
+// WithReadOptions sets how the file is read: an Excel sheet, the decimal
+// separator ("." or ","), the order of ambiguous dates ("dmy" or "mdy").
+func WithReadOptions(r *mrswarmv1.ReadOptions) DatasetOption {
+	return func(o *datasetOpts) { o.read = r }
 }
 
 func datasetOptions(opts []DatasetOption) datasetOpts {
@@ -45,7 +52,7 @@ func (c *Client) LoadDataset(ctx context.Context, name, path string, opts ...Dat
 	defer cancel()
 	o := datasetOptions(opts)
 	return c.datasets.LoadDataset(ctx, &mrswarmv1.LoadDatasetRequest{
-		Name: name, Path: path, Format: o.format, Roles: o.roles,
+		Name: name, Path: path, Format: o.format, Roles: o.roles, ReadOptions: o.read,
 	})
 }
 
@@ -59,7 +66,7 @@ func (c *Client) UploadDataset(ctx context.Context, name, filename string, r io.
 		return nil, err
 	}
 	o := datasetOptions(opts)
-	header := &mrswarmv1.UploadHeader{Name: name, Format: o.format, Filename: filename, Roles: o.roles}
+	header := &mrswarmv1.UploadHeader{Name: name, Format: o.format, Filename: filename, Roles: o.roles, ReadOptions: o.read}
 	if err := stream.Send(&mrswarmv1.UploadDatasetRequest{Part: &mrswarmv1.UploadDatasetRequest_Header{Header: header}}); err != nil {
 		return nil, uploadErr(stream.CloseAndRecv, err)
 	}

@@ -27,10 +27,14 @@ func cmdUpload(ctx context.Context, args []string, out, errOut io.Writer) error 
 
 func loadOrUpload(ctx context.Context, name string, args []string, out, errOut io.Writer) error {
 	fs, cf := newFlagSet(name, errOut)
-	format := fs.String("format", "", "file `format`: csv, parquet or json (default: from the extension)")
+	format := fs.String("format", "", "file `format`: csv, parquet, json or xlsx (default: from the extension)")
 	roles := rolesFlag{}
 	fs.Var(roles, "role", "column role override `role=column` (repeatable)")
-	pos, err := parseArgs(fs, args, 2, 2, "NAME PATH [--format csv] [--role revenue=net_sales ...]")
+	read := &mrswarmv1.ReadOptions{}
+	fs.StringVar(&read.Sheet, "sheet", "", "Excel `sheet` to read (default: the first)")
+	fs.StringVar(&read.Decimal, "decimal", "", "decimal `separator` of text numbers: . or , (default: detected)")
+	fs.StringVar(&read.DateOrder, "date-order", "", "`order` of ambiguous dates like 01/02/2024: dmy or mdy (default: from the values)")
+	pos, err := parseArgs(fs, args, 2, 2, "NAME PATH [--format csv] [--role revenue=net_sales ...] [--decimal ,] [--date-order dmy] [--sheet NAME]")
 	if err != nil {
 		return err
 	}
@@ -43,7 +47,7 @@ func loadOrUpload(ctx context.Context, name string, args []string, out, errOut i
 		return err
 	}
 	defer c.Close()
-	opts := []mrswarm.DatasetOption{mrswarm.WithFormat(f), mrswarm.WithRoles(roles)}
+	opts := []mrswarm.DatasetOption{mrswarm.WithFormat(f), mrswarm.WithRoles(roles), mrswarm.WithReadOptions(read)}
 	var resp *mrswarmv1.LoadDatasetResponse
 	if name == "load" {
 		resp, err = c.LoadDataset(ctx, pos[0], pos[1], opts...)
@@ -72,7 +76,7 @@ func parseFormat(s string) (mrswarmv1.Format, error) {
 	}
 	v, ok := mrswarmv1.Format_value["FORMAT_"+strings.ToUpper(s)]
 	if !ok {
-		return 0, usageError{fmt.Errorf("format %q: want csv, parquet or json", s)}
+		return 0, usageError{fmt.Errorf("format %q: want csv, parquet, json or xlsx", s)}
 	}
 	return mrswarmv1.Format(v), nil
 }
@@ -87,6 +91,38 @@ func printLoad(out io.Writer, r *mrswarmv1.LoadDatasetResponse) {
 		d.GetName(), d.GetRowCount(), len(d.GetColumns()), how, r.GetDuration().AsDuration(), r.GetBytesRead())
 	fmt.Fprintf(out, "fingerprint %s\n", d.GetFingerprint())
 	printColumns(out, d)
+	printRoles(out, d)
+	printConversions(out, d)
+}
+
+// printRoles lists each role with its column, confidence and reason.
+func printRoles(out io.Writer, d *mrswarmv1.Dataset) {
+	if len(d.GetRoleDetails()) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nroles (override with --role role=column):")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROLE\tCOLUMN\tCONFIDENCE\tREASON")
+	for _, r := range d.GetRoleDetails() {
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\n", r.GetRole(), r.GetColumn(), r.GetConfidence(), r.GetReason())
+	}
+	tw.Flush()
+}
+
+// printConversions lists what the load converted and what to check.
+func printConversions(out io.Writer, d *mrswarmv1.Dataset) {
+	if len(d.GetConversions()) > 0 {
+		fmt.Fprintln(out, "\nconversions:")
+		for _, c := range d.GetConversions() {
+			fmt.Fprintf(out, "  %s: %s -> %s: %s\n", c.GetColumn(), c.GetFromType(), c.GetToType(), c.GetDetail())
+		}
+	}
+	if len(d.GetWarnings()) > 0 {
+		fmt.Fprintln(out, "\nwarnings:")
+		for _, w := range d.GetWarnings() {
+			fmt.Fprintf(out, "  %s\n", w)
+		}
+	}
 }
 
 func printColumns(out io.Writer, d *mrswarmv1.Dataset) {

@@ -32,6 +32,8 @@ const (
 	Format_FORMAT_CSV         Format = 1
 	Format_FORMAT_PARQUET     Format = 2
 	Format_FORMAT_JSON        Format = 3
+	// Excel workbook (.xlsx): the first sheet, or ReadOptions.sheet.
+	Format_FORMAT_XLSX Format = 4
 )
 
 // Enum value maps for Format.
@@ -41,12 +43,14 @@ var (
 		1: "FORMAT_CSV",
 		2: "FORMAT_PARQUET",
 		3: "FORMAT_JSON",
+		4: "FORMAT_XLSX",
 	}
 	Format_value = map[string]int32{
 		"FORMAT_UNSPECIFIED": 0,
 		"FORMAT_CSV":         1,
 		"FORMAT_PARQUET":     2,
 		"FORMAT_JSON":        3,
+		"FORMAT_XLSX":        4,
 	}
 )
 
@@ -91,8 +95,15 @@ type Dataset struct {
 	LoadedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=loaded_at,json=loadedAt,proto3" json:"loaded_at,omitempty"`
 	LoadDuration *durationpb.Duration   `protobuf:"bytes,8,opt,name=load_duration,json=loadDuration,proto3" json:"load_duration,omitempty"`
 	// Path under the data root, or "upload".
-	Source        string `protobuf:"bytes,9,opt,name=source,proto3" json:"source,omitempty"`
-	Format        Format `protobuf:"varint,10,opt,name=format,proto3,enum=mrswarm.v1.Format" json:"format,omitempty"`
+	Source string `protobuf:"bytes,9,opt,name=source,proto3" json:"source,omitempty"`
+	Format Format `protobuf:"varint,10,opt,name=format,proto3,enum=mrswarm.v1.Format" json:"format,omitempty"`
+	// Every assigned role with how sure inference is and why, in role order.
+	RoleDetails []*RoleDetail `protobuf:"bytes,11,rep,name=role_details,json=roleDetails,proto3" json:"role_details,omitempty"`
+	// What the load converted: text columns read as numbers or dates.
+	Conversions []*Conversion `protobuf:"bytes,12,rep,name=conversions,proto3" json:"conversions,omitempty"`
+	// What to check: cells that could not be converted, ambiguous readings
+	// (each says how to override), columns kept as text.
+	Warnings      []string `protobuf:"bytes,13,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -197,6 +208,278 @@ func (x *Dataset) GetFormat() Format {
 	return Format_FORMAT_UNSPECIFIED
 }
 
+func (x *Dataset) GetRoleDetails() []*RoleDetail {
+	if x != nil {
+		return x.RoleDetails
+	}
+	return nil
+}
+
+func (x *Dataset) GetConversions() []*Conversion {
+	if x != nil {
+		return x.Conversions
+	}
+	return nil
+}
+
+func (x *Dataset) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+// RoleDetail explains one column role.
+type RoleDetail struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Role   string                 `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	Column string                 `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	// 0..1; 1 for a role set by the user.
+	Confidence float64 `protobuf:"fixed64,3,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	// The evidence, e.g. "name \"Umsatz\" means revenue" or
+	// "gross_sales − expense = margin_usd on 100% of sampled rows".
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoleDetail) Reset() {
+	*x = RoleDetail{}
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoleDetail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoleDetail) ProtoMessage() {}
+
+func (x *RoleDetail) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoleDetail.ProtoReflect.Descriptor instead.
+func (*RoleDetail) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RoleDetail) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *RoleDetail) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *RoleDetail) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *RoleDetail) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Conversion is how the load read one text column as numbers or dates.
+type Conversion struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Column string                 `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
+	// Type the reader saw, e.g. VARCHAR.
+	FromType string `protobuf:"bytes,2,opt,name=from_type,json=fromType,proto3" json:"from_type,omitempty"`
+	// DOUBLE, DATE or TIMESTAMP (or the from_type when the column was kept as text).
+	ToType string `protobuf:"bytes,3,opt,name=to_type,json=toType,proto3" json:"to_type,omitempty"`
+	// What was done, e.g. `text numbers like "$4,968.25" read as DOUBLE: currency "$" removed`.
+	Detail string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+	// "%" or a currency symbol or code, kept as metadata.
+	Unit string `protobuf:"bytes,5,opt,name=unit,proto3" json:"unit,omitempty"`
+	// Non-blank cells that could not be converted (now NULL).
+	Failed int64 `protobuf:"varint,6,opt,name=failed,proto3" json:"failed,omitempty"`
+	// The first failed cells as 1-based data rows (line n+1 of a CSV with a header).
+	FailedRows    []int64  `protobuf:"varint,7,rep,packed,name=failed_rows,json=failedRows,proto3" json:"failed_rows,omitempty"`
+	FailedValues  []string `protobuf:"bytes,8,rep,name=failed_values,json=failedValues,proto3" json:"failed_values,omitempty"`
+	Warning       string   `protobuf:"bytes,9,opt,name=warning,proto3" json:"warning,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Conversion) Reset() {
+	*x = Conversion{}
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Conversion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Conversion) ProtoMessage() {}
+
+func (x *Conversion) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Conversion.ProtoReflect.Descriptor instead.
+func (*Conversion) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Conversion) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *Conversion) GetFromType() string {
+	if x != nil {
+		return x.FromType
+	}
+	return ""
+}
+
+func (x *Conversion) GetToType() string {
+	if x != nil {
+		return x.ToType
+	}
+	return ""
+}
+
+func (x *Conversion) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *Conversion) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *Conversion) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *Conversion) GetFailedRows() []int64 {
+	if x != nil {
+		return x.FailedRows
+	}
+	return nil
+}
+
+func (x *Conversion) GetFailedValues() []string {
+	if x != nil {
+		return x.FailedValues
+	}
+	return nil
+}
+
+func (x *Conversion) GetWarning() string {
+	if x != nil {
+		return x.Warning
+	}
+	return ""
+}
+
+// ReadOptions change how a file is read; by default everything is detected.
+type ReadOptions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Excel sheet to read (default: the first).
+	Sheet string `protobuf:"bytes,1,opt,name=sheet,proto3" json:"sheet,omitempty"`
+	// Decimal separator of text numbers: "." or "," (default: detected per column).
+	Decimal string `protobuf:"bytes,2,opt,name=decimal,proto3" json:"decimal,omitempty"`
+	// Order of ambiguous dates like 01/02/2024: "dmy" or "mdy" (default: from the values).
+	DateOrder     string `protobuf:"bytes,3,opt,name=date_order,json=dateOrder,proto3" json:"date_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadOptions) Reset() {
+	*x = ReadOptions{}
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadOptions) ProtoMessage() {}
+
+func (x *ReadOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadOptions.ProtoReflect.Descriptor instead.
+func (*ReadOptions) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ReadOptions) GetSheet() string {
+	if x != nil {
+		return x.Sheet
+	}
+	return ""
+}
+
+func (x *ReadOptions) GetDecimal() string {
+	if x != nil {
+		return x.Decimal
+	}
+	return ""
+}
+
+func (x *ReadOptions) GetDateOrder() string {
+	if x != nil {
+		return x.DateOrder
+	}
+	return ""
+}
+
 type LoadDatasetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Dataset name: a SQL identifier ([a-z_][a-z0-9_]*), the table name in SQL.
@@ -206,13 +489,14 @@ type LoadDatasetRequest struct {
 	Format Format `protobuf:"varint,3,opt,name=format,proto3,enum=mrswarm.v1.Format" json:"format,omitempty"`
 	// Role -> column name overrides applied after inference.
 	Roles         map[string]string `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ReadOptions   *ReadOptions      `protobuf:"bytes,5,opt,name=read_options,json=readOptions,proto3" json:"read_options,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LoadDatasetRequest) Reset() {
 	*x = LoadDatasetRequest{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[1]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -224,7 +508,7 @@ func (x *LoadDatasetRequest) String() string {
 func (*LoadDatasetRequest) ProtoMessage() {}
 
 func (x *LoadDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[1]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -237,7 +521,7 @@ func (x *LoadDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadDatasetRequest.ProtoReflect.Descriptor instead.
 func (*LoadDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{1}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LoadDatasetRequest) GetName() string {
@@ -268,6 +552,13 @@ func (x *LoadDatasetRequest) GetRoles() map[string]string {
 	return nil
 }
 
+func (x *LoadDatasetRequest) GetReadOptions() *ReadOptions {
+	if x != nil {
+		return x.ReadOptions
+	}
+	return nil
+}
+
 type LoadDatasetResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Dataset *Dataset               `protobuf:"bytes,1,opt,name=dataset,proto3" json:"dataset,omitempty"`
@@ -283,7 +574,7 @@ type LoadDatasetResponse struct {
 
 func (x *LoadDatasetResponse) Reset() {
 	*x = LoadDatasetResponse{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[2]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -295,7 +586,7 @@ func (x *LoadDatasetResponse) String() string {
 func (*LoadDatasetResponse) ProtoMessage() {}
 
 func (x *LoadDatasetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[2]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -308,7 +599,7 @@ func (x *LoadDatasetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadDatasetResponse.ProtoReflect.Descriptor instead.
 func (*LoadDatasetResponse) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{2}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LoadDatasetResponse) GetDataset() *Dataset {
@@ -346,13 +637,14 @@ type UploadHeader struct {
 	// File name, used to infer the format when format is unspecified.
 	Filename      string            `protobuf:"bytes,3,opt,name=filename,proto3" json:"filename,omitempty"`
 	Roles         map[string]string `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ReadOptions   *ReadOptions      `protobuf:"bytes,5,opt,name=read_options,json=readOptions,proto3" json:"read_options,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UploadHeader) Reset() {
 	*x = UploadHeader{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[3]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -364,7 +656,7 @@ func (x *UploadHeader) String() string {
 func (*UploadHeader) ProtoMessage() {}
 
 func (x *UploadHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[3]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -377,7 +669,7 @@ func (x *UploadHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadHeader.ProtoReflect.Descriptor instead.
 func (*UploadHeader) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{3}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UploadHeader) GetName() string {
@@ -408,6 +700,13 @@ func (x *UploadHeader) GetRoles() map[string]string {
 	return nil
 }
 
+func (x *UploadHeader) GetReadOptions() *ReadOptions {
+	if x != nil {
+		return x.ReadOptions
+	}
+	return nil
+}
+
 type UploadDatasetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Part:
@@ -421,7 +720,7 @@ type UploadDatasetRequest struct {
 
 func (x *UploadDatasetRequest) Reset() {
 	*x = UploadDatasetRequest{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[4]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +732,7 @@ func (x *UploadDatasetRequest) String() string {
 func (*UploadDatasetRequest) ProtoMessage() {}
 
 func (x *UploadDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[4]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +745,7 @@ func (x *UploadDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadDatasetRequest.ProtoReflect.Descriptor instead.
 func (*UploadDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{4}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UploadDatasetRequest) GetPart() isUploadDatasetRequest_Part {
@@ -498,7 +797,7 @@ type ListDatasetsRequest struct {
 
 func (x *ListDatasetsRequest) Reset() {
 	*x = ListDatasetsRequest{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[5]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +809,7 @@ func (x *ListDatasetsRequest) String() string {
 func (*ListDatasetsRequest) ProtoMessage() {}
 
 func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[5]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +822,7 @@ func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsRequest.ProtoReflect.Descriptor instead.
 func (*ListDatasetsRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{5}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{8}
 }
 
 type ListDatasetsResponse struct {
@@ -535,7 +834,7 @@ type ListDatasetsResponse struct {
 
 func (x *ListDatasetsResponse) Reset() {
 	*x = ListDatasetsResponse{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[6]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -547,7 +846,7 @@ func (x *ListDatasetsResponse) String() string {
 func (*ListDatasetsResponse) ProtoMessage() {}
 
 func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[6]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -560,7 +859,7 @@ func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsResponse.ProtoReflect.Descriptor instead.
 func (*ListDatasetsResponse) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{6}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListDatasetsResponse) GetDatasets() []*Dataset {
@@ -579,7 +878,7 @@ type GetDatasetRequest struct {
 
 func (x *GetDatasetRequest) Reset() {
 	*x = GetDatasetRequest{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[7]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +890,7 @@ func (x *GetDatasetRequest) String() string {
 func (*GetDatasetRequest) ProtoMessage() {}
 
 func (x *GetDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[7]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +903,7 @@ func (x *GetDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDatasetRequest.ProtoReflect.Descriptor instead.
 func (*GetDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{7}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetDatasetRequest) GetName() string {
@@ -623,7 +922,7 @@ type DropDatasetRequest struct {
 
 func (x *DropDatasetRequest) Reset() {
 	*x = DropDatasetRequest{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[8]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -635,7 +934,7 @@ func (x *DropDatasetRequest) String() string {
 func (*DropDatasetRequest) ProtoMessage() {}
 
 func (x *DropDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[8]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -648,7 +947,7 @@ func (x *DropDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropDatasetRequest.ProtoReflect.Descriptor instead.
 func (*DropDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{8}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DropDatasetRequest) GetName() string {
@@ -666,7 +965,7 @@ type DropDatasetResponse struct {
 
 func (x *DropDatasetResponse) Reset() {
 	*x = DropDatasetResponse{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[9]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +977,7 @@ func (x *DropDatasetResponse) String() string {
 func (*DropDatasetResponse) ProtoMessage() {}
 
 func (x *DropDatasetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[9]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +990,7 @@ func (x *DropDatasetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropDatasetResponse.ProtoReflect.Descriptor instead.
 func (*DropDatasetResponse) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{9}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{12}
 }
 
 type SetColumnRolesRequest struct {
@@ -705,7 +1004,7 @@ type SetColumnRolesRequest struct {
 
 func (x *SetColumnRolesRequest) Reset() {
 	*x = SetColumnRolesRequest{}
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[10]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +1016,7 @@ func (x *SetColumnRolesRequest) String() string {
 func (*SetColumnRolesRequest) ProtoMessage() {}
 
 func (x *SetColumnRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_dataset_proto_msgTypes[10]
+	mi := &file_mrswarm_v1_dataset_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +1029,7 @@ func (x *SetColumnRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetColumnRolesRequest.ProtoReflect.Descriptor instead.
 func (*SetColumnRolesRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{10}
+	return file_mrswarm_v1_dataset_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SetColumnRolesRequest) GetName() string {
@@ -752,7 +1051,7 @@ var File_mrswarm_v1_dataset_proto protoreflect.FileDescriptor
 const file_mrswarm_v1_dataset_proto_rawDesc = "" +
 	"\n" +
 	"\x18mrswarm/v1/dataset.proto\x12\n" +
-	"mrswarm.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mrswarm/v1/common.proto\"\xcd\x03\n" +
+	"mrswarm.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mrswarm/v1/common.proto\"\xde\x04\n" +
 	"\aDataset\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vfingerprint\x18\x02 \x01(\tR\vfingerprint\x12\x1b\n" +
@@ -764,16 +1063,45 @@ const file_mrswarm_v1_dataset_proto_rawDesc = "" +
 	"\rload_duration\x18\b \x01(\v2\x19.google.protobuf.DurationR\floadDuration\x12\x16\n" +
 	"\x06source\x18\t \x01(\tR\x06source\x12*\n" +
 	"\x06format\x18\n" +
-	" \x01(\x0e2\x12.mrswarm.v1.FormatR\x06format\x1a8\n" +
+	" \x01(\x0e2\x12.mrswarm.v1.FormatR\x06format\x129\n" +
+	"\frole_details\x18\v \x03(\v2\x16.mrswarm.v1.RoleDetailR\vroleDetails\x128\n" +
+	"\vconversions\x18\f \x03(\v2\x16.mrswarm.v1.ConversionR\vconversions\x12\x1a\n" +
+	"\bwarnings\x18\r \x03(\tR\bwarnings\x1a8\n" +
 	"\n" +
 	"RolesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe3\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"p\n" +
+	"\n" +
+	"RoleDetail\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12\x16\n" +
+	"\x06column\x18\x02 \x01(\tR\x06column\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x03 \x01(\x01R\n" +
+	"confidence\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xfe\x01\n" +
+	"\n" +
+	"Conversion\x12\x16\n" +
+	"\x06column\x18\x01 \x01(\tR\x06column\x12\x1b\n" +
+	"\tfrom_type\x18\x02 \x01(\tR\bfromType\x12\x17\n" +
+	"\ato_type\x18\x03 \x01(\tR\x06toType\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\x12\x12\n" +
+	"\x04unit\x18\x05 \x01(\tR\x04unit\x12\x16\n" +
+	"\x06failed\x18\x06 \x01(\x03R\x06failed\x12\x1f\n" +
+	"\vfailed_rows\x18\a \x03(\x03R\n" +
+	"failedRows\x12#\n" +
+	"\rfailed_values\x18\b \x03(\tR\ffailedValues\x12\x18\n" +
+	"\awarning\x18\t \x01(\tR\awarning\"\\\n" +
+	"\vReadOptions\x12\x14\n" +
+	"\x05sheet\x18\x01 \x01(\tR\x05sheet\x12\x18\n" +
+	"\adecimal\x18\x02 \x01(\tR\adecimal\x12\x1d\n" +
+	"\n" +
+	"date_order\x18\x03 \x01(\tR\tdateOrder\"\x9f\x02\n" +
 	"\x12LoadDatasetRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12*\n" +
 	"\x06format\x18\x03 \x01(\x0e2\x12.mrswarm.v1.FormatR\x06format\x12?\n" +
-	"\x05roles\x18\x04 \x03(\v2).mrswarm.v1.LoadDatasetRequest.RolesEntryR\x05roles\x1a8\n" +
+	"\x05roles\x18\x04 \x03(\v2).mrswarm.v1.LoadDatasetRequest.RolesEntryR\x05roles\x12:\n" +
+	"\fread_options\x18\x05 \x01(\v2\x17.mrswarm.v1.ReadOptionsR\vreadOptions\x1a8\n" +
 	"\n" +
 	"RolesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -783,12 +1111,13 @@ const file_mrswarm_v1_dataset_proto_rawDesc = "" +
 	"\tcache_hit\x18\x02 \x01(\bR\bcacheHit\x125\n" +
 	"\bduration\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x1d\n" +
 	"\n" +
-	"bytes_read\x18\x04 \x01(\x03R\tbytesRead\"\xdf\x01\n" +
+	"bytes_read\x18\x04 \x01(\x03R\tbytesRead\"\x9b\x02\n" +
 	"\fUploadHeader\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x06format\x18\x02 \x01(\x0e2\x12.mrswarm.v1.FormatR\x06format\x12\x1a\n" +
 	"\bfilename\x18\x03 \x01(\tR\bfilename\x129\n" +
-	"\x05roles\x18\x04 \x03(\v2#.mrswarm.v1.UploadHeader.RolesEntryR\x05roles\x1a8\n" +
+	"\x05roles\x18\x04 \x03(\v2#.mrswarm.v1.UploadHeader.RolesEntryR\x05roles\x12:\n" +
+	"\fread_options\x18\x05 \x01(\v2\x17.mrswarm.v1.ReadOptionsR\vreadOptions\x1a8\n" +
 	"\n" +
 	"RolesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -811,13 +1140,14 @@ const file_mrswarm_v1_dataset_proto_rawDesc = "" +
 	"\n" +
 	"RolesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*U\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*f\n" +
 	"\x06Format\x12\x16\n" +
 	"\x12FORMAT_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"FORMAT_CSV\x10\x01\x12\x12\n" +
 	"\x0eFORMAT_PARQUET\x10\x02\x12\x0f\n" +
-	"\vFORMAT_JSON\x10\x032\xe5\x03\n" +
+	"\vFORMAT_JSON\x10\x03\x12\x0f\n" +
+	"\vFORMAT_XLSX\x10\x042\xe5\x03\n" +
 	"\x0eDatasetService\x12N\n" +
 	"\vLoadDataset\x12\x1e.mrswarm.v1.LoadDatasetRequest\x1a\x1f.mrswarm.v1.LoadDatasetResponse\x12T\n" +
 	"\rUploadDataset\x12 .mrswarm.v1.UploadDatasetRequest\x1a\x1f.mrswarm.v1.LoadDatasetResponse(\x01\x12Q\n" +
@@ -840,60 +1170,67 @@ func file_mrswarm_v1_dataset_proto_rawDescGZIP() []byte {
 }
 
 var file_mrswarm_v1_dataset_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mrswarm_v1_dataset_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_mrswarm_v1_dataset_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_mrswarm_v1_dataset_proto_goTypes = []any{
 	(Format)(0),                   // 0: mrswarm.v1.Format
 	(*Dataset)(nil),               // 1: mrswarm.v1.Dataset
-	(*LoadDatasetRequest)(nil),    // 2: mrswarm.v1.LoadDatasetRequest
-	(*LoadDatasetResponse)(nil),   // 3: mrswarm.v1.LoadDatasetResponse
-	(*UploadHeader)(nil),          // 4: mrswarm.v1.UploadHeader
-	(*UploadDatasetRequest)(nil),  // 5: mrswarm.v1.UploadDatasetRequest
-	(*ListDatasetsRequest)(nil),   // 6: mrswarm.v1.ListDatasetsRequest
-	(*ListDatasetsResponse)(nil),  // 7: mrswarm.v1.ListDatasetsResponse
-	(*GetDatasetRequest)(nil),     // 8: mrswarm.v1.GetDatasetRequest
-	(*DropDatasetRequest)(nil),    // 9: mrswarm.v1.DropDatasetRequest
-	(*DropDatasetResponse)(nil),   // 10: mrswarm.v1.DropDatasetResponse
-	(*SetColumnRolesRequest)(nil), // 11: mrswarm.v1.SetColumnRolesRequest
-	nil,                           // 12: mrswarm.v1.Dataset.RolesEntry
-	nil,                           // 13: mrswarm.v1.LoadDatasetRequest.RolesEntry
-	nil,                           // 14: mrswarm.v1.UploadHeader.RolesEntry
-	nil,                           // 15: mrswarm.v1.SetColumnRolesRequest.RolesEntry
-	(*Column)(nil),                // 16: mrswarm.v1.Column
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(*RoleDetail)(nil),            // 2: mrswarm.v1.RoleDetail
+	(*Conversion)(nil),            // 3: mrswarm.v1.Conversion
+	(*ReadOptions)(nil),           // 4: mrswarm.v1.ReadOptions
+	(*LoadDatasetRequest)(nil),    // 5: mrswarm.v1.LoadDatasetRequest
+	(*LoadDatasetResponse)(nil),   // 6: mrswarm.v1.LoadDatasetResponse
+	(*UploadHeader)(nil),          // 7: mrswarm.v1.UploadHeader
+	(*UploadDatasetRequest)(nil),  // 8: mrswarm.v1.UploadDatasetRequest
+	(*ListDatasetsRequest)(nil),   // 9: mrswarm.v1.ListDatasetsRequest
+	(*ListDatasetsResponse)(nil),  // 10: mrswarm.v1.ListDatasetsResponse
+	(*GetDatasetRequest)(nil),     // 11: mrswarm.v1.GetDatasetRequest
+	(*DropDatasetRequest)(nil),    // 12: mrswarm.v1.DropDatasetRequest
+	(*DropDatasetResponse)(nil),   // 13: mrswarm.v1.DropDatasetResponse
+	(*SetColumnRolesRequest)(nil), // 14: mrswarm.v1.SetColumnRolesRequest
+	nil,                           // 15: mrswarm.v1.Dataset.RolesEntry
+	nil,                           // 16: mrswarm.v1.LoadDatasetRequest.RolesEntry
+	nil,                           // 17: mrswarm.v1.UploadHeader.RolesEntry
+	nil,                           // 18: mrswarm.v1.SetColumnRolesRequest.RolesEntry
+	(*Column)(nil),                // 19: mrswarm.v1.Column
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
 }
 var file_mrswarm_v1_dataset_proto_depIdxs = []int32{
-	16, // 0: mrswarm.v1.Dataset.columns:type_name -> mrswarm.v1.Column
-	12, // 1: mrswarm.v1.Dataset.roles:type_name -> mrswarm.v1.Dataset.RolesEntry
-	17, // 2: mrswarm.v1.Dataset.loaded_at:type_name -> google.protobuf.Timestamp
-	18, // 3: mrswarm.v1.Dataset.load_duration:type_name -> google.protobuf.Duration
+	19, // 0: mrswarm.v1.Dataset.columns:type_name -> mrswarm.v1.Column
+	15, // 1: mrswarm.v1.Dataset.roles:type_name -> mrswarm.v1.Dataset.RolesEntry
+	20, // 2: mrswarm.v1.Dataset.loaded_at:type_name -> google.protobuf.Timestamp
+	21, // 3: mrswarm.v1.Dataset.load_duration:type_name -> google.protobuf.Duration
 	0,  // 4: mrswarm.v1.Dataset.format:type_name -> mrswarm.v1.Format
-	0,  // 5: mrswarm.v1.LoadDatasetRequest.format:type_name -> mrswarm.v1.Format
-	13, // 6: mrswarm.v1.LoadDatasetRequest.roles:type_name -> mrswarm.v1.LoadDatasetRequest.RolesEntry
-	1,  // 7: mrswarm.v1.LoadDatasetResponse.dataset:type_name -> mrswarm.v1.Dataset
-	18, // 8: mrswarm.v1.LoadDatasetResponse.duration:type_name -> google.protobuf.Duration
-	0,  // 9: mrswarm.v1.UploadHeader.format:type_name -> mrswarm.v1.Format
-	14, // 10: mrswarm.v1.UploadHeader.roles:type_name -> mrswarm.v1.UploadHeader.RolesEntry
-	4,  // 11: mrswarm.v1.UploadDatasetRequest.header:type_name -> mrswarm.v1.UploadHeader
-	1,  // 12: mrswarm.v1.ListDatasetsResponse.datasets:type_name -> mrswarm.v1.Dataset
-	15, // 13: mrswarm.v1.SetColumnRolesRequest.roles:type_name -> mrswarm.v1.SetColumnRolesRequest.RolesEntry
-	2,  // 14: mrswarm.v1.DatasetService.LoadDataset:input_type -> mrswarm.v1.LoadDatasetRequest
-	5,  // 15: mrswarm.v1.DatasetService.UploadDataset:input_type -> mrswarm.v1.UploadDatasetRequest
-	6,  // 16: mrswarm.v1.DatasetService.ListDatasets:input_type -> mrswarm.v1.ListDatasetsRequest
-	8,  // 17: mrswarm.v1.DatasetService.GetDataset:input_type -> mrswarm.v1.GetDatasetRequest
-	9,  // 18: mrswarm.v1.DatasetService.DropDataset:input_type -> mrswarm.v1.DropDatasetRequest
-	11, // 19: mrswarm.v1.DatasetService.SetColumnRoles:input_type -> mrswarm.v1.SetColumnRolesRequest
-	3,  // 20: mrswarm.v1.DatasetService.LoadDataset:output_type -> mrswarm.v1.LoadDatasetResponse
-	3,  // 21: mrswarm.v1.DatasetService.UploadDataset:output_type -> mrswarm.v1.LoadDatasetResponse
-	7,  // 22: mrswarm.v1.DatasetService.ListDatasets:output_type -> mrswarm.v1.ListDatasetsResponse
-	1,  // 23: mrswarm.v1.DatasetService.GetDataset:output_type -> mrswarm.v1.Dataset
-	10, // 24: mrswarm.v1.DatasetService.DropDataset:output_type -> mrswarm.v1.DropDatasetResponse
-	1,  // 25: mrswarm.v1.DatasetService.SetColumnRoles:output_type -> mrswarm.v1.Dataset
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	2,  // 5: mrswarm.v1.Dataset.role_details:type_name -> mrswarm.v1.RoleDetail
+	3,  // 6: mrswarm.v1.Dataset.conversions:type_name -> mrswarm.v1.Conversion
+	0,  // 7: mrswarm.v1.LoadDatasetRequest.format:type_name -> mrswarm.v1.Format
+	16, // 8: mrswarm.v1.LoadDatasetRequest.roles:type_name -> mrswarm.v1.LoadDatasetRequest.RolesEntry
+	4,  // 9: mrswarm.v1.LoadDatasetRequest.read_options:type_name -> mrswarm.v1.ReadOptions
+	1,  // 10: mrswarm.v1.LoadDatasetResponse.dataset:type_name -> mrswarm.v1.Dataset
+	21, // 11: mrswarm.v1.LoadDatasetResponse.duration:type_name -> google.protobuf.Duration
+	0,  // 12: mrswarm.v1.UploadHeader.format:type_name -> mrswarm.v1.Format
+	17, // 13: mrswarm.v1.UploadHeader.roles:type_name -> mrswarm.v1.UploadHeader.RolesEntry
+	4,  // 14: mrswarm.v1.UploadHeader.read_options:type_name -> mrswarm.v1.ReadOptions
+	7,  // 15: mrswarm.v1.UploadDatasetRequest.header:type_name -> mrswarm.v1.UploadHeader
+	1,  // 16: mrswarm.v1.ListDatasetsResponse.datasets:type_name -> mrswarm.v1.Dataset
+	18, // 17: mrswarm.v1.SetColumnRolesRequest.roles:type_name -> mrswarm.v1.SetColumnRolesRequest.RolesEntry
+	5,  // 18: mrswarm.v1.DatasetService.LoadDataset:input_type -> mrswarm.v1.LoadDatasetRequest
+	8,  // 19: mrswarm.v1.DatasetService.UploadDataset:input_type -> mrswarm.v1.UploadDatasetRequest
+	9,  // 20: mrswarm.v1.DatasetService.ListDatasets:input_type -> mrswarm.v1.ListDatasetsRequest
+	11, // 21: mrswarm.v1.DatasetService.GetDataset:input_type -> mrswarm.v1.GetDatasetRequest
+	12, // 22: mrswarm.v1.DatasetService.DropDataset:input_type -> mrswarm.v1.DropDatasetRequest
+	14, // 23: mrswarm.v1.DatasetService.SetColumnRoles:input_type -> mrswarm.v1.SetColumnRolesRequest
+	6,  // 24: mrswarm.v1.DatasetService.LoadDataset:output_type -> mrswarm.v1.LoadDatasetResponse
+	6,  // 25: mrswarm.v1.DatasetService.UploadDataset:output_type -> mrswarm.v1.LoadDatasetResponse
+	10, // 26: mrswarm.v1.DatasetService.ListDatasets:output_type -> mrswarm.v1.ListDatasetsResponse
+	1,  // 27: mrswarm.v1.DatasetService.GetDataset:output_type -> mrswarm.v1.Dataset
+	13, // 28: mrswarm.v1.DatasetService.DropDataset:output_type -> mrswarm.v1.DropDatasetResponse
+	1,  // 29: mrswarm.v1.DatasetService.SetColumnRoles:output_type -> mrswarm.v1.Dataset
+	24, // [24:30] is the sub-list for method output_type
+	18, // [18:24] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_mrswarm_v1_dataset_proto_init() }
@@ -902,7 +1239,7 @@ func file_mrswarm_v1_dataset_proto_init() {
 		return
 	}
 	file_mrswarm_v1_common_proto_init()
-	file_mrswarm_v1_dataset_proto_msgTypes[4].OneofWrappers = []any{
+	file_mrswarm_v1_dataset_proto_msgTypes[7].OneofWrappers = []any{
 		(*UploadDatasetRequest_Header)(nil),
 		(*UploadDatasetRequest_Chunk)(nil),
 	}
@@ -912,7 +1249,7 @@ func file_mrswarm_v1_dataset_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mrswarm_v1_dataset_proto_rawDesc), len(file_mrswarm_v1_dataset_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -158,25 +157,35 @@ func dateName(name string) bool {
 
 // planNumericDate plans reading a numeric column named like a date as dates:
 // yyyymmdd integers, or Excel serial day numbers (days since 1899-12-30).
-func (s *Store) planNumericDate(ctx context.Context, stage string, c Column) (plan, bool, error) {
-	q := quoteIdent(c.Name)
-	var lo, hi *float64
-	var whole bool
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT min(%[1]s)::DOUBLE, max(%[1]s)::DOUBLE,
-		bool_and(%[1]s = floor(%[1]s)) FROM main.%[2]s`, q, quoteIdent(stage))).Scan(&lo, &hi, &whole)
-	if err != nil || lo == nil {
-		return plan{}, false, err
+func planNumericDate(c Column, vals []string) (plan, bool) {
+	lo, hi, whole := 0.0, 0.0, true
+	for i, v := range vals {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return plan{}, false
+		}
+		if i == 0 || x < lo {
+			lo = x
+		}
+		if i == 0 || x > hi {
+			hi = x
+		}
+		whole = whole && x == float64(int64(x))
 	}
+	if len(vals) == 0 {
+		return plan{}, false
+	}
+	q := quoteIdent(c.Name)
 	p := plan{col: c.Name, conv: Conversion{Column: c.Name, From: c.Type, To: "DATE"}}
 	switch {
-	case whole && *lo >= 19000101 && *hi <= 21001231:
+	case whole && lo >= 19000101 && hi <= 21001231:
 		p.expr = "CAST(try_strptime(CAST(CAST(" + q + " AS BIGINT) AS VARCHAR), '%Y%m%d') AS DATE)"
-		p.conv.Detail = fmt.Sprintf("numbers like %.0f read as dates: yyyymmdd", *lo)
-	case *lo >= 20000 && *hi <= 80000:
+		p.conv.Detail = fmt.Sprintf("numbers like %.0f read as dates: yyyymmdd", lo)
+	case lo >= 20000 && hi <= 80000:
 		p.expr = "CAST(DATE '1899-12-30' + CAST(floor(" + q + ") AS INTEGER) AS DATE)"
-		p.conv.Detail = fmt.Sprintf("numbers like %.0f read as dates: Excel serial day numbers", *lo)
+		p.conv.Detail = fmt.Sprintf("numbers like %.0f read as dates: Excel serial day numbers", lo)
 	default:
-		return plan{}, false, nil
+		return plan{}, false
 	}
-	return p, true, nil
+	return p, true
 }

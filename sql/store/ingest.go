@@ -22,14 +22,11 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 	}
 	stage := "_load_" + randHex(6)
 	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(stage))
-	table, cols, err := s.createStage(ctx, stage, src)
-	if table != stage && table != "" {
-		defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(table))
-	}
+	cols, err := s.createStage(ctx, stage, src)
 	if err != nil {
 		return Dataset{}, err
 	}
-	rec, err := s.describeStage(ctx, table, cols, src, overrides)
+	rec, err := s.describeStage(ctx, stage, cols, src, overrides)
 	if err != nil {
 		return Dataset{}, err
 	}
@@ -38,7 +35,7 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(name)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(table)+` RENAME TO `+quoteIdent(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(stage)+` RENAME TO `+quoteIdent(name)); err != nil {
 			return err
 		}
 		return putDataset(ctx, tx, rec)
@@ -51,36 +48,39 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// createStage reads src into the staging table and converts its text columns
-// that hold numbers or dates (clean.go). It returns the table that holds the
-// data (the staging table or a cleaned copy, both dropped by the caller unless
-// renamed) and its columns.
-func (s *Store) createStage(ctx context.Context, stage string, src source) (string, []Column, error) {
+// createStage reads src into the staging table, converting on the way the text
+// columns that hold numbers or dates as people write them (clean.go), and
+// returns the staging table's columns with what was converted.
+func (s *Store) createStage(ctx context.Context, stage string, src source) ([]Column, error) {
 	read := src
 	if src.format == FormatXLSX {
 		csvPath, err := s.xlsxToCSV(ctx, src)
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		defer os.Remove(csvPath)
 		read.path, read.format = csvPath, FormatCSV
 	}
-	if err := s.readStage(ctx, stage, read); err != nil {
-		return "", nil, err
+	delim := ""
+	if read.format == FormatCSV {
+		var err error
+		if delim, err = sniffDelim(read.path); err != nil {
+			return nil, err
+		}
+	}
+	plans, err := s.readClean(ctx, stage, read, delim)
+	if err != nil {
+		return nil, err
 	}
 	cols, err := tableColumns(ctx, s.db, "main", stage)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	delim := ""
-	if read.format == FormatCSV {
-		delim, _ = sniffDelim(read.path)
-	}
-	table, cols, err := s.cleanStage(ctx, stage, cols, src.opts, delim)
-	if err == nil && read.format == FormatCSV && readerDecimal(src.opts, delim) == "," {
+	withConversions(cols, plans)
+	if read.format == FormatCSV && readerDecimal(src.opts, delim) == "," {
 		readerCommas(cols, src.opts)
 	}
-	return table, cols, err
+	return cols, nil
 }
 
 // readerCommas reports the DOUBLE columns that the CSV reader itself read with
@@ -98,32 +98,85 @@ func readerCommas(cols []Column, o readOptions) {
 	}
 }
 
-// readStage reads src into the staging table. A CSV whose types were guessed
-// from a sample that a later row contradicts is read again with every row
-// sampled (the contradicted column then comes back as text and the cleaning
-// pass reports its bad cells); other CSV failures get a line-precise diagnosis.
-func (s *Store) readStage(ctx context.Context, stage string, src source) error {
-	create := func(opts string) error {
-		reader, err := readerSQL(src, opts)
-		if err != nil {
-			return err
-		}
-		_, err = s.db.ExecContext(ctx, `CREATE OR REPLACE TABLE `+s.TableRef(stage)+` AS SELECT * FROM `+reader)
-		return err
-	}
-	err := create("")
+// readClean reads src into the staging table in one pass with the planned
+// conversions applied. A CSV whose types were guessed from a sample that a
+// later row contradicts is planned and read again with every row sampled (the
+// contradicted column then comes back as text, and its conversion reports the
+// bad cells); other CSV failures get a line-precise diagnosis.
+func (s *Store) readClean(ctx context.Context, stage string, src source, delim string) ([]plan, error) {
+	plans, err := s.readPlanned(ctx, stage, src, delim, "")
 	if err == nil || src.format != FormatCSV || ctx.Err() != nil {
-		return loadError(ctx, err, src)
+		return plans, loadError(ctx, err, src)
 	}
 	if strings.Contains(err.Error(), "sample_size=-1") {
-		if err = create(", sample_size = -1"); err == nil {
-			return nil
+		if plans, err = s.readPlanned(ctx, stage, src, delim, ", sample_size = -1"); err == nil {
+			return plans, nil
 		}
 	}
 	if diag := diagnoseCSV(src.path); diag != "" {
-		return fmt.Errorf("%w: %s: %s", ErrInvalid, src.display, diag)
+		return nil, fmt.Errorf("%w: %s: %s", ErrInvalid, src.display, diag)
 	}
-	return loadError(ctx, err, src)
+	return nil, loadError(ctx, err, src)
+}
+
+// readPlanned describes src, plans conversions from a sample of its rows and
+// reads it with them; a planned column whose cells fail too often is read
+// again as text (with a warning).
+func (s *Store) readPlanned(ctx context.Context, stage string, src source, delim, opts string) ([]plan, error) {
+	reader, err := readerSQL(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := s.describeReader(ctx, reader)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := s.planReader(ctx, reader, cols, src.opts, delim)
+	if err != nil {
+		return nil, err
+	}
+	var dropped []plan
+	for {
+		if err := s.readInto(ctx, stage, reader, plans); err != nil {
+			return nil, err
+		}
+		kept, err := s.checkConversions(ctx, stage, plans)
+		if err != nil {
+			return nil, err
+		}
+		if len(kept) == len(plans) {
+			return append(plans, dropped...), s.dropRaw(ctx, stage, plans)
+		}
+		dropped, plans = append(dropped, keptAsText(plans, kept)...), kept
+	}
+}
+
+// describeReader lists the columns and types the reader produces.
+func (s *Store) describeReader(ctx context.Context, reader string) ([]Column, error) {
+	rows, err := s.db.QueryContext(ctx, `DESCRIBE SELECT * FROM `+reader)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var cols []Column
+	vals := make([]any, len(names))
+	ptrs := make([]any, len(names))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		name, _ := vals[0].(string)
+		typ, _ := vals[1].(string)
+		cols = append(cols, Column{Name: name, Type: typ})
+	}
+	return cols, rows.Err()
 }
 
 // describeStage reads the table's size and settles its roles.

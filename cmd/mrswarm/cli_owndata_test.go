@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
+	"github.com/mrswarm/mrswarm/server/servertest"
 )
 
 // TestCLILoadExplains loads a European export by path and by upload: the output
 // names each role with its confidence and reason, every conversion, and the
 // warnings with how to override.
 func TestCLILoadExplains(t *testing.T) {
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	body := "Datum;Marke;Umsatz;Kosten\n01/02/2024;Aqua;\"1.234,50\";842,4\n03/04/2024;Fizz;99,95;50,1\n"
 	path := filepath.Join(srv.DataRoot, "export.csv")
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {

@@ -14,7 +14,7 @@ import (
 func query1[T any](t *testing.T, s *Store, q string) T {
 	t.Helper()
 	var v T
-	if err := s.DB().QueryRowContext(t.Context(), q).Scan(&v); err != nil {
+	if err := s.db.QueryRowContext(t.Context(), q).Scan(&v); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return v

@@ -43,9 +43,15 @@ GRPC_CODES = {
     14: "UNAVAILABLE", 15: "DATA_LOSS", 16: "UNAUTHENTICATED",
 }
 
-FORMATS = {"csv": "FORMAT_CSV", "parquet": "FORMAT_PARQUET", "json": "FORMAT_JSON"}
+FORMATS = {"csv": "FORMAT_CSV", "parquet": "FORMAT_PARQUET", "json": "FORMAT_JSON", "xlsx": "FORMAT_XLSX"}
 
 RUN_FINISHED = "EVENT_TYPE_RUN_FINISHED"
+
+
+def _read_options(sheet, decimal, date_order):
+    """The read options that are set, by their REST names."""
+    opts = {"sheet": sheet, "decimal": decimal, "date_order": date_order}
+    return {k: v for k, v in opts.items() if v}
 TERMINAL_RUN_STATUSES = {
     "RUN_STATUS_SUCCEEDED", "RUN_STATUS_FAILED", "RUN_STATUS_PARTIALLY_FAILED",
     "RUN_STATUS_CANCELED", "RUN_STATUS_INTERRUPTED",
@@ -186,17 +192,22 @@ class Client:
 
     # --- datasets ------------------------------------------------------------
 
-    def load_dataset(self, name, path, format=None, roles=None):
+    def load_dataset(self, name, path, format=None, roles=None, sheet=None, decimal=None, date_order=None):
         """Loads a file under the server's data root; returns the LoadDatasetResponse.
 
         A repeated load of identical content is a cache hit ("cache_hit": True).
+        sheet (Excel), decimal ("." or ",") and date_order ("dmy" or "mdy")
+        override what the server detects; the response's dataset lists
+        role_details, conversions and warnings.
         """
-        body = {"name": name, "path": path, "roles": roles or {}}
+        body = {"name": name, "path": path, "roles": roles or {},
+                "read_options": _read_options(sheet, decimal, date_order)}
         if format:
             body["format"] = FORMATS.get(format, format)
         return self._request("POST", "/v1/datasets", json_body=body)
 
-    def upload_dataset(self, name, data, filename=None, format=None, roles=None):
+    def upload_dataset(self, name, data, filename=None, format=None, roles=None,
+                       sheet=None, decimal=None, date_order=None):
         """Uploads a dataset from bytes, a file-like object or a local file path.
 
         Returns the LoadDatasetResponse. filename (by default the path's base
@@ -206,8 +217,9 @@ class Client:
         if isinstance(data, (str, os.PathLike)):
             filename = filename or os.path.basename(os.fspath(data))
             with open(data, "rb") as f:
-                return self.upload_dataset(name, f, filename, format, roles)
+                return self.upload_dataset(name, f, filename, format, roles, sheet, decimal, date_order)
         params = {"role": [f"{k}:{v}" for k, v in (roles or {}).items()]}
+        params.update(_read_options(sheet, decimal, date_order))
         if filename:
             params["filename"] = filename
         if format:

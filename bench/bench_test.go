@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,9 @@ func checkRows(t *testing.T, rows []Row) {
 		if ratios[sec] == 0 {
 			t.Errorf("section %q has no ratio", sec)
 		}
+	}
+	if !slices.ContainsFunc(rows, func(r Row) bool { return strings.HasPrefix(r.Name, "cold load, money as") && r.Ratio > 0 }) {
+		t.Error("no cold load of formatted money with its ratio to the plain load")
 	}
 }
 

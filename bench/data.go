@@ -73,13 +73,17 @@ func (s *suite) loadRows(ctx context.Context, d dataSet) ([]Row, error) {
 		return Row{Section: sectionLoading, Name: name, Scale: d.scale, Value: st.ms(), Unit: "ms", Samples: st.N}
 	}
 	toolsNote := fmt.Sprintf("tools: %v", names)
-	return []Row{
+	formatted, err := s.formattedRow(ctx, d, cold)
+	if err != nil {
+		return nil, err
+	}
+	return append([]Row{
 		row("cold load (fresh database)", cold),
 		withRatio(row("cache-hit load (same file, unchanged)", hit), cold.ms(), "cold ÷ this"),
 		withRatio(row("re-upload of identical bytes (hash, no ingest)", upload), cold.ms(), "cold ÷ this"),
 		withNote(row(fmt.Sprintf("%d tool calls, CSV re-read before each (original pattern)", len(names)), reread), toolsNote),
 		withNote(withRatio(row(fmt.Sprintf("%d tool calls over the loaded table", len(names)), loaded), reread.ms(), "re-read ÷ this"), toolsNote),
-	}, nil
+	}, formatted...), nil
 }
 
 // withRatio sets r's ratio to numerator ÷ r.Value ("other ÷ this").

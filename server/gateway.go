@@ -11,6 +11,7 @@ import (
 
 	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+	"github.com/mrswarm/mrswarm/server/console"
 )
 
 // registers are the generated gateway registrations, one per service.
@@ -26,7 +27,7 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 // GET /openapi.json and GET /healthz (info_http.go; with the LLM hosts of lp
 // when not nil), GET /metrics (metricsHandler),
 // POST /v1/datasets/{name}:upload and the CSV-aware rows and stream routes
-// (rows_http.go).
+// (rows_http.go), and the web console at GET / (server/console).
 //
 // JSON uses the proto field names (snake_case) and emits every field, zero
 // values included; 64-bit integers are strings and enums are their names, as in
@@ -56,6 +57,9 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.
 	}
 	up := &uploadHandler{mux: mux, client: mrswarmv1.NewDatasetServiceClient(conn)}
 	if err := mux.HandlePath(http.MethodPost, uploadPattern, up.serve); err != nil {
+		return nil, err
+	}
+	if err := console.Register(mux); err != nil { // the web console at GET /
 		return nil, err
 	}
 	return mux, nil

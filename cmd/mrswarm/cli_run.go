@@ -26,6 +26,7 @@ type runFlags struct {
 	force                                    bool
 	model, contextMode, toolMode             string
 	maxParallel                              int
+	plain                                    bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -43,6 +44,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.contextMode, "context", "", "prompt context: handles (default) or full")
 	fs.StringVar(&f.toolMode, "tool-mode", "", "agent tool calls: schema (default), native or auto")
 	fs.IntVar(&f.maxParallel, "max-parallel", 0, "steps running at once (default: the server's)")
+	fs.BoolVar(&f.plain, "plain", false, "print one line per event even on a terminal")
 }
 
 // request builds the StartRunRequest the flags describe.
@@ -126,14 +128,15 @@ func cmdRun(ctx context.Context, args []string, out, errOut io.Writer) error {
 	for _, st := range started.GetStages() {
 		fmt.Fprintf(out, "  stage %d: %s\n", st.GetIndex(), strings.Join(st.GetStepIds(), ", "))
 	}
-	return follow(ctx, c, out, started.GetRunId(), 0)
+	return follow(ctx, c, out, started.GetRunId(), 0, rf.plain)
 }
 
 // cmdWatch follows a run from a sequence number: mrswarm watch RUN_ID [--after N].
 func cmdWatch(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs, cf := newFlagSet("watch", errOut)
 	after := fs.Int64("after", 0, "show events after sequence `number` N")
-	pos, err := parseArgs(fs, args, 1, 1, "RUN_ID [--after N]")
+	plain := fs.Bool("plain", false, "print one line per event even on a terminal")
+	pos, err := parseArgs(fs, args, 1, 1, "RUN_ID [--after N] [--plain]")
 	if err != nil {
 		return err
 	}
@@ -142,25 +145,32 @@ func cmdWatch(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	return follow(ctx, c, out, pos[0], *after)
+	return follow(ctx, c, out, pos[0], *after, *plain)
 }
 
-// follow prints a run's events until it ends, then its totals; it fails
-// unless the run succeeded.
-func follow(ctx context.Context, c *mrswarm.Client, out io.Writer, runID string, after int64) error {
-	p := newProgress(out)
+// follow shows a run's events until it ends (a live table on a terminal
+// unless plain, else one line per event), then its totals; it fails unless
+// the run succeeded.
+func follow(ctx context.Context, c *mrswarm.Client, out io.Writer, runID string, after int64, plain bool) error {
+	run, err := c.GetRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	d := newDisplay(out, run, plain)
 	for ev, err := range c.Watch(ctx, runID, after) {
 		if ctx.Err() != nil {
-			fmt.Fprintf(out, "stopped watching; the run goes on: mrswarm watch %s --after %d  |  mrswarm cancel %s\n", runID, p.lastSeq, runID)
+			d.close()
+			fmt.Fprintf(out, "stopped watching; the run goes on: mrswarm watch %s --after %d  |  mrswarm cancel %s\n", runID, d.seq(), runID)
 			return ctx.Err()
 		}
 		if err != nil {
+			d.close()
 			return err
 		}
-		p.event(ev)
+		d.event(ev)
 	}
-	run, err := c.GetRun(ctx, runID)
-	if err != nil {
+	d.close()
+	if run, err = c.GetRun(ctx, runID); err != nil {
 		return err
 	}
 	printTotals(out, run)

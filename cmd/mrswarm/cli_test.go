@@ -200,13 +200,17 @@ func TestCLIUsageAndErrors(t *testing.T) {
 		{"bad format", srv.GRPCAddr, []string{"load", "a", "b", "--format", "xls"}, 2, "xls"},
 		{"unknown dataset", srv.GRPCAddr, []string{"tools", "nope"}, 1, "NotFound"},
 		{"unknown handle", srv.GRPCAddr, []string{"show", "res_00000000"}, 1, "NotFound"},
-		{"no server", "127.0.0.1:1", []string{"datasets"}, 1, "Unavailable"},
+		{"no server", "127.0.0.1:1", []string{"datasets"}, 1,
+			"mrswarm datasets: server not reachable at 127.0.0.1:1 — start it with `make demo` or `mrswarm serve`\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errOut := cli(t, tt.addr, tt.args...)
 			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, errOut, tt.wantCode, tt.wantErr)
+			}
+			if strings.Contains(errOut, "rpc error") || strings.Contains(errOut, "desc =") {
+				t.Errorf("stderr %q carries grpc-go's framing", errOut)
 			}
 		})
 	}

@@ -35,6 +35,8 @@ var commands = map[string]command{
 	"sql":      {"run read-only SQL and show its result", cmdSQL},
 	"show":     {"print a result handle as a table or CSV", cmdShow},
 	"run":      {"run a preset or pipeline file and watch its stages live", cmdRun},
+	"presets":  {"list the preset pipelines", cmdPresets},
+	"agents":   {"list the agents pipelines can use", cmdAgents},
 	"watch":    {"follow a run's events from a sequence number", cmdWatch},
 	"runs":     {"list recent runs", cmdRuns},
 	"cancel":   {"cancel a run", cmdCancel},
@@ -48,15 +50,20 @@ func main() {
 	os.Exit(code)
 }
 
-// run dispatches args to a subcommand and returns the exit code.
+// run dispatches args to a subcommand and returns the exit code. Client
+// flags may come before the command (mrswarm --addr X runs).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	globals, args, err := splitGlobals(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "mrswarm: %v\n", err)
+		return 2
+	}
 	switch {
 	case len(args) == 0:
 		usage(stderr)
 		return 2
-	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
-		usage(stdout)
-		return 0
+	case args[0] == "help":
+		return help(ctx, args[1:], stdout, stderr)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -64,7 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	err := cmd.run(ctx, args[1:], stdout, stderr)
+	cmdArgs := append(globals, args[1:]...)
+	err = cmd.run(ctx, cmdArgs, stdout, stderr)
 	var uerr usageError
 	switch {
 	case err == nil:
@@ -75,8 +83,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mrswarm %s: %v\n", args[0], err)
 		return 2
 	}
-	fmt.Fprintf(stderr, "mrswarm %s: %v\n", args[0], err)
+	fmt.Fprintf(stderr, "mrswarm %s: %s\n", args[0], describeError(err, addrOf(cmdArgs)))
 	return 1
+}
+
+// help prints the command list, or one command's usage and flags
+// (mrswarm help run), to stdout.
+func help(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "mrswarm help: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	fmt.Fprintf(stdout, "mrswarm %s: %s\n\n", args[0], cmd.summary)
+	if err := cmd.run(ctx, []string{"-h"}, stdout, stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 0
 }
 
 // usageError is a bad command line (exit code 2).
@@ -85,7 +113,7 @@ type usageError struct{ error }
 func (e usageError) Unwrap() error { return e.error }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: mrswarm <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: mrswarm [--addr host:port] [--timeout d] <command> [flags]\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for name := range commands {
 		names = append(names, name)
@@ -94,5 +122,5 @@ func usage(w io.Writer) {
 	for _, name := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
-	fmt.Fprintln(w, "\nRun `mrswarm <command> -h` for its flags.")
+	fmt.Fprintln(w, "\nRun `mrswarm help <command>` for its flags.")
 }

@@ -14,8 +14,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/mrswarm/mrswarm/server/servertest"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+	"github.com/mrswarm/mrswarm/server/servertest"
 )
 
 // ansi matches the escape sequences the live view writes.

@@ -5,7 +5,7 @@
 // connection from the last event it saw.
 
 import { enc, TERMINAL } from './api.js';
-import { badge, card, errorBox, fmtDur, fmtNum, fmtSecs, h, handleLink, replace, short } from './ui.js';
+import { badge, card, errorBox, fmtDur, fmtNum, fmtSecs, h, handleLink, replace, seconds, short } from './ui.js';
 import { dag } from './dag.js';
 import { gantt, legend } from './gantt.js';
 import { cancelButton } from './runs.js';
@@ -24,6 +24,7 @@ class RunView {
     this.run = run;
     this.steps = new Map(run.steps.map((st) => [st.id, st]));
     this.calls = []; // LLM_CALL events
+    this.tools = []; // TOOL_CALL events
     this.events = 0;
     this.selected = null;
     this.link = 'connecting';
@@ -66,6 +67,7 @@ class RunView {
     this.events++;
     if (ev.step?.id) this.mergeSteps([ev.step]);
     if (ev.type === 'EVENT_TYPE_LLM_CALL') this.calls.push(ev);
+    if (ev.type === 'EVENT_TYPE_TOOL_CALL') this.tools.push(ev);
     if (ev.type === 'EVENT_TYPE_RUN_STARTED' && this.run.status === 'RUN_STATUS_PENDING') this.run.status = 'RUN_STATUS_RUNNING';
     if (ev.run?.id) {
       this.run = ev.run;
@@ -88,7 +90,7 @@ class RunView {
   draw() {
     const now = Date.now();
     this.drawHead();
-    replace(this.parts.totals, totals(this.run, this.steps, this.calls));
+    replace(this.parts.totals, totals(this.run, this.steps, this.calls, this.tools));
     replace(this.parts.dag, dag(this.run, this.steps, now, this.selected, (id) => { this.selected = id; this.draw(); }));
     const ordered = this.run.pipeline.steps.map((st) => this.steps.get(st.id) || { id: st.id });
     replace(this.parts.gantt, gantt(ordered, Date.parse(this.run.created_at), now));
@@ -129,17 +131,23 @@ class RunView {
   }
 }
 
-function totals(run, steps, calls) {
+// totals are the run's counters: from its profile once it is done, summed
+// from the events seen so far while it runs.
+function totals(run, steps, calls, tools) {
   const done = [...steps.values()].filter((st) => ['STEP_STATUS_SUCCEEDED', 'STEP_STATUS_CACHED'].includes(st.status)).length;
   const tok = run.tokens?.llm_calls ? run.tokens : sumCalls(calls);
   const p = run.profile || {};
+  const finished = TERMINAL.has(run.status);
+  const sum = (evs, pick) => fmtSecs(evs.reduce((a, ev) => a + seconds(pick(ev)), 0));
   const stat = (label, value) => h('div', { class: 'stat' }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value));
   return [
     stat('steps done', `${done} / ${run.pipeline.steps.length}`),
     stat('tokens', fmtNum(tok.total_tokens)),
     stat('LLM calls', fmtNum(tok.llm_calls)),
-    stat('wall', TERMINAL.has(run.status) ? fmtDur(p.wall) : fmtSecs((Date.now() - Date.parse(run.created_at)) / 1000)),
-    stat('LLM time', fmtDur(p.llm)), stat('SQL time', fmtDur(p.sql)), stat('overhead', fmtDur(p.overhead)),
+    stat('wall', finished ? fmtDur(p.wall) : fmtSecs((Date.now() - Date.parse(run.created_at)) / 1000)),
+    stat('LLM time', finished ? fmtDur(p.llm) : sum(calls, (ev) => ev.llm_call.wall)),
+    stat('SQL time', finished ? fmtDur(p.sql) : sum(tools, (ev) => ev.tool_call.duration)),
+    finished ? stat('overhead', fmtDur(p.overhead)) : null,
   ];
 }
 

@@ -3,7 +3,7 @@ SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 GO ?= go
 
-.PHONY: all build demo serve stop test fuzz bench generate lint deps ollama python-deps clean
+.PHONY: all build demo serve stop test fuzz bench generate lint deps ollama python-deps browser-deps screenshots clean
 
 all: build
 
@@ -20,6 +20,10 @@ ollama:
 python-deps:
 	scripts/python-deps.sh
 
+# Debian's chromium for the web console's browser tests.
+browser-deps:
+	scripts/browser-deps.sh
+
 # The main job: sample data, a local Ollama with a model, the server, and a
 # campaign_optimization run streamed to the terminal.
 demo: deps build
@@ -33,10 +37,10 @@ serve: deps build
 stop:
 	scripts/demo.sh stop
 
-# The whole test suite against a real Ollama (fails, never skips, without it),
-# after the linters.
-test: deps lint
-	MRSWARM_REQUIRE_OLLAMA=1 $(GO) test -race -count=1 -timeout 25m ./...
+# The whole test suite against a real Ollama and a headless Chromium (fails,
+# never skips, without them), after the linters, then each fuzz target briefly.
+test: deps browser-deps lint
+	MRSWARM_REQUIRE_OLLAMA=1 MRSWARM_REQUIRE_BROWSER=1 MRSWARM_BROWSER_BUDGET=8m $(GO) test -race -count=1 -timeout 30m ./...
 	scripts/fuzz.sh 10s
 
 # Every fuzz target for longer (FUZZTIME=10m make fuzz for more).
@@ -45,6 +49,12 @@ fuzz:
 
 bench: deps build
 	scripts/bench.sh
+
+# The README's pictures: the console's run page and the terminal live view
+# of a campaign_optimization run on the tiny model, as docs/*.png.
+screenshots: deps browser-deps
+	MRSWARM_SCREENSHOTS=$(CURDIR)/docs MRSWARM_BROWSER_BUDGET=15m MRSWARM_REQUIRE_OLLAMA=1 MRSWARM_REQUIRE_BROWSER=1 \
+		$(GO) test -p 1 -count=1 -timeout 30m -run 'TestConsoleInBrowser|TestTerminalScreenshot' ./server/console ./cmd/mrswarm
 
 generate:
 	scripts/tools.sh gen

@@ -21,13 +21,17 @@ import (
 
 // startServer serves mrswarm on free loopback ports (a real browser needs a
 // real address) with a fresh database, agent steps on the test Ollama with
-// the tiny model, until the test ends. It returns the REST base URL.
+// the tiny model (none when llm is nil), until the test ends. It returns the
+// REST base URL.
 func startServer(t *testing.T, llm *ollamatest.Server) string {
 	t.Helper()
 	cfg := server.Config{
 		DataRoot: t.TempDir(), DBPath: filepath.Join(t.TempDir(), "mrswarm.duckdb"),
-		OllamaHost: llm.Host, Model: llm.Model, LLMOptions: server.TinyModelOptions(server.Config{}.LLMOptions),
+		OllamaHost: "http://127.0.0.1:1", Model: "none", LLMOptions: server.TinyModelOptions(server.Config{}.LLMOptions),
 		Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 5 * time.Second,
+	}
+	if llm != nil {
+		cfg.OllamaHost, cfg.Model = llm.Host, llm.Model
 	}
 	if os.Getenv("MRSWARM_TEST_LOG") == "1" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))

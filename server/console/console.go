@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 )
@@ -38,6 +39,17 @@ func Register(mux *runtime.ServeMux) error {
 		return err
 	}
 	return mux.HandlePath(http.MethodGet, "/console/{file}", h.asset)
+}
+
+// Public reports whether r asks for the console's own files (GET or HEAD of
+// "/" or "/console/..."). They hold no data, so an access check may serve
+// them without a token: a browser cannot send the bearer token when it
+// navigates to a page, and the page asks for it before its first API call.
+func Public(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	return r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/console/")
 }
 
 // handler serves files from the embedded static folder.

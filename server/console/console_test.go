@@ -57,3 +57,25 @@ func TestConsoleRoutes(t *testing.T) {
 		})
 	}
 }
+
+func TestPublic(t *testing.T) {
+	tests := []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/", true},
+		{"HEAD", "/console/app.js", true},
+		{"GET", "/console/console.css", true},
+		{"POST", "/", false},
+		{"GET", "/v1/datasets", false},
+		{"GET", "/metrics", false},
+		{"GET", "/consolex", false},
+		{"DELETE", "/console/app.js", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, tt.path, nil)
+		if got := Public(r); got != tt.want {
+			t.Errorf("Public(%s %s) = %v, want %v", tt.method, tt.path, got, tt.want)
+		}
+	}
+}

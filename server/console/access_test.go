@@ -147,6 +147,8 @@ func TestConsoleTokenAndReattach(t *testing.T) {
 		t.Errorf("event requests after_seq = %v, want 0 then 3 (re-attached after the third event)", afters)
 	}
 
+	setRole(t, ctx, front.URL, upstream)
+
 	// Once per session: a reload asks no more.
 	do(t, ctx, "reload", chromedp.Navigate(front.URL+"/#/runs"), chromedp.WaitVisible(`[data-testid=runs]`))
 	if open := eval[bool](t, ctx, `document.getElementById('token-dialog').open`); open {
@@ -210,4 +212,27 @@ func eventCount(t *testing.T, base, runID string) int {
 		}
 	}
 	return n
+}
+
+// setRole gives the price role to another column on the dataset's page and
+// checks the server took it.
+func setRole(t *testing.T, ctx context.Context, front, upstream string) {
+	t.Helper()
+	do(t, ctx, "give price to cost_per_unit and save",
+		chromedp.Navigate(front+"/#/datasets/beverage"),
+		chromedp.WaitVisible(`[data-testid=roles-form]`),
+		chromedp.SetValue(`select[data-column=cost_per_unit]`, "price"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('select[data-column=cost_per_unit]').dispatchEvent(new Event('change'))`),
+		chromedp.Click(`[data-testid=roles-form] button[type=submit]`))
+	waitFor(t, ctx, "the saved toast", `document.querySelector('.toast')?.textContent === 'Roles saved'`, 10*time.Second)
+	var d struct {
+		Roles map[string]string `json:"roles"`
+	}
+	getJSON(t, upstream+"/v1/datasets/beverage", &d)
+	if d.Roles["price"] != "cost_per_unit" || d.Roles["revenue"] != "total_revenue" {
+		t.Errorf("roles after saving: %v, want price=cost_per_unit and the others kept", d.Roles)
+	}
+	if v := eval[string](t, ctx, `document.querySelector('select[data-column=price_per_unit]').value`); v != "" {
+		t.Errorf("price_per_unit still shows role %q after price went to cost_per_unit", v)
+	}
 }

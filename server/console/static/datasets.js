@@ -75,13 +75,20 @@ function rolesForm(ctx, d) {
   const byColumn = Object.fromEntries(Object.entries(d.roles || {}).map(([role, col]) => [col, role]));
   const roleNames = [...new Set([...ROLES, ...Object.keys(d.roles || {})])];
   const pickers = d.columns.map((c) => select([['', '—'], ...roleNames], byColumn[c.name] || '', { 'data-column': c.name }));
+  for (const p of pickers) { // a role names one column: picking it here clears it elsewhere
+    p.addEventListener('change', () => {
+      for (const q of pickers) if (q !== p && q.value === p.value) q.value = '';
+    });
+  }
   const status = h('div');
+  const why = (c) => c.role_reason || c.reason || ''; // once inference reports its reasons
+  const anyWhy = d.columns.some(why);
   const form = h('form', { 'data-testid': 'roles-form' },
     h('table', { class: 'data' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', {}, 'Type'), h('th', {}, 'Role'), h('th', {}, 'Why'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', {}, 'Type'), h('th', {}, 'Role'), anyWhy ? h('th', {}, 'Why') : null)),
       h('tbody', {}, d.columns.map((c, i) => h('tr', {},
         h('td', { class: 'mono' }, c.name), h('td', { class: 'muted' }, c.type), h('td', {}, pickers[i]),
-        h('td', { class: 'muted small' }, c.role_reason || c.reason || ''))))),
+        anyWhy ? h('td', { class: 'muted small' }, why(c)) : null)))),
     h('button', { class: 'primary', type: 'submit' }, 'Save roles'), status);
   form.onsubmit = async (e) => {
     e.preventDefault();

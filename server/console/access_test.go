@@ -10,11 +10,14 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/mrswarm/mrswarm/internal/browsertest"
@@ -118,7 +121,8 @@ func TestConsoleTokenAndReattach(t *testing.T) {
 	pipeline := `{"name": "reattach", "steps": [
 		{"id": "kpis", "tool": {"tool": "kpi_summary"}},
 		{"id": "top", "depends_on": ["kpis"], "sql": {"sql": "SELECT brand, sum(total_revenue) AS revenue FROM beverage GROUP BY brand"}},
-		{"id": "report", "depends_on": ["top"], "report": {"title": "Reattach"}}]}`
+		{"id": "all", "sql": {"sql": "SELECT * FROM beverage ORDER BY ALL"}},
+		{"id": "report", "depends_on": ["top", "all"], "report": {"title": "Reattach"}}]}`
 	do(t, ctx, "start a pipeline written as JSON",
 		chromedp.SetValue(`[data-testid=start-form] select[name=mode]`, "pipeline"),
 		chromedp.SetValue(`[data-testid=start-form] textarea[name=pipeline]`, pipeline),
@@ -148,6 +152,7 @@ func TestConsoleTokenAndReattach(t *testing.T) {
 	}
 
 	setRole(t, ctx, front.URL, upstream)
+	downloadCSV(t, ctx, front.URL, upstream, stepHandle(t, upstream, runID, "all"))
 
 	// Once per session: a reload asks no more.
 	do(t, ctx, "reload", chromedp.Navigate(front.URL+"/#/runs"), chromedp.WaitVisible(`[data-testid=runs]`))
@@ -234,5 +239,78 @@ func setRole(t *testing.T, ctx context.Context, front, upstream string) {
 	}
 	if v := eval[string](t, ctx, `document.querySelector('select[data-column=price_per_unit]').value`); v != "" {
 		t.Errorf("price_per_unit still shows role %q after price went to cost_per_unit", v)
+	}
+}
+
+// stepHandle is the result handle of a run's step, asked of the server.
+func stepHandle(t *testing.T, base, runID, step string) string {
+	t.Helper()
+	var run struct {
+		Steps []struct {
+			ID     string `json:"id"`
+			Handle string `json:"result_handle"`
+		} `json:"steps"`
+	}
+	getJSON(t, base+"/v1/runs/"+runID, &run)
+	for _, s := range run.Steps {
+		if s.ID == step {
+			return s.Handle
+		}
+	}
+	t.Fatalf("run %s has no step %s", runID, step)
+	return ""
+}
+
+// downloadCSV downloads a handle as CSV from its page (the console fetches it
+// page by page) and compares the file with the server's own CSV pages.
+func downloadCSV(t *testing.T, ctx context.Context, front, upstream, handle string) {
+	t.Helper()
+	dir := t.TempDir()
+	allow := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior,
+			browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+		return err
+	})
+	do(t, ctx, "download the handle as CSV", allow,
+		chromedp.Navigate(front+"/#/results/"+handle),
+		chromedp.WaitVisible(`[data-testid=download-csv]`),
+		chromedp.Click(`[data-testid=download-csv]`))
+	path := filepath.Join(dir, handle+".csv")
+	var got []byte
+	for range 200 {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			got = b
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	want := serverCSV(t, upstream, handle)
+	if string(got) != want {
+		t.Errorf("downloaded %d bytes (%d lines), the server's CSV is %d bytes (%d lines)",
+			len(got), strings.Count(string(got), "\n"), len(want), strings.Count(want, "\n"))
+	}
+}
+
+// serverCSV reads a whole result as CSV from the server, 10,000 rows a page.
+func serverCSV(t *testing.T, base, handle string) string {
+	t.Helper()
+	var b strings.Builder
+	for offset := 0; ; {
+		var page struct {
+			CSV  string `json:"csv"`
+			Next string `json:"next_offset"`
+			Done bool   `json:"done"`
+		}
+		getJSON(t, fmt.Sprintf("%s/v1/results/%s/rows?format=PAGE_FORMAT_CSV&limit=10000&offset=%d", base, handle, offset), &page)
+		text := page.CSV
+		if offset > 0 {
+			_, text, _ = strings.Cut(text, "\n")
+		}
+		b.WriteString(text)
+		next, _ := strconv.Atoi(page.Next)
+		if page.Done || next <= offset {
+			return b.String()
+		}
+		offset = next
 	}
 }

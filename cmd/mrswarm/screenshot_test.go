@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -35,18 +37,38 @@ func TestTerminalScreenshot(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, ansi.ReplaceAllString(out, ""))
 	}
-	redraws := regexp.MustCompile(`\x1b\[\d+F`).FindAllStringIndex(out, -1)
-	screen := out[redraws[len(redraws)-1][1]:]
-	tab := browsertest.New(t, 1100, 480)
-	page := "data:text/html;charset=utf-8," + urlEscape(terminalHTML(screen))
-	if err := chromedp.Do(tab, chromedp.Navigate(page), chromedp.WaitVisible("pre")); err != nil {
+	if err := terminalPNG(t, out, filepath.Join(dir, "terminal-run.png")); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "terminal-run.png")
-	if err := browsertest.Screenshot(tab, path); err != nil {
-		t.Fatal(err)
+}
+
+// terminalPNG draws the terminal's last screen (the final frame of the live
+// view and what follows it) with headless Chromium and saves it as a PNG. The
+// raw capture is kept beside the test artifacts.
+func terminalPNG(t *testing.T, out, path string) error {
+	t.Helper()
+	if art, err := browsertest.ArtifactDir(); err == nil {
+		os.WriteFile(filepath.Join(art, "terminal-run.ans"), []byte(out), 0o644)
+	}
+	redraws := regexp.MustCompile(`\x1b\[\d+F`).FindAllStringIndex(out, -1)
+	if len(redraws) == 0 {
+		return fmt.Errorf("no redrawn frame in the output:\n%q", out)
+	}
+	page := filepath.Join(t.TempDir(), "terminal.html")
+	if err := os.WriteFile(page, []byte(terminalHTML(out[redraws[len(redraws)-1][1]:])), 0o644); err != nil {
+		return err
+	}
+	tab := browsertest.New(t, 1100, 420)
+	ctx, cancel := context.WithTimeout(tab, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.CSS("pre"))); err != nil {
+		return err
+	}
+	if err := browsertest.Screenshot(ctx, path); err != nil {
+		return err
 	}
 	t.Logf("wrote %s", path)
+	return nil
 }
 
 // sgr are the terminal colours the live view uses, as CSS.
@@ -56,7 +78,7 @@ var sgr = map[string]string{"1": "font-weight:bold", "2": "opacity:.55", "31": "
 // terminalHTML renders terminal output with SGR colours as a dark page.
 func terminalHTML(screen string) string {
 	var b strings.Builder
-	b.WriteString(`<html><body style="margin:0;background:#0f1320"><pre style="margin:0;padding:16px 20px;color:#e6e9f2;` +
+	b.WriteString(`<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:#0f1320"><pre style="margin:0;padding:16px 20px;color:#e6e9f2;` +
 		`font:14px/1.35 'DejaVu Sans Mono',monospace">`)
 	b.WriteString(`<span style="color:#818cf8">$</span> mrswarm run --dataset beverage_sales --preset campaign_optimization` + "\n")
 	open := false
@@ -80,8 +102,4 @@ func terminalHTML(screen string) string {
 	b.WriteString(html.EscapeString(screen[last:]))
 	b.WriteString("</pre></body></html>")
 	return b.String()
-}
-
-func urlEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "#", "%23", "\n", "%0A").Replace(s)
 }

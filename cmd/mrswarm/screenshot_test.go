@@ -58,7 +58,7 @@ func terminalPNG(t *testing.T, out, path string) error {
 	if err := os.WriteFile(page, []byte(terminalHTML(out[redraws[len(redraws)-1][1]:])), 0o644); err != nil {
 		return err
 	}
-	tab := browsertest.New(t, 1100, 420)
+	tab := browsertest.New(t, 1100, 540)
 	ctx, cancel := context.WithTimeout(tab, time.Minute)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.CSS("pre"))); err != nil {

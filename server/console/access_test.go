@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -261,8 +262,8 @@ func stepHandle(t *testing.T, base, runID, step string) string {
 	return ""
 }
 
-// downloadCSV downloads a handle as CSV from its page (the console fetches it
-// page by page) and compares the file with the server's own CSV pages.
+// downloadCSV downloads a handle as CSV from its page (the console streams
+// it) and compares the file with the server's CSV read page by page.
 func downloadCSV(t *testing.T, ctx context.Context, front, upstream, handle string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -291,24 +292,28 @@ func downloadCSV(t *testing.T, ctx context.Context, front, upstream, handle stri
 	}
 }
 
-// serverCSV reads a whole result as CSV from the server, 10,000 rows a page.
+// serverCSV reads a whole result as CSV from the server, 10,000 rows a page
+// (GET .../rows?format=csv, the position in X-Next-Offset and X-Done).
 func serverCSV(t *testing.T, base, handle string) string {
 	t.Helper()
 	var b strings.Builder
 	for offset := 0; ; {
-		var page struct {
-			CSV  string `json:"csv"`
-			Next string `json:"next_offset"`
-			Done bool   `json:"done"`
+		resp, err := http.Get(fmt.Sprintf("%s/v1/results/%s/rows?format=csv&limit=10000&offset=%d", base, handle, offset))
+		if err != nil {
+			t.Fatal(err)
 		}
-		getJSON(t, fmt.Sprintf("%s/v1/results/%s/rows?format=PAGE_FORMAT_CSV&limit=10000&offset=%d", base, handle, offset), &page)
-		text := page.CSV
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("CSV page at %d: %d %v", offset, resp.StatusCode, err)
+		}
+		text := string(body)
 		if offset > 0 {
 			_, text, _ = strings.Cut(text, "\n")
 		}
 		b.WriteString(text)
-		next, _ := strconv.Atoi(page.Next)
-		if page.Done || next <= offset {
+		next, _ := strconv.Atoi(resp.Header.Get("X-Next-Offset"))
+		if resp.Header.Get("X-Done") == "true" || next <= offset {
 			return b.String()
 		}
 		offset = next

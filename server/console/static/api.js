@@ -117,19 +117,10 @@ export class Api {
     }
   }
 
-  /** csv returns a whole result as CSV text, fetched page by page. */
-  async csv(handle, pageRows = 5000) {
-    const parts = [];
-    for (let offset = 0; ;) {
-      const q = new URLSearchParams({ offset, limit: pageRows, format: 'PAGE_FORMAT_CSV' });
-      const page = await this.get(`/v1/results/${enc(handle)}/rows?${q}`);
-      let text = page.csv;
-      if (offset > 0) text = text.slice(text.indexOf('\n') + 1); // the header again
-      parts.push(text);
-      const next = Number(page.next_offset);
-      if (page.done || next <= offset) return parts.join('');
-      offset = next;
-    }
+  /** csv returns a whole result as a CSV blob (GET .../stream?format=csv, one request). */
+  async csv(handle) {
+    const res = await this.fetch(`/v1/results/${enc(handle)}/stream?format=csv`);
+    return res.blob();
   }
 
   /**

@@ -170,9 +170,9 @@ export function chart(api, handle) {
   return el;
 }
 
-/** download saves text as a file. */
-export function download(name, text, type = 'text/csv') {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** download saves a blob as a file. */
+export function download(name, blob) {
+  const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name });
   document.body.append(a);
   a.click();

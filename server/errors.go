@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -44,15 +47,22 @@ func toStatus(err error) error {
 	}
 	var se interface{ GRPCStatus() *status.Status }
 	if errors.As(err, &se) {
+		if st := se.GRPCStatus(); !utf8.ValidString(st.Message()) {
+			return status.Error(st.Code(), validUTF8(st.Message()))
+		}
 		return err
 	}
 	for _, m := range codeOf {
 		if errors.Is(err, m.err) {
-			return status.Error(m.code, err.Error())
+			return status.Error(m.code, validUTF8(err.Error()))
 		}
 	}
 	return &internalError{err: err}
 }
+
+// validUTF8 replaces invalid UTF-8 (e.g. echoed from a client's bytes) so the
+// status can be marshaled: grpc-go refuses to send an invalid string field.
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // internalError is an unexpected error: clients see only "internal error", the
 // server log sees the cause.
@@ -69,5 +79,5 @@ func (e *internalError) GRPCStatus() *status.Status {
 
 // invalidf returns an InvalidArgument status for a bad request field.
 func invalidf(format string, args ...any) error {
-	return status.Errorf(codes.InvalidArgument, format, args...)
+	return status.Error(codes.InvalidArgument, validUTF8(fmt.Sprintf(format, args...)))
 }

@@ -20,7 +20,7 @@ const standaloneRun = "^(TestRoot|TestBeverageCSV|TestRealInvariants)$"
 
 // TestStandsAlone copies the tracked files of the repository, and nothing else,
 // into an empty temp folder and runs tests that read the beverage data there:
-// a clone must not need anything beside it (no ../shared, no .tools).
+// a clone must not need anything beside it (no sibling data folder, no .tools).
 func TestStandsAlone(t *testing.T) {
 	for _, tool := range []string{"git", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {

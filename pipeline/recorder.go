@@ -34,7 +34,7 @@ func newRecorder(spec *runSpec, log *eventLog, tokens *tracker, save func(stepRe
 	n := len(g.nodes)
 	rec := &recorder{spec: spec, log: log, tokens: tokens, save: save, out: make([]outcome, n),
 		stageLeft: make([]int, len(g.stages)), stageBegun: make([]bool, len(g.stages))}
-	rec.run = Run{ID: spec.id, Status: RunRunning, Dataset: spec.ds.Name, Pipeline: spec.req.Pipeline,
+	rec.run = Run{ID: spec.id, Tenant: spec.ds.Tenant, Status: RunRunning, Dataset: spec.ds.Name, Pipeline: spec.req.Pipeline,
 		Inputs: spec.req.Inputs, Options: spec.req.Options, Stages: g.stages, CreatedAt: spec.created,
 		Steps: make([]StepState, n)}
 	for i, nd := range g.nodes {

@@ -118,7 +118,7 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 				l.log("encode run", "run", w.run.ID, "err", err)
 				continue
 			}
-			b.Runs = append(b.Runs, store.RunRecord{ID: w.run.ID, Status: string(w.run.Status),
+			b.Runs = append(b.Runs, store.RunRecord{Tenant: w.run.Tenant, ID: w.run.ID, Status: string(w.run.Status),
 				Dataset: w.run.Dataset, Pipeline: w.run.Pipeline.Name, CreatedAt: w.run.CreatedAt,
 				FinishedAt: w.run.FinishedAt, Data: data})
 		case w.step != nil:

@@ -198,6 +198,7 @@ type StepState struct {
 // Run is one execution of a pipeline on a dataset.
 type Run struct {
 	ID           string                `json:"id"`
+	Tenant       string                `json:"tenant,omitempty"` // owner, from the dataset
 	Status       RunStatus             `json:"status"`
 	Dataset      string                `json:"dataset"`
 	Pipeline     Pipeline              `json:"pipeline"`

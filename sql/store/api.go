@@ -107,8 +107,9 @@ type RoleDetail struct {
 	Reason     string
 }
 
-// Dataset describes a loaded dataset. Its table in SQL is named Name.
+// Dataset describes a loaded dataset. Its table in its tenant's user SQL is named Name.
 type Dataset struct {
+	Tenant       string // owner; its table is [Dataset.Table]
 	Name         string
 	Fingerprint  string // hex SHA-256 of the content
 	Rows         int64

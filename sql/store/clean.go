@@ -147,7 +147,7 @@ func (s *Store) readInto(ctx context.Context, stage, reader string, plans []plan
 		}
 		sel = "* REPLACE (" + strings.Join(repl, ", ") + "), " + strings.Join(raw, ", ")
 	}
-	_, err := s.db.ExecContext(ctx, `CREATE OR REPLACE TABLE main.`+quoteIdent(stage)+` AS SELECT `+sel+` FROM `+reader)
+	_, err := s.db.ExecContext(ctx, `CREATE OR REPLACE TABLE `+s.TableRef(ctx, stage)+` AS SELECT `+sel+` FROM `+reader)
 	return err
 }
 
@@ -167,7 +167,7 @@ func (s *Store) checkConversions(ctx context.Context, stage string, plans []plan
 	for i := range counts {
 		ptrs[i] = &counts[i]
 	}
-	q := `SELECT ` + strings.Join(sel, ", ") + ` FROM main.` + quoteIdent(stage)
+	q := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + s.TableRef(ctx, stage)
 	if err := s.db.QueryRowContext(ctx, q).Scan(ptrs...); err != nil {
 		return nil, fmt.Errorf("check conversions: %w", err)
 	}
@@ -187,7 +187,7 @@ func (s *Store) checkConversions(ctx context.Context, stage string, plans []plan
 // dropRaw removes the side columns of failed cells.
 func (s *Store) dropRaw(ctx context.Context, stage string, plans []plan) error {
 	for i := range plans {
-		q := `ALTER TABLE main.` + quoteIdent(stage) + ` DROP COLUMN ` + quoteIdent(rawPrefix+strconv.Itoa(i))
+		q := `ALTER TABLE ` + s.TableRef(ctx, stage) + ` DROP COLUMN ` + quoteIdent(rawPrefix+strconv.Itoa(i))
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("drop failed-cell column: %w", err)
 		}
@@ -218,8 +218,8 @@ func (s *Store) locateFailures(ctx context.Context, stage string, i int, p *plan
 		return nil
 	}
 	raw := quoteIdent(rawPrefix + strconv.Itoa(i))
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT rowid + 1, left(%s, 40) FROM main.%s
-		WHERE %s IS NOT NULL ORDER BY rowid LIMIT %d`, raw, quoteIdent(stage), raw, maxFailedRows))
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT rowid + 1, left(%s, 40) FROM %s
+		WHERE %s IS NOT NULL ORDER BY rowid LIMIT %d`, raw, s.TableRef(ctx, stage), raw, maxFailedRows))
 	if err != nil {
 		return fmt.Errorf("locate failed cells of %q: %w", p.col, err)
 	}

@@ -17,7 +17,7 @@ type datasetRecord struct {
 	srcMtime int64
 }
 
-const datasetCols = `name, fingerprint, row_count, bytes, columns, roles, loaded_at, load_ns,
+const datasetCols = `tenant, name, fingerprint, row_count, bytes, columns, roles, loaded_at, load_ns,
 	source, format, src_path, src_size, src_mtime`
 
 // Dataset describes one dataset.
@@ -31,7 +31,7 @@ func (s *Store) Dataset(ctx context.Context, name string) (Dataset, error) {
 
 // Datasets lists every dataset by name.
 func (s *Store) Datasets(ctx context.Context) ([]Dataset, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+datasetCols+` FROM mrswarm.datasets ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+datasetCols+` FROM mrswarm.datasets WHERE tenant = ? ORDER BY name`, TenantOf(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("list datasets: %w", err)
 	}
@@ -52,7 +52,7 @@ type queryer interface {
 }
 
 func (s *Store) datasetRecord(ctx context.Context, q queryer, name string) (datasetRecord, error) {
-	row := q.QueryRowContext(ctx, `SELECT `+datasetCols+` FROM mrswarm.datasets WHERE name = ?`, name)
+	row := q.QueryRowContext(ctx, `SELECT `+datasetCols+` FROM mrswarm.datasets WHERE tenant = ? AND name = ?`, TenantOf(ctx), name)
 	rec, err := scanDataset(row)
 	if errors.Is(err, dbsql.ErrNoRows) {
 		return rec, fmt.Errorf("dataset %q: %w", name, ErrNotFound)
@@ -69,7 +69,7 @@ func scanDataset(sc scanner) (datasetRecord, error) {
 	var r datasetRecord
 	var cols, roles, format string
 	var loadNs int64
-	err := sc.Scan(&r.Name, &r.Fingerprint, &r.Rows, &r.Bytes, &cols, &roles, &r.LoadedAt, &loadNs,
+	err := sc.Scan(&r.Tenant, &r.Name, &r.Fingerprint, &r.Rows, &r.Bytes, &cols, &roles, &r.LoadedAt, &loadNs,
 		&r.Source, &format, &r.srcPath, &r.srcSize, &r.srcMtime)
 	if err != nil {
 		return r, err
@@ -93,12 +93,13 @@ type execer interface {
 func putDataset(ctx context.Context, x execer, rec datasetRecord) error {
 	cols, _ := json.Marshal(rec.Columns)
 	roles, _ := json.Marshal(rec.Roles)
-	if _, err := x.ExecContext(ctx, `DELETE FROM mrswarm.datasets WHERE name = ?`, rec.Name); err != nil {
+	tenant := TenantOf(ctx)
+	if _, err := x.ExecContext(ctx, `DELETE FROM mrswarm.datasets WHERE tenant = ? AND name = ?`, tenant, rec.Name); err != nil {
 		return err
 	}
 	_, err := x.ExecContext(ctx, `INSERT INTO mrswarm.datasets (`+datasetCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rec.Name, rec.Fingerprint, rec.Rows, rec.Bytes, string(cols), string(roles), rec.LoadedAt.UTC(),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, rec.Name, rec.Fingerprint, rec.Rows, rec.Bytes, string(cols), string(roles), rec.LoadedAt.UTC(),
 		int64(rec.LoadDuration), rec.Source, string(rec.Format), rec.srcPath, rec.srcSize, rec.srcMtime)
 	return err
 }
@@ -110,10 +111,10 @@ func (s *Store) DropDataset(ctx context.Context, name string) error {
 		return fmt.Errorf("drop: %w", err)
 	}
 	return s.inTx(ctx, func(tx *dbsql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(ctx, name)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM mrswarm.datasets WHERE name = ?`, name)
+		_, err := tx.ExecContext(ctx, `DELETE FROM mrswarm.datasets WHERE tenant = ? AND name = ?`, TenantOf(ctx), name)
 		return err
 	})
 }

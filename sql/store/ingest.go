@@ -20,8 +20,11 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 	if src.size == 0 || src.fp == emptySHA256 {
 		return Dataset{}, fmt.Errorf("%w: %s: line 1: file is empty", ErrInvalid, src.display)
 	}
+	if err := s.ensureTenantSchema(ctx); err != nil {
+		return Dataset{}, fmt.Errorf("tenant schema: %w", err)
+	}
 	stage := "_load_" + randHex(6)
-	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(stage))
+	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(ctx, stage))
 	cols, err := s.createStage(ctx, stage, src)
 	if err != nil {
 		return Dataset{}, err
@@ -30,12 +33,12 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 	if err != nil {
 		return Dataset{}, err
 	}
-	rec.Name, rec.LoadedAt, rec.LoadDuration = name, time.Now().UTC().Truncate(time.Microsecond), time.Since(start)
+	rec.Tenant, rec.Name, rec.LoadedAt, rec.LoadDuration = TenantOf(ctx), name, time.Now().UTC().Truncate(time.Microsecond), time.Since(start)
 	err = s.inTx(ctx, func(tx *dbsql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(ctx, name)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(stage)+` RENAME TO `+quoteIdent(name)); err != nil {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(ctx, stage)+` RENAME TO `+quoteIdent(name)); err != nil {
 			return err
 		}
 		return putDataset(ctx, tx, rec)
@@ -72,7 +75,7 @@ func (s *Store) createStage(ctx context.Context, stage string, src source) ([]Co
 	if err != nil {
 		return nil, err
 	}
-	cols, err := tableColumns(ctx, s.db, "main", stage)
+	cols, err := tableColumns(ctx, s.db, tenantSchema(TenantOf(ctx)), stage)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +192,7 @@ func (s *Store) describeStage(ctx context.Context, table string, cols []Column, 
 	if src.origin != "upload" {
 		rec.srcPath, rec.srcSize, rec.srcMtime = src.path, src.size, src.mtime
 	}
-	q := `SELECT count(*) FROM ` + s.TableRef(table)
+	q := `SELECT count(*) FROM ` + s.TableRef(ctx, table)
 	if err := s.db.QueryRowContext(ctx, q).Scan(&rec.Rows); err != nil {
 		return rec, err
 	}
@@ -222,8 +225,8 @@ func (s *Store) profiles(ctx context.Context, table string, cols []Column) ([]pr
 			sel[i] = "CAST(" + quoteIdent(c.Name) + " AS DOUBLE)"
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM main.%s USING SAMPLE reservoir(%d ROWS) REPEATABLE (7)`,
-		strings.Join(sel, ", "), quoteIdent(table), inferSample))
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s USING SAMPLE reservoir(%d ROWS) REPEATABLE (7)`,
+		strings.Join(sel, ", "), s.TableRef(ctx, table), inferSample))
 	if err != nil {
 		return nil, fmt.Errorf("sample for roles: %w", err)
 	}

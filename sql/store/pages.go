@@ -70,7 +70,7 @@ func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, error) 
 	}
 	var cols string
 	sum := Summary{Handle: handle}
-	err := s.db.QueryRowContext(ctx, `SELECT row_count, columns FROM mrswarm.results WHERE handle = ?`, handle).
+	err := s.db.QueryRowContext(ctx, `SELECT row_count, columns FROM mrswarm.results WHERE handle = ? AND tenant = ?`, handle, TenantOf(ctx)).
 		Scan(&sum.Rows, &cols)
 	if err != nil {
 		return Summary{}, s.missing(ctx, handle)

@@ -137,8 +137,8 @@ func (s *Store) recordResult(ctx context.Context, db interface {
 	}
 	stats, _ := json.Marshal(sum.Stats)
 	_, err = db.ExecContext(ctx, `INSERT INTO mrswarm.results
-		(handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sum.Handle, sum.Source, sum.Dataset, sum.Rows,
+		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
 		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt)
 	if err != nil {
 		return Summary{}, err
@@ -153,7 +153,7 @@ func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
 	if err := checkHandle(handle); err != nil {
 		return Summary{}, err
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE handle = ?`, handle)
+	row := s.db.QueryRowContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE handle = ? AND tenant = ?`, handle, TenantOf(ctx))
 	sum, err := scanSummary(row)
 	if errors.Is(err, dbsql.ErrNoRows) {
 		return Summary{}, s.missing(ctx, handle)
@@ -167,7 +167,7 @@ func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
 
 // Results lists stored results, newest first.
 func (s *Store) Results(ctx context.Context) ([]Summary, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results ORDER BY created_at DESC, handle`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE tenant = ? ORDER BY created_at DESC, handle`, TenantOf(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("list results: %w", err)
 	}

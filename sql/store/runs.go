@@ -11,6 +11,7 @@ import (
 
 // RunRecord is a persisted pipeline run. Data is the pipeline package's JSON of the run.
 type RunRecord struct {
+	Tenant     string // owner ("" is the default tenant)
 	ID         string
 	Status     string
 	Dataset    string
@@ -47,18 +48,26 @@ func nullTime(t time.Time) any {
 	return t.UTC()
 }
 
+// runTenant is the owner of r, the default tenant when unset.
+func runTenant(r RunRecord) string {
+	if r.Tenant == "" {
+		return DefaultTenant
+	}
+	return r.Tenant
+}
+
 // placeholders returns n comma-separated "?" (at least one, so "IN ()" never occurs).
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", max(n, 1)), ", ")
 }
 
-const runColumns = `id, status, dataset, pipeline, created_at, finished_at, data`
+const runColumns = `tenant, id, status, dataset, pipeline, created_at, finished_at, data`
 
 func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 	var r RunRecord
 	var fin dbsql.NullTime
 	var data string
-	if err := sc.Scan(&r.ID, &r.Status, &r.Dataset, &r.Pipeline, &r.CreatedAt, &fin, &data); err != nil {
+	if err := sc.Scan(&r.Tenant, &r.ID, &r.Status, &r.Dataset, &r.Pipeline, &r.CreatedAt, &fin, &data); err != nil {
 		return RunRecord{}, err
 	}
 	r.FinishedAt, r.Data = fin.Time, []byte(data)
@@ -67,7 +76,11 @@ func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 
 // Run returns one run; an unknown id wraps ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (RunRecord, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM mrswarm.runs WHERE id = ?`, id)
+	q, args := `SELECT `+runColumns+` FROM mrswarm.runs WHERE id = ?`, []any{id}
+	if t, ok := tenantScoped(ctx); ok {
+		q, args = q+` AND tenant = ?`, append(args, t)
+	}
+	row := s.db.QueryRowContext(ctx, q, args...)
 	r, err := scanRun(row)
 	if errors.Is(err, dbsql.ErrNoRows) {
 		return RunRecord{}, fmt.Errorf("run %q: %w", id, ErrNotFound)
@@ -81,9 +94,12 @@ func (s *Store) Run(ctx context.Context, id string) (RunRecord, error) {
 // Runs lists up to limit runs (all when limit <= 0), newest first; with statuses set,
 // only runs in one of them.
 func (s *Store) Runs(ctx context.Context, limit int, statuses ...string) ([]RunRecord, error) {
-	q, args := `SELECT `+runColumns+` FROM mrswarm.runs`, []any{}
+	q, args := `SELECT `+runColumns+` FROM mrswarm.runs WHERE true`, []any{}
+	if t, ok := tenantScoped(ctx); ok {
+		q, args = q+` AND tenant = ?`, append(args, t)
+	}
 	if len(statuses) > 0 {
-		q += ` WHERE status IN (` + placeholders(len(statuses)) + `)`
+		q += ` AND status IN (` + placeholders(len(statuses)) + `)`
 		for _, st := range statuses {
 			args = append(args, st)
 		}
@@ -140,12 +156,13 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]StepRecord, error) {
 // MemoStep returns the newest step stored with memoKey in one of statuses;
 // none wraps ErrNotFound.
 func (s *Store) MemoStep(ctx context.Context, memoKey string, statuses ...string) (StepRecord, error) {
-	args := []any{memoKey}
+	args := []any{memoKey, TenantOf(ctx)}
 	for _, st := range statuses {
 		args = append(args, st)
 	}
 	row := s.db.QueryRowContext(ctx, `SELECT `+stepColumns+` FROM mrswarm.run_steps
-		WHERE memo_key = ? AND status IN (`+placeholders(len(statuses))+`)
+		WHERE memo_key = ? AND run_id IN (SELECT id FROM mrswarm.runs WHERE tenant = ?)
+		AND status IN (`+placeholders(len(statuses))+`)
 		ORDER BY updated_at DESC LIMIT 1`, args...)
 	r, err := scanStep(row)
 	if errors.Is(err, dbsql.ErrNoRows) {
@@ -230,7 +247,7 @@ func writeRunBatch(ctx context.Context, tx *dbsql.Tx, b RunBatch) error {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.runs (`+runColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, runTenant(r), r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(),
 			nullTime(r.FinishedAt), string(r.Data)); err != nil {
 			return fmt.Errorf("run %q: %w", r.ID, err)
 		}

@@ -81,7 +81,7 @@ func TestTableRefIgnoresTemporaryTables(t *testing.T) {
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sales").Scan(&shadowed); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+s.TableRef("sales")).Scan(&qualified); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+s.TableRef(ctx, "sales")).Scan(&qualified); err != nil {
 		t.Fatal(err)
 	}
 	ds, err := s.Dataset(ctx, "sales")

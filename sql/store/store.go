@@ -223,6 +223,9 @@ func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) e
 	if err := s.applySchema(ctx, conn); err != nil {
 		return err
 	}
+	if err := migrateDatasetTenants(ctx, conn); err != nil {
+		return err
+	}
 	if err := s.loadKeywords(ctx, conn); err != nil {
 		return err
 	}
@@ -271,7 +274,7 @@ func (s *Store) loadKeywords(ctx context.Context, conn *dbsql.Conn) error {
 func (s *Store) removeLeftovers(ctx context.Context, conn *dbsql.Conn) error {
 	rows, err := conn.QueryContext(ctx, `SELECT table_schema, table_name FROM information_schema.tables
 		WHERE table_catalog = current_database() AND (
-			(table_schema = 'main' AND starts_with(table_name, '_load_')) OR
+			(table_schema NOT IN ('mrswarm', 'results') AND starts_with(table_name, '_load_')) OR
 			(table_schema = 'results' AND table_name NOT IN (SELECT handle FROM mrswarm.results)))`)
 	if err != nil {
 		return fmt.Errorf("find leftovers: %w", err)
@@ -319,10 +322,11 @@ func (s *Store) ResultTable(handle string) string {
 	return quoteIdent(s.catalog) + ".results." + quoteIdent(handle)
 }
 
-// TableRef is the fully qualified SQL name of dataset name's table: trusted
-// SQL names tables this way so that no temporary table can shadow them.
-func (s *Store) TableRef(name string) string {
-	return quoteIdent(s.catalog) + ".main." + quoteIdent(name)
+// TableRef is the fully qualified SQL name of dataset name's table in the
+// schema of ctx's tenant: trusted SQL names tables this way so that no
+// temporary table can shadow them and no tenant reaches another's.
+func (s *Store) TableRef(ctx context.Context, name string) string {
+	return quoteIdent(s.catalog) + "." + schemaOf(ctx) + "." + quoteIdent(name)
 }
 
 // withTimeout bounds ctx by the statement timeout.

@@ -56,10 +56,12 @@ func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
 			if !ok {
 				return fmt.Errorf("unexpected driver connection %T", dc)
 			}
-			if err := checkReadOnly(c, q); err != nil {
-				return err
-			}
-			return execOne(ctx, c, ctas, duckdb.STATEMENT_TYPE_CREATE)
+			return s.inTenantScope(ctx, c, q, func() error {
+				if err := checkReadOnly(c, q); err != nil {
+					return err
+				}
+				return execOne(ctx, c, ctas, duckdb.STATEMENT_TYPE_CREATE)
+			})
 		})
 	})
 	if err != nil {

@@ -57,7 +57,7 @@ func newEnv(ctx context.Context, c *Catalog, name string) (*env, error) {
 // envOf describes the loaded dataset ds.
 func envOf(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
 	name := ds.Name
-	e := &env{ds: ds, table: c.st.TableRef(ds.Name), cols: map[store.Role]string{},
+	e := &env{ds: ds, table: c.st.TableRef(ctx, ds.Name), cols: map[store.Role]string{},
 		enums: map[store.Role][]string{}, capped: map[store.Role]bool{}}
 	types := map[string]string{}
 	for _, c := range ds.Columns {

@@ -84,6 +84,9 @@ type Config struct {
 	// LLMTimeout bounds one LLM call; 0 means no bound beyond the run's.
 	LLMTimeout time.Duration
 
+	// Access: authentication, tenants, browser checks and TLS (access_config.go).
+	Access
+
 	// Logger overrides the logger built from LogLevel.
 	Logger *slog.Logger
 	// LLM overrides the Ollama client (tests, embedding).
@@ -120,6 +123,13 @@ var env = map[string]string{
 	"load-timeout":      "MRSWARM_LOAD_TIMEOUT",
 	"result-max-bytes":  "MRSWARM_RESULT_MAX_BYTES",
 	"result-max-age":    "MRSWARM_RESULT_MAX_AGE",
+	"auth":              "MRSWARM_AUTH",
+	"token-file":        "MRSWARM_TOKEN_FILE",
+	"tokens":            "MRSWARM_TOKENS_FILE",
+	"allowed-hosts":     "MRSWARM_ALLOWED_HOSTS",
+	"allowed-origins":   "MRSWARM_ALLOWED_ORIGINS",
+	"tls-cert":          "MRSWARM_TLS_CERT",
+	"tls-key":           "MRSWARM_TLS_KEY",
 }
 
 // ParseConfig reads the serve flags in args. Every flag falls back to its
@@ -161,6 +171,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&c.LoadTimeout, "load-timeout", DefaultLoadTimeout, "bound on one dataset load")
 	fs.Int64Var(&c.ResultMaxBytes, "result-max-bytes", DefaultResultMaxBytes, "stored results' budget in `bytes`; least recently used unpinned ones go first")
 	fs.DurationVar(&c.ResultMaxAge, "result-max-age", DefaultResultMaxAge, "unpinned results unused for this long are evicted")
+	c.Access.flags(fs)
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + env[f.Name] + "]" })
 	if err := applyEnv(fs, getenv); err != nil {
 		return Config{}, err
@@ -170,6 +181,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if err := c.Access.readTokens(); err != nil {
+		return Config{}, err
 	}
 	return c, c.validate()
 }
@@ -276,6 +290,7 @@ func (c Config) validate() error {
 	check(!c.ManagedOllama || c.LLM == nil, "managed ollama and an injected LLM exclude each other")
 	check(!c.ManagedOllama || len(c.LLMHosts) == 0, "managed ollama and --llm hosts exclude each other")
 	check(c.Profile == "" || slices.Contains(profiling.Modes(), c.Profile), "profile %q is not one of %v", c.Profile, profiling.Modes())
+	errs = append(errs, c.Access.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -303,6 +318,7 @@ func (c Config) withDefaults() Config {
 	if c.Model == "" {
 		c.Model = DefaultModel
 	}
+	c.Access = c.Access.withDefaults(c.DBPath)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
 	}

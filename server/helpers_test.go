@@ -49,6 +49,7 @@ func testConfig(t testing.TB) Config {
 		DBPath:          filepath.Join(t.TempDir(), "mrswarm.duckdb"),
 		Logger:          testLogger(),
 		ShutdownTimeout: 5e9,
+		Access:          Access{Tokens: []Token{{Secret: testToken, Tenant: "default", Role: RoleAdmin}}},
 	}
 }
 
@@ -60,9 +61,22 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// startServer runs Serve(cfg) until the test ends (or stop is called).
+// testToken is the default tenant's admin token of test servers.
+const testToken = "test-token-0123456789abcdef"
+
+// startServer runs Serve(cfg) until the test ends (or stop is called). Unless
+// cfg has tokens or no auth, the default tenant's admin token testToken is
+// the server's, and both clients send it; the gateway answers Host: mrswarm.
 func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
+	if len(cfg.Tokens) == 0 && cfg.Auth != AuthNone {
+		cfg.Tokens = []Token{{Secret: testToken, Tenant: "default", Role: RoleAdmin}}
+	}
+	cfg.AllowedHosts = append(cfg.AllowedHosts, "mrswarm")
+	token := ""
+	if len(cfg.Tokens) > 0 {
+		token = cfg.Tokens[0].Secret
+	}
 	grpcLis, httpLis := bufconn.Listen(1<<20), bufconn.Listen(1<<20)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -70,7 +84,7 @@ func startServer(t testing.TB, cfg Config) *testServer {
 
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return grpcLis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(token)))
 	if err != nil {
 		t.Fatalf("grpc.NewClient: %v", err)
 	}
@@ -81,7 +95,7 @@ func startServer(t testing.TB, cfg Config) *testServer {
 		return httpLis.DialContext(ctx)
 	}}
 	ts := &testServer{
-		cfg: cfg, conn: conn, http: &http.Client{Transport: transport},
+		cfg: cfg, conn: conn, http: &http.Client{Transport: bearerTransport{transport, token}},
 		datasets: mrswarmv1.NewDatasetServiceClient(conn), results: mrswarmv1.NewResultServiceClient(conn),
 		tools: mrswarmv1.NewToolServiceClient(conn), pipes: mrswarmv1.NewPipelineServiceClient(conn),
 	}
@@ -194,4 +208,30 @@ func writeFile(t testing.TB, dir, name, content string) {
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// bearer sends a token on every gRPC call (none when empty).
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	if b == "" {
+		return nil, nil
+	}
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// bearerTransport adds the token to requests that carry no Authorization header.
+type bearerTransport struct {
+	base  http.RoundTripper
+	token string
+}
+
+func (t bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.token != "" && r.Header.Get("Authorization") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	return t.base.RoundTrip(r)
 }

@@ -16,17 +16,18 @@ import (
 
 // uploadScript uploads one CSV the three ways a Python user would with requests.
 const uploadScript = `
-import json, sys, requests
+import json, os, sys, requests
 base, path = sys.argv[1], sys.argv[2]
+auth = {"Authorization": "Bearer " + os.environ["MRSWARM_TOKEN"]}
 out = {}
 with open(path, "rb") as f:
-    r = requests.post(base + "/v1/datasets/py_raw:upload", params={"format": "csv"}, data=f)
+    r = requests.post(base + "/v1/datasets/py_raw:upload", params={"format": "csv"}, data=f, headers=auth)
     out["raw body"] = [r.status_code, r.json()]
 with open(path, "rb") as f:
-    r = requests.post(base + "/v1/datasets/py_files:upload", files={"file": f})
+    r = requests.post(base + "/v1/datasets/py_files:upload", files={"file": f}, headers=auth)
     out["files="] = [r.status_code, r.json()]
 with open(path, "rb") as f:
-    r = requests.post(base + "/v1/datasets/py_form:upload", data={"format": "csv"}, files={"file": ("blob", f)})
+    r = requests.post(base + "/v1/datasets/py_form:upload", data={"format": "csv"}, files={"file": ("blob", f)}, headers=auth)
     out["files= with a format field"] = [r.status_code, r.json()]
 print(json.dumps(out))
 `
@@ -58,7 +59,9 @@ func TestPythonRequestsUpload(t *testing.T) {
 	if err := os.WriteFile(script, []byte(uploadScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.CommandContext(ctx, python, script, "http://"+cfg.HTTPAddr, beverageCSV(t)).CombinedOutput()
+	cmd := exec.CommandContext(ctx, python, script, "http://"+cfg.HTTPAddr, beverageCSV(t))
+	cmd.Env = append(os.Environ(), "MRSWARM_TOKEN="+testToken)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
 	}

@@ -46,6 +46,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("health over TCP = %v, %v", resp.GetStatus(), err)
 	}
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+cfg.HTTPAddr+"/v1/datasets", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	hresp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("REST over TCP: %v", err)

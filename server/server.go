@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +19,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -41,7 +42,8 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		defer stop()
 	}
-	stopProfiles, err := startProfiling(cfg)
+	m := metrics.New(nil) // the admin address serves them too
+	stopProfiles, err := startProfiling(cfg, m.Handler())
 	if err != nil {
 		return err
 	}
@@ -56,7 +58,7 @@ func Run(ctx context.Context, cfg Config) error {
 		grpcLis.Close()
 		return fmt.Errorf("listen http: %w", err)
 	}
-	return Serve(ctx, cfg, grpcLis, httpLis)
+	return serve(ctx, cfg, m, grpcLis, httpLis)
 }
 
 // Serve serves gRPC on grpcLis and the REST gateway (with Prometheus metrics at
@@ -65,6 +67,11 @@ func Run(ctx context.Context, cfg Config) error {
 // gRPC (forced after cfg.ShutdownTimeout), and the database last.
 // It closes both listeners.
 func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error {
+	return serve(ctx, cfg, metrics.New(nil), grpcLis, httpLis)
+}
+
+// serve is Serve with the metrics m.
+func serve(ctx context.Context, cfg Config, m *metrics.Metrics, grpcLis, httpLis net.Listener) error {
 	defer grpcLis.Close()
 	defer httpLis.Close()
 	cfg = cfg.withDefaults()
@@ -75,7 +82,6 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	}
 	defer closeLogged(log, "database", st.Close)
 
-	m := metrics.New(nil)
 	hostMetrics := m.LLMHosts()
 	model, lp, err := newLLM(ctx, cfg, hostMetrics.Observe)
 	if err != nil {
@@ -99,9 +105,18 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	})
 
 	m.CountEvictions(st.Evictions)
-	gs, hs := newGRPCServer(cfg, st, catalog, runner, m)
+	auth, err := setupAuth(cfg, grpcLis, httpLis)
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := loadTLS(cfg.Access)
+	if err != nil {
+		return err
+	}
+	acc := newAccess(auth, log, runner, m)
+	gs, hs := newGRPCServer(cfg, st, catalog, runner, m, acc, tlsCfg)
 	watchLLM(ctx, model, hs, log)
-	conn, err := dialSelf(grpcLis)
+	conn, err := dialSelf(grpcLis, selfCredentials(tlsCfg))
 	if err != nil {
 		return err
 	}
@@ -110,8 +125,12 @@ func Serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	srv := &servers{grpc: gs, health: hs, runner: runner, http: &http.Server{Handler: limitBodies(gw, cfg.MaxBodyBytes), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
+	guarded, err := guardHTTP(limitBodies(gw, cfg.MaxBodyBytes), cfg.Access, acc)
+	if err != nil {
+		return err
+	}
+	srv := &servers{grpc: gs, health: hs, runner: runner, http: &http.Server{Handler: guarded, ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: tlsCfg, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	return srv.serve(ctx, cfg, grpcLis, httpLis)
 }
 
@@ -156,13 +175,20 @@ func (s *servers) serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Li
 	errc := make(chan error, 2)
 	go func() { errc <- s.grpc.Serve(grpcLis) }()
 	go func() {
-		if err := s.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+		serve := s.http.Serve
+		if s.http.TLSConfig != nil {
+			serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}
 		errc <- nil
 	}()
 	rest := "http://" + httpLis.Addr().String()
+	if s.http.TLSConfig != nil {
+		rest = "https://" + httpLis.Addr().String()
+	}
 	cfg.Logger.Info("mrswarm serving", "grpc", grpcLis.Addr().String(), "rest", rest, "openapi", rest+"/openapi.json",
 		"db", cfg.DBPath, "data_root", cfg.DataRoot, "ollama", cfg.OllamaHost, "model", cfg.Model)
 	var err error
@@ -209,13 +235,19 @@ func (s *servers) shutdown(ctx context.Context, timeout time.Duration) {
 }
 
 // newGRPCServer registers every service and the health service (SERVING).
-// Every call is logged and counted in m.
-func newGRPCServer(cfg Config, st *store.Store, catalog *tools.Catalog, runner *pipeline.Runner, m *metrics.Metrics) (*grpc.Server, *health.Server) {
-	gs := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(logUnary(cfg.Logger), m.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(logStream(cfg.Logger), m.StreamInterceptor()),
+// Every call is logged and counted in m, and every call but the health
+// service's passes acc's access checks first.
+func newGRPCServer(cfg Config, st *store.Store, catalog *tools.Catalog, runner *pipeline.Runner, m *metrics.Metrics,
+	acc *access, tlsCfg *tls.Config) (*grpc.Server, *health.Server) {
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(logUnary(cfg.Logger), m.UnaryInterceptor(), acc.unary()),
+		grpc.ChainStreamInterceptor(logStream(cfg.Logger), m.StreamInterceptor(), acc.stream()),
 		grpc.WaitForHandlers(true),
-	)
+	}
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	gs := grpc.NewServer(opts...)
 	mrswarmv1.RegisterDatasetServiceServer(gs, newDatasetServer(st, cfg.MaxUploadBytes, m))
 	mrswarmv1.RegisterResultServiceServer(gs, newResultServer(st, cfg.MaxPageSize))
 	mrswarmv1.RegisterToolServiceServer(gs, newToolServer(catalog, m))
@@ -247,9 +279,9 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 
 // dialSelf connects the gateway to the gRPC listener, in memory when the
 // listener can dial itself (bufconn).
-func dialSelf(lis net.Listener) (*grpc.ClientConn, error) {
+func dialSelf(lis net.Listener, creds credentials.TransportCredentials) (*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 	}
 	if d, ok := lis.(interface {

@@ -107,7 +107,7 @@ func TestAdminHandler(t *testing.T) {
 }
 
 func TestServeAdmin(t *testing.T) {
-	addr, stop, err := ServeAdmin("127.0.0.1:0")
+	addr, stop, err := ServeAdmin("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestServeAdmin(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/debug/pprof/"); err == nil {
 		t.Error("the admin server still answers after stop")
 	}
-	if _, _, err := ServeAdmin("256.0.0.1:0"); err == nil {
+	if _, _, err := ServeAdmin("256.0.0.1:0", nil); err == nil {
 		t.Error("a bad address gave no error")
 	}
 }

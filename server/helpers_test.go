@@ -38,6 +38,8 @@ type testServer struct {
 	stop     func() error // closes the clients, cancels Serve and returns its error
 	// stopServerOnly cancels Serve and returns its error, leaving the clients open.
 	stopServerOnly func() error
+	grpcLis        *bufconn.Listener
+	transport      *http.Transport
 }
 
 // testConfig is a config on a fresh data root and database file, named like
@@ -98,6 +100,7 @@ func startServer(t testing.TB, cfg Config) *testServer {
 		cfg: cfg, conn: conn, http: &http.Client{Transport: bearerTransport{transport, token}},
 		datasets: mrswarmv1.NewDatasetServiceClient(conn), results: mrswarmv1.NewResultServiceClient(conn),
 		tools: mrswarmv1.NewToolServiceClient(conn), pipes: mrswarmv1.NewPipelineServiceClient(conn),
+		grpcLis: grpcLis, transport: transport,
 	}
 	ts.stopServerOnly = sync.OnceValue(func() error {
 		cancel()
@@ -234,4 +237,22 @@ func (t bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set("Authorization", "Bearer "+t.token)
 	}
 	return t.base.RoundTrip(r)
+}
+
+// connAs is a gRPC connection that sends token ("" sends none), closed when the test ends.
+func (ts *testServer) connAs(t testing.TB, token string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ts.grpcLis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(token)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// httpAs is an HTTP client of the gateway that sends token ("" sends none).
+func (ts *testServer) httpAs(token string) *http.Client {
+	return &http.Client{Transport: bearerTransport{ts.transport, token}}
 }

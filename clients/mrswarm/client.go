@@ -37,6 +37,8 @@ type config struct {
 	timeout     time.Duration
 	maxReattach int
 	backoff     time.Duration
+	token       string // "" finds one with FindToken
+	caFile      string
 }
 
 // Option configures [Dial].
@@ -49,7 +51,7 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 }
 
 // WithInsecure disables transport security. It is the default for loopback
-// and unix-socket targets.
+// and unix-socket targets (unless [WithCAFile] is given).
 func WithInsecure() Option {
 	return func(c *config) { c.creds = insecure.NewCredentials() }
 }
@@ -75,7 +77,9 @@ func WithReattach(attempts int, backoff time.Duration) Option {
 
 // Dial connects to an mrswarm server at target ("host:port" or any gRPC
 // target). The connection is made lazily; ctx is accepted for symmetry with
-// other calls and future use.
+// other calls and future use. Every call carries the token of [WithToken],
+// or else the one [FindToken] finds (the environment, or a local server's
+// token file).
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -85,13 +89,26 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		o(&cfg)
 	}
 	creds := cfg.creds
+	if creds == nil && cfg.caFile != "" {
+		var err error
+		if creds, err = caCredentials(cfg.caFile); err != nil {
+			return nil, err
+		}
+	}
 	if creds == nil {
 		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
 		if isLocal(target) {
 			creds = insecure.NewCredentials()
 		}
 	}
-	dopts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, cfg.dialOpts...)
+	dopts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if cfg.token == "" {
+		cfg.token = FindToken(target)
+	}
+	if cfg.token != "" {
+		dopts = append(dopts, grpc.WithPerRPCCredentials(bearer(cfg.token)))
+	}
+	dopts = append(dopts, cfg.dialOpts...)
 	conn, err := grpc.NewClient(target, dopts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)

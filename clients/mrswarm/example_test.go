@@ -22,8 +22,12 @@ func startExampleServer() (addr string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// A real program finds its local server's token by itself (FindToken);
+	// this one's lives in a temporary folder.
+	os.Setenv(mrswarm.TokenEnv, srv.Token)
 	return srv.GRPCAddr, func() {
 		srv.Stop()
+		os.Unsetenv(mrswarm.TokenEnv)
 		os.RemoveAll(dir)
 	}
 }

@@ -121,23 +121,72 @@ def _short(value, prefix):
     return value[len(prefix):].lower() if value.startswith(prefix) else value.lower()
 
 
+LOCAL_TOKEN_FILE = os.path.join(".cache", "mrswarm.token")
+
+
+def find_token(base_url=None):
+    """Returns the token for base_url: MRSWARM_TOKEN, the file MRSWARM_TOKEN_FILE
+    names, or (for a loopback server only) .cache/mrswarm.token in the current
+    folder or a parent; None when there is none."""
+    if os.environ.get("MRSWARM_TOKEN", "").strip():
+        return os.environ["MRSWARM_TOKEN"].strip()
+    if os.environ.get("MRSWARM_TOKEN_FILE"):
+        return _read_token(os.environ["MRSWARM_TOKEN_FILE"])
+    host = urllib.parse.urlsplit(base_url or DEFAULT_URL).hostname or ""
+    if host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127."):
+        return None
+    folder = os.path.abspath(os.getcwd())
+    while True:
+        token = _read_token(os.path.join(folder, LOCAL_TOKEN_FILE))
+        if token:
+            return token
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _read_token(path):
+    try:
+        with open(path) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
 class Client:
     """A client of one mrswarm server's REST gateway.
 
     base_url defaults to the MRSWARM_URL environment variable, then to
     http://127.0.0.1:8080. timeout bounds each non-streaming call in seconds.
+
+    token is the server's bearer token; by default it comes from MRSWARM_TOKEN,
+    the file named by MRSWARM_TOKEN_FILE, or, for a server on this machine,
+    its token file .cache/mrswarm.token in the current folder or a parent
+    (where ``make demo`` and ``mrswarm serve`` keep it). ca_file (default
+    MRSWARM_CA_FILE) is the certificate to trust for an https:// server with
+    its own certificate.
     """
 
-    def __init__(self, base_url=None, timeout=120, session=None, reattach=5):
+    def __init__(self, base_url=None, timeout=120, session=None, reattach=5, token=None, ca_file=None):
         self.base_url = (base_url or os.environ.get("MRSWARM_URL") or DEFAULT_URL).rstrip("/")
         self.timeout = timeout
         self.reattach = reattach
         self.session = session or requests.Session()
+        token = token or find_token(self.base_url)
+        if token:
+            self.session.headers["Authorization"] = "Bearer " + token
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override
+        # a session's verify setting.
+        self._verify = ca_file or os.environ.get("MRSWARM_CA_FILE") or None
 
     def __repr__(self):
         return f"Client({self.base_url!r})"
 
     # --- plumbing ------------------------------------------------------------
+
+    def _tls(self):
+        return {"verify": self._verify} if self._verify else {}
 
     def _url(self, path, *parts):
         quoted = [urllib.parse.quote(str(p), safe="") for p in parts]
@@ -151,7 +200,7 @@ class Client:
         try:
             return self.session.request(
                 method, self._url(path, *parts), params=params, json=json_body,
-                data=data, headers=headers, timeout=self.timeout)
+                data=data, headers=headers, timeout=self.timeout, **self._tls())
         except requests.ConnectionError as e:
             raise MrswarmError("UNAVAILABLE", f"cannot reach {self.base_url}: {e}") from e
         except requests.Timeout as e:
@@ -176,7 +225,7 @@ class Client:
         try:
             resp = self.session.request(
                 method, self._url(path, *parts), json=json_body, params=params,
-                stream=True, timeout=(self.timeout, None))
+                stream=True, timeout=(self.timeout, None), **self._tls())
         except requests.ConnectionError as e:
             raise MrswarmError("UNAVAILABLE", f"cannot reach {self.base_url}: {e}") from e
         with resp:

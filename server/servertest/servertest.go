@@ -3,11 +3,16 @@
 // examples of the clients.
 //
 //	srv := servertest.Start(t, servertest.Options{Beverage: true})
-//	c, _ := mrswarm.Dial(t.Context(), srv.GRPCAddr)
+//	c, _ := mrswarm.Dial(t.Context(), srv.GRPCAddr) // finds srv.Token in $MRSWARM_TOKEN
+//
+// The server requires its token like any mrswarm server; [Start] puts it in
+// $MRSWARM_TOKEN for the test, where clients find it.
 package servertest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -16,10 +21,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mrswarm/mrswarm/internal/repo"
+	"github.com/mrswarm/mrswarm/internal/testcert"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/server"
 )
@@ -47,6 +54,9 @@ type Options struct {
 	// ShutdownTimeout bounds in-flight calls at Stop and Restart (default
 	// the server's).
 	ShutdownTimeout time.Duration
+	// TLS serves gRPC and REST over TLS with a certificate generated for
+	// 127.0.0.1 and localhost; clients trust it through [Server.CAFile].
+	TLS bool
 }
 
 // Server is a running in-process mrswarm server.
@@ -59,6 +69,11 @@ type Server struct {
 	DataRoot string
 	// DBPath is the DuckDB file.
 	DBPath string
+	// Token is the server's bearer token (generated at first start, kept in
+	// mrswarm.token beside the database).
+	Token string
+	// CAFile is the certificate a client trusts with Options.TLS ("" without).
+	CAFile string
 
 	cfg    server.Config
 	cancel context.CancelFunc
@@ -66,13 +81,15 @@ type Server struct {
 }
 
 // Start starts a server in tb's temporary directory and stops it at cleanup.
-// A missing beverage CSV fails tb.
+// It sets $MRSWARM_TOKEN to the server's token for the rest of the test. A
+// missing beverage CSV fails tb.
 func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	s, err := New(tb.Context(), tb.TempDir(), opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Setenv("MRSWARM_TOKEN", s.Token)
 	tb.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			tb.Errorf("servertest: stop: %v", err)
@@ -109,9 +126,20 @@ func New(ctx context.Context, dir string, opts Options) (*Server, error) {
 		ShutdownTimeout: opts.ShutdownTimeout,
 		Logger:          slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
+	if opts.TLS {
+		if err := s.writeCert(dir); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.serve(ctx, "127.0.0.1:0", "127.0.0.1:0"); err != nil {
 		return nil, err
 	}
+	b, err := os.ReadFile(filepath.Join(dir, server.TokenFileName))
+	if err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("servertest: token: %w", err)
+	}
+	s.Token = strings.TrimSpace(string(b))
 	return s, nil
 }
 
@@ -126,7 +154,11 @@ func (s *Server) serve(ctx context.Context, grpcAddr, httpAddr string) error {
 		grpcLis.Close()
 		return err
 	}
-	s.GRPCAddr, s.URL = grpcLis.Addr().String(), "http://"+httpLis.Addr().String()
+	scheme := "http://"
+	if s.CAFile != "" {
+		scheme = "https://"
+	}
+	s.GRPCAddr, s.URL = grpcLis.Addr().String(), scheme+httpLis.Addr().String()
 	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.done = make(chan error, 1)
 	go func() { s.done <- server.Serve(ctx, s.cfg, grpcLis, httpLis) }()
@@ -147,7 +179,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := s.httpClient().Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
@@ -190,7 +222,8 @@ func (s *Server) Restart(ctx context.Context) error {
 	if err := s.Stop(); err != nil {
 		return err
 	}
-	return s.serve(ctx, s.GRPCAddr, s.URL[len("http://"):])
+	_, host, _ := strings.Cut(s.URL, "://")
+	return s.serve(ctx, s.GRPCAddr, host)
 }
 
 // BeverageCSV returns the path of the real beverage sales data:
@@ -218,4 +251,27 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// writeCert generates the TLS certificate of Options.TLS in dir.
+func (s *Server) writeCert(dir string) error {
+	f, err := testcert.Generate(dir)
+	if err != nil {
+		return fmt.Errorf("servertest: certificate: %w", err)
+	}
+	s.cfg.TLSCert, s.cfg.TLSKey, s.CAFile = f.Cert, f.Key, f.CA
+	return nil
+}
+
+// httpClient is an HTTP client that trusts the server's certificate.
+func (s *Server) httpClient() *http.Client {
+	if s.CAFile == "" {
+		return http.DefaultClient
+	}
+	pem, err := os.ReadFile(s.CAFile)
+	roots := x509.NewCertPool()
+	if err == nil {
+		roots.AppendCertsFromPEM(pem)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
 }

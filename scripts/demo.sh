@@ -35,6 +35,9 @@ export MRSWARM_HTTP_ADDR=${MRSWARM_HTTP_ADDR:-127.0.0.1:8080}
 export MRSWARM_DB=${MRSWARM_DB:-$STATE/mrswarm.duckdb}
 export MRSWARM_DATA_ROOT=${MRSWARM_DATA_ROOT:-$STATE/data}
 export MRSWARM_ADDR=$MRSWARM_GRPC_ADDR
+# The server's bearer token (created at its first start, mode 0600) where the
+# CLI, the Go and Python clients and the notebooks look for a local server's.
+export MRSWARM_TOKEN_FILE=${MRSWARM_TOKEN_FILE:-$PWD/.cache/mrswarm.token}
 PIDFILE=$STATE/server.pid
 ADDRFILE=$STATE/server.addr
 LOG=$STATE/server.log
@@ -101,6 +104,7 @@ start_server() {
     if "$BIN" datasets >/dev/null 2>&1; then
       kill -0 "$SERVER" 2>/dev/null || server_died # the answer must come from our server
       echo "==> server up (pid $SERVER): gRPC $MRSWARM_GRPC_ADDR, REST http://$MRSWARM_HTTP_ADDR (OpenAPI at /openapi.json)"
+      echo "==> token in $MRSWARM_TOKEN_FILE (found by the CLI, clients and notebooks here; curl: -H \"Authorization: Bearer \$(cat $MRSWARM_TOKEN_FILE)\")"
       return
     fi
     sleep 0.2

@@ -17,6 +17,7 @@ import (
 type clientFlags struct {
 	addr    string
 	timeout time.Duration
+	caFile  string
 }
 
 // newFlagSet returns a flag set with the client flags registered on it.
@@ -30,6 +31,7 @@ func newFlagSet(name string, out io.Writer) (*flag.FlagSet, *clientFlags) {
 	}
 	fs.StringVar(&cf.addr, "addr", addr, "gRPC `address` of the mrswarm server (env MRSWARM_ADDR)")
 	fs.DurationVar(&cf.timeout, "timeout", 5*time.Minute, "bound on each unary call")
+	fs.StringVar(&cf.caFile, "ca-file", os.Getenv("MRSWARM_CA_FILE"), "PEM `file` of the certificate to trust for a TLS server (env MRSWARM_CA_FILE)")
 	return fs, cf
 }
 
@@ -65,9 +67,15 @@ func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, usage string
 	return pos, nil
 }
 
-// dial connects to the server named by the client flags.
+// dial connects to the server named by the client flags. The token comes
+// from $MRSWARM_TOKEN, $MRSWARM_TOKEN_FILE or a local server's token file
+// (mrswarm.FindToken).
 func (cf *clientFlags) dial(ctx context.Context) (*mrswarm.Client, error) {
-	return mrswarm.Dial(ctx, cf.addr, mrswarm.WithTimeout(cf.timeout))
+	opts := []mrswarm.Option{mrswarm.WithTimeout(cf.timeout)}
+	if cf.caFile != "" {
+		opts = append(opts, mrswarm.WithCAFile(cf.caFile))
+	}
+	return mrswarm.Dial(ctx, cf.addr, opts...)
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -176,16 +176,28 @@ func TestTenantIsolationGRPC(t *testing.T) {
 	ds, rs, tools, ps := mrswarmv1.NewDatasetServiceClient(conn), mrswarmv1.NewResultServiceClient(conn),
 		mrswarmv1.NewToolServiceClient(conn), mrswarmv1.NewPipelineServiceClient(conn)
 	notFound := map[string]func() error{
-		"GetDataset":    func() error { _, err := ds.GetDataset(ctx, &mrswarmv1.GetDatasetRequest{Name: "sales"}); return err },
-		"DropDataset":   func() error { _, err := ds.DropDataset(ctx, &mrswarmv1.DropDatasetRequest{Name: "sales"}); return err },
-		"ListTools":     func() error { _, err := tools.ListTools(ctx, &mrswarmv1.ListToolsRequest{Dataset: "sales"}); return err },
-		"CallTool":      func() error { _, err := tools.CallTool(ctx, &mrswarmv1.CallToolRequest{Dataset: "sales", Tool: "kpi_summary"}); return err },
-		"GetResult":     func() error { _, err := rs.GetResult(ctx, &mrswarmv1.GetResultRequest{Handle: handle}); return err },
-		"GetResultPage": func() error { _, err := rs.GetResultPage(ctx, &mrswarmv1.GetResultPageRequest{Handle: handle}); return err },
-		"DeleteResult":  func() error { _, err := rs.DeleteResult(ctx, &mrswarmv1.DeleteResultRequest{Handle: handle}); return err },
-		"GetRun":        func() error { _, err := ps.GetRun(ctx, &mrswarmv1.GetRunRequest{RunId: runID}); return err },
-		"CancelRun":     func() error { _, err := ps.CancelRun(ctx, &mrswarmv1.CancelRunRequest{RunId: runID}); return err },
-		"GetRunReport":  func() error { _, err := ps.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: runID}); return err },
+		"GetDataset":  func() error { _, err := ds.GetDataset(ctx, &mrswarmv1.GetDatasetRequest{Name: "sales"}); return err },
+		"DropDataset": func() error { _, err := ds.DropDataset(ctx, &mrswarmv1.DropDatasetRequest{Name: "sales"}); return err },
+		"ListTools": func() error {
+			_, err := tools.ListTools(ctx, &mrswarmv1.ListToolsRequest{Dataset: "sales"})
+			return err
+		},
+		"CallTool": func() error {
+			_, err := tools.CallTool(ctx, &mrswarmv1.CallToolRequest{Dataset: "sales", Tool: "kpi_summary"})
+			return err
+		},
+		"GetResult": func() error { _, err := rs.GetResult(ctx, &mrswarmv1.GetResultRequest{Handle: handle}); return err },
+		"GetResultPage": func() error {
+			_, err := rs.GetResultPage(ctx, &mrswarmv1.GetResultPageRequest{Handle: handle})
+			return err
+		},
+		"DeleteResult": func() error {
+			_, err := rs.DeleteResult(ctx, &mrswarmv1.DeleteResultRequest{Handle: handle})
+			return err
+		},
+		"GetRun":       func() error { _, err := ps.GetRun(ctx, &mrswarmv1.GetRunRequest{RunId: runID}); return err },
+		"CancelRun":    func() error { _, err := ps.CancelRun(ctx, &mrswarmv1.CancelRunRequest{RunId: runID}); return err },
+		"GetRunReport": func() error { _, err := ps.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: runID}); return err },
 		"StartRun": func() error {
 			_, err := ps.StartRun(ctx, &mrswarmv1.StartRunRequest{Dataset: "sales", Source: &mrswarmv1.StartRunRequest_Preset{Preset: "quick_insights"}})
 			return err
@@ -214,9 +226,18 @@ func TestTenantIsolationGRPC(t *testing.T) {
 		}
 	}
 	lists := map[string]func() (int, error){
-		"ListDatasets": func() (int, error) { r, err := ds.ListDatasets(ctx, &mrswarmv1.ListDatasetsRequest{}); return len(r.GetDatasets()), err },
-		"ListResults":  func() (int, error) { r, err := rs.ListResults(ctx, &mrswarmv1.ListResultsRequest{}); return len(r.GetResults()), err },
-		"ListRuns":     func() (int, error) { r, err := ps.ListRuns(ctx, &mrswarmv1.ListRunsRequest{}); return len(r.GetRuns()), err },
+		"ListDatasets": func() (int, error) {
+			r, err := ds.ListDatasets(ctx, &mrswarmv1.ListDatasetsRequest{})
+			return len(r.GetDatasets()), err
+		},
+		"ListResults": func() (int, error) {
+			r, err := rs.ListResults(ctx, &mrswarmv1.ListResultsRequest{})
+			return len(r.GetResults()), err
+		},
+		"ListRuns": func() (int, error) {
+			r, err := ps.ListRuns(ctx, &mrswarmv1.ListRunsRequest{})
+			return len(r.GetRuns()), err
+		},
 	}
 	for name, list := range lists {
 		if n, err := list(); err != nil || n != 0 {
@@ -295,12 +316,21 @@ func TestReadOnlyCannotMutate(t *testing.T) {
 	ds, rs, ps := mrswarmv1.NewDatasetServiceClient(conn), mrswarmv1.NewResultServiceClient(conn), mrswarmv1.NewPipelineServiceClient(conn)
 	start := &mrswarmv1.StartRunRequest{Dataset: "sales", Source: &mrswarmv1.StartRunRequest_Preset{Preset: "quick_insights"}}
 	denied := map[string]func() error{
-		"LoadDataset":    func() error { _, err := ds.LoadDataset(ctx, &mrswarmv1.LoadDatasetRequest{Name: "x", Path: "beverage_sales.csv"}); return err },
-		"DropDataset":    func() error { _, err := ds.DropDataset(ctx, &mrswarmv1.DropDatasetRequest{Name: "sales"}); return err },
-		"SetColumnRoles": func() error { _, err := ds.SetColumnRoles(ctx, &mrswarmv1.SetColumnRolesRequest{Name: "sales"}); return err },
-		"DeleteResult":   func() error { _, err := rs.DeleteResult(ctx, &mrswarmv1.DeleteResultRequest{Handle: handle}); return err },
-		"StartRun":       func() error { _, err := ps.StartRun(ctx, start); return err },
-		"CancelRun":      func() error { _, err := ps.CancelRun(ctx, &mrswarmv1.CancelRunRequest{RunId: runID}); return err },
+		"LoadDataset": func() error {
+			_, err := ds.LoadDataset(ctx, &mrswarmv1.LoadDatasetRequest{Name: "x", Path: "beverage_sales.csv"})
+			return err
+		},
+		"DropDataset": func() error { _, err := ds.DropDataset(ctx, &mrswarmv1.DropDatasetRequest{Name: "sales"}); return err },
+		"SetColumnRoles": func() error {
+			_, err := ds.SetColumnRoles(ctx, &mrswarmv1.SetColumnRolesRequest{Name: "sales"})
+			return err
+		},
+		"DeleteResult": func() error {
+			_, err := rs.DeleteResult(ctx, &mrswarmv1.DeleteResultRequest{Handle: handle})
+			return err
+		},
+		"StartRun":  func() error { _, err := ps.StartRun(ctx, start); return err },
+		"CancelRun": func() error { _, err := ps.CancelRun(ctx, &mrswarmv1.CancelRunRequest{RunId: runID}); return err },
 		"RunPipeline": func() error {
 			s, err := ps.RunPipeline(ctx, start)
 			if err == nil {

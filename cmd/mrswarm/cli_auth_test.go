@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mrswarm/mrswarm/clients/mrswarm/mrswarmtest"
+	"github.com/mrswarm/mrswarm/server/servertest"
 )
 
 // TestCLIFindsLocalToken: run from a folder (or below it) where a local
 // server keeps .cache/mrswarm.token, the CLI needs no token flag; without
 // one it says how to send a token. With --ca-file it talks TLS.
 func TestCLIFindsLocalToken(t *testing.T) {
-	srv := mrswarmtest.Start(t, mrswarmtest.Options{TLS: true})
+	srv := servertest.Start(t, servertest.Options{TLS: true})
 	t.Setenv("MRSWARM_TOKEN", "")
 	work := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(work, ".cache"), 0o700); err != nil {

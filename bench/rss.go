@@ -76,10 +76,11 @@ func (s *suite) serverRSS(ctx context.Context) ([]Row, []string, error) {
 }
 
 type childServer struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan struct{}
-	log  string
+	cmd   *exec.Cmd
+	addr  string
+	token string // the server's bearer token, written for it before it starts
+	done  chan struct{}
+	log   string
 }
 
 func (s *suite) startServer(ctx context.Context) (*childServer, error) {
@@ -97,8 +98,13 @@ func (s *suite) startServer(ctx context.Context) (*childServer, error) {
 		return nil, err
 	}
 	defer logf.Close()
+	token := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), os.Getpid())
+	tokenFile := filepath.Join(s.cfg.WorkDir, "server.token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(s.cfg.Server.Bin, s.cfg.Server.Args...)
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(os.Environ(), "MRSWARM_TOKEN_FILE="+tokenFile,
 		"MRSWARM_GRPC_ADDR="+grpcAddr, "MRSWARM_HTTP_ADDR="+httpAddr,
 		"MRSWARM_DB="+filepath.Join(s.cfg.WorkDir, "server.duckdb"), "MRSWARM_DATA_ROOT="+s.dataDir,
 		"MRSWARM_LOG_LEVEL=warn")
@@ -110,14 +116,14 @@ func (s *suite) startServer(ctx context.Context) (*childServer, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	srv := &childServer{cmd: cmd, addr: grpcAddr, done: make(chan struct{}), log: logPath}
+	srv := &childServer{cmd: cmd, addr: grpcAddr, token: token, done: make(chan struct{}), log: logPath}
 	go func() { cmd.Wait(); close(srv.done) }()
 	return srv, nil
 }
 
 // dial connects and waits until the server answers.
 func (c *childServer) dial(ctx context.Context) (*mrswarm.Client, error) {
-	client, err := mrswarm.Dial(ctx, c.addr, mrswarm.WithInsecure())
+	client, err := mrswarm.Dial(ctx, c.addr, mrswarm.WithInsecure(), mrswarm.WithToken(c.token))
 	if err != nil {
 		return nil, err
 	}

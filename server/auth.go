@@ -120,8 +120,8 @@ func (a *authenticator) message(err error) string {
 	return fmt.Sprintf("%v: send the header \"Authorization: Bearer <token>\"; %s", err, a.hint)
 }
 
-// setupAuth returns the authenticator of cfg: nil for --auth none (refused
-// unless every listener is loopback), the tokens of cfg.Tokens, or else the
+// setupAuth returns the authenticator of cfg, given its gRPC and HTTP
+// listeners: nil for --auth none (refused unless every listener is loopback), the tokens of cfg.Tokens, or else the
 // single-user token of cfg.TokenFile, generated at first start.
 func setupAuth(cfg Config, lis ...net.Listener) (*authenticator, error) {
 	switch {
@@ -140,7 +140,7 @@ func setupAuth(cfg Config, lis ...net.Listener) (*authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	logTokenUse(cfg.Logger, path)
+	logTokenUse(cfg.Logger, path, restURL(cfg, lis))
 	hint := "the token of this server is in " + path + " (clients on this machine read it; elsewhere set MRSWARM_TOKEN)"
 	if path == "" {
 		hint = "the token was printed in the server's log"
@@ -149,14 +149,25 @@ func setupAuth(cfg Config, lis ...net.Listener) (*authenticator, error) {
 	return newAuthenticator([]Token{{Secret: secret, Tenant: store.DefaultTenant, Role: RoleAdmin}}, hint)
 }
 
+// restURL is the REST gateway's base URL: lis are the gRPC and HTTP listeners.
+func restURL(cfg Config, lis []net.Listener) string {
+	if len(lis) < 2 {
+		return "<rest>"
+	}
+	if cfg.TLSCert != "" {
+		return "https://" + lis[1].Addr().String()
+	}
+	return "http://" + lis[1].Addr().String()
+}
+
 // logTokenUse says where the token is and how to use it.
-func logTokenUse(log *slog.Logger, path string) {
+func logTokenUse(log *slog.Logger, path, rest string) {
 	if path == "" {
 		return
 	}
 	log.Info("mrswarm token: clients on this machine find it by themselves; elsewhere send it as a bearer token",
 		"file", path, "env", "export MRSWARM_TOKEN=$(cat "+path+")",
-		"curl", `curl -H "Authorization: Bearer $(cat `+path+`)" http://127.0.0.1:8080/v1/datasets`)
+		"curl", `curl -H "Authorization: Bearer $(cat `+path+`)" `+rest+`/v1/datasets`)
 }
 
 // loadOrCreateToken reads the token in path, or writes a new random one there

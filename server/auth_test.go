@@ -59,10 +59,10 @@ func TestTokenGeneratedAtFirstStart(t *testing.T) {
 // TestAuthNone: the opt-out warns, lets calls in as the default tenant, and is
 // refused on a non-loopback address.
 func TestAuthNone(t *testing.T) {
-	var logs bytes.Buffer
+	logs := &syncBuffer{}
 	cfg := testConfig(t)
 	cfg.Auth, cfg.Tokens = AuthNone, nil
-	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	lan := fakeListener{&net.TCPAddr{IP: net.IPv4(192, 168, 1, 10), Port: 8080}}
 	if _, err := setupAuth(cfg, fakeListener{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}}, lan); err == nil ||
 		!strings.Contains(err.Error(), "192.168.1.10:8080") {

@@ -173,22 +173,20 @@ type servers struct {
 // serve runs both servers until ctx ends or one fails, then stops both.
 func (s *servers) serve(ctx context.Context, cfg Config, grpcLis, httpLis net.Listener) error {
 	errc := make(chan error, 2)
+	// Decided before Serve runs: http.Server.Serve sets TLSConfig for HTTP/2.
+	serve, rest := s.http.Serve, "http://"+httpLis.Addr().String()
+	if s.http.TLSConfig != nil {
+		serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
+		rest = "https://" + httpLis.Addr().String()
+	}
 	go func() { errc <- s.grpc.Serve(grpcLis) }()
 	go func() {
-		serve := s.http.Serve
-		if s.http.TLSConfig != nil {
-			serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
-		}
 		if err := serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}
 		errc <- nil
 	}()
-	rest := "http://" + httpLis.Addr().String()
-	if s.http.TLSConfig != nil {
-		rest = "https://" + httpLis.Addr().String()
-	}
 	cfg.Logger.Info("mrswarm serving", "grpc", grpcLis.Addr().String(), "rest", rest, "openapi", rest+"/openapi.json",
 		"db", cfg.DBPath, "data_root", cfg.DataRoot, "ollama", cfg.OllamaHost, "model", cfg.Model)
 	var err error

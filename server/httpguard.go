@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mrswarm/mrswarm/server/console"
 	"github.com/rs/cors"
 	"google.golang.org/grpc/codes"
 )
@@ -16,7 +17,8 @@ import (
 // browser needs, outermost first: the Host header (DNS rebinding), CORS for
 // configured origins only, cross-origin state-changing requests
 // (http.CrossOriginProtection), content types a web form could send, and the
-// bearer token (GET /healthz needs none; GET /metrics needs an admin's).
+// bearer token (GET /healthz and the web console's own files need none; GET
+// /metrics needs an admin's).
 func guardHTTP(next http.Handler, a Access, acc *access) (http.Handler, error) {
 	h := acc.requireToken(next)
 	h = requireContentType(h, acc)
@@ -96,11 +98,13 @@ func requireContentType(next http.Handler, acc *access) http.Handler {
 	})
 }
 
-// requireToken authenticates REST calls; the gateway forwards the header to
+// requireToken authenticates REST calls (the console's pages and scripts hold
+// no data and are served without a token: a browser cannot send one when it
+// navigates, and the page asks for it before its first API call); the gateway forwards the header to
 // the gRPC services, which check it again and scope the call to its tenant.
 func (acc *access) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		if r.URL.Path == "/healthz" || console.Public(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -96,6 +96,30 @@ func TestNoTokenEveryService(t *testing.T) {
 	}
 }
 
+// TestAccessConsoleFilesWithoutToken: a browser navigating to the console
+// sends no token, so its page and scripts (no data in them) are served
+// without one; everything else the console calls still needs it.
+func TestAccessConsoleFilesWithoutToken(t *testing.T) {
+	ts := tenantServer(t)
+	client := ts.httpAs("")
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/", http.StatusOK},
+		{"HEAD", "/", http.StatusOK},
+		{"GET", "/console/app.js", http.StatusOK},
+		{"GET", "/console/no-such-file.js", http.StatusNotFound},
+		{"POST", "/", http.StatusUnauthorized},
+		{"GET", "/v1/datasets", http.StatusUnauthorized},
+		{"GET", "/consolex", http.StatusUnauthorized},
+	} {
+		if got := httpStatus(t, client, c.method, c.path, nil); got != c.want {
+			t.Errorf("%s %s without a token = %d, want %d", c.method, c.path, got, c.want)
+		}
+	}
+}
+
 // invokeAny calls method with an empty request and returns its error.
 func invokeAny(ctx context.Context, conn *grpc.ClientConn, method string, streaming bool) error {
 	if !streaming {

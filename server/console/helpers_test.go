@@ -22,13 +22,16 @@ import (
 // startServer serves mrswarm on free loopback ports (a real browser needs a
 // real address) with a fresh database, agent steps on the test Ollama with
 // the tiny model (none when llm is nil), until the test ends. It returns the
-// REST base URL.
+// REST base URL. The server checks no token (--auth none): the console's tests
+// of the token dialog put their own gate in front; the server's own token
+// check of console requests is tested in package server.
 func startServer(t *testing.T, llm *ollamatest.Server) string {
 	t.Helper()
 	cfg := server.Config{
 		DataRoot: t.TempDir(), DBPath: filepath.Join(t.TempDir(), "mrswarm.duckdb"),
 		OllamaHost: "http://127.0.0.1:1", Model: "none", LLMOptions: server.TinyModelOptions(server.Config{}.LLMOptions),
 		Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 5 * time.Second,
+		Access: server.Access{Auth: server.AuthNone},
 	}
 	if llm != nil {
 		cfg.OllamaHost, cfg.Model = llm.Host, llm.Model

@@ -256,13 +256,14 @@ func TestRESTBodyLimit(t *testing.T) {
 	ts := startBeverage(t, cfg)
 	// A client that sends Expect: 100-continue reads the refusal before sending
 	// the body; the server never reads one over the limit.
-	ts.http.Transport.(*http.Transport).ExpectContinueTimeout = 10 * time.Second
+	ts.transport.ExpectContinueTimeout = 10 * time.Second
 	big := []byte(`{"sql": "SELECT '` + strings.Repeat("x", 32<<20) + `'"}`)
 	req, err := http.NewRequestWithContext(t.Context(), "POST", "http://mrswarm/v1/sql", bytes.NewReader(big))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Expect", "100-continue")
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := ts.http.Do(req)
 	if err != nil {
 		t.Fatalf("32 MB body: %v", err)

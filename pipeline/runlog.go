@@ -19,16 +19,19 @@ import (
 // whatever accumulated as one transaction, off the runs' locks and off the
 // scheduler's critical path. After each batch is stored it passes the batch's
 // events, in order, to the runner's hook. [runLog.flush] waits until
-// everything queued so far is stored.
+// everything queued before it is stored, not for records queued later: a
+// caller waits at most for the batch in flight and the one holding its records.
 type runLog struct {
 	st   *store.Store
 	log  func(msg string, args ...any)
 	hook func(Event) // nil: no observer
 
-	mu    sync.Mutex // guards queue, busy and idle
-	queue []write
-	busy  bool          // a goroutine is writing
-	idle  chan struct{} // closed when the queue is empty and nothing is being written
+	mu      sync.Mutex // guards queue, busy, queued, stored and changed
+	queue   []write
+	busy    bool          // a goroutine is writing
+	queued  int64         // records queued since the start
+	stored  int64         // records written (or failed) since the start, in queue order
+	changed chan struct{} // closed and replaced whenever stored grows
 }
 
 // stepRecord is what is stored for a step: its state plus what dependents and a
@@ -53,9 +56,7 @@ type stepWrite struct {
 }
 
 func newRunLog(st *store.Store, log func(string, ...any), hook func(Event)) *runLog {
-	idle := make(chan struct{})
-	close(idle)
-	return &runLog{st: st, log: log, hook: hook, idle: idle}
+	return &runLog{st: st, log: log, hook: hook, changed: make(chan struct{})}
 }
 
 func (l *runLog) run(r Run)                       { l.add(write{run: &r}) }
@@ -67,8 +68,9 @@ func (l *runLog) add(w write) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.queue = append(l.queue, w)
+	l.queued++
 	if !l.busy {
-		l.busy, l.idle = true, make(chan struct{})
+		l.busy = true
 		go l.drain()
 	}
 }
@@ -81,7 +83,6 @@ func (l *runLog) drain() {
 		l.queue = nil
 		if len(batch) == 0 {
 			l.busy = false
-			close(l.idle)
 			l.mu.Unlock()
 			return
 		}
@@ -90,6 +91,11 @@ func (l *runLog) drain() {
 		if err := l.st.WriteRunBatch(context.Background(), l.encode(batch)); err != nil {
 			l.log("store run records", "records", len(batch), "err", err)
 		}
+		l.mu.Lock()
+		l.stored += int64(len(batch))
+		close(l.changed)
+		l.changed = make(chan struct{})
+		l.mu.Unlock()
 		l.notify(batch)
 	}
 }
@@ -141,14 +147,19 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 // flush waits until every record queued before the call is stored, or ctx ends.
 func (l *runLog) flush(ctx context.Context) error {
 	l.mu.Lock()
-	idle := l.idle
-	l.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	want := l.queued
+	for l.stored < want {
+		changed := l.changed
+		l.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		l.mu.Lock()
 	}
+	l.mu.Unlock()
+	return nil
 }
 
 // load reads a stored run with its stored step states; an unknown id wraps ErrNotFound.

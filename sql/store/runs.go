@@ -237,39 +237,65 @@ func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
 	return nil
 }
 
+// batchRows is the most rows one INSERT of writeRunBatch carries.
+const batchRows = 200
+
+// writeRunBatch writes each kind of record with one multi-row INSERT per
+// batchRows rows: a statement costs DuckDB far more than a row does.
 func writeRunBatch(ctx context.Context, tx *dbsql.Tx, b RunBatch) error {
-	runs := map[string]int{} // id → index of the last record
-	for i, r := range b.Runs {
-		runs[r.ID] = i
+	runs := lastPerKey(b.Runs, func(r RunRecord) string { return r.ID })
+	err := insertMany(ctx, tx, `INSERT OR REPLACE INTO mrswarm.runs (`+runColumns+`) VALUES `, 8, runs,
+		func(r RunRecord) []any {
+			return []any{runTenant(r), r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(), nullTime(r.FinishedAt), string(r.Data)}
+		})
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
 	}
-	for i, r := range b.Runs {
-		if runs[r.ID] != i {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.runs (`+runColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, runTenant(r), r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(),
-			nullTime(r.FinishedAt), string(r.Data)); err != nil {
-			return fmt.Errorf("run %q: %w", r.ID, err)
+	steps := lastPerKey(b.Steps, func(r StepRecord) string { return r.RunID + "\x00" + r.StepID })
+	err = insertMany(ctx, tx, `INSERT OR REPLACE INTO mrswarm.run_steps (`+stepColumns+`) VALUES `, 6, steps,
+		func(r StepRecord) []any {
+			return []any{r.RunID, r.StepID, r.Status, r.MemoKey, r.UpdatedAt.UTC(), string(r.Data)}
+		})
+	if err != nil {
+		return fmt.Errorf("steps: %w", err)
+	}
+	err = insertMany(ctx, tx, `INSERT INTO mrswarm.run_events (run_id, seq, type, time, data) VALUES `, 5, b.Events,
+		func(e EventRecord) []any { return []any{e.RunID, e.Seq, e.Type, e.Time.UTC(), string(e.Data)} })
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	return nil
+}
+
+// lastPerKey keeps the last record of each key, in the order of those last records:
+// an upsert of the same key twice in one statement is an error in DuckDB.
+func lastPerKey[R any](rs []R, key func(R) string) []R {
+	last := make(map[string]int, len(rs))
+	for i, r := range rs {
+		last[key(r)] = i
+	}
+	out := make([]R, 0, len(last))
+	for i, r := range rs {
+		if last[key(r)] == i {
+			out = append(out, r)
 		}
 	}
-	steps := map[[2]string]int{}
-	for i, r := range b.Steps {
-		steps[[2]string{r.RunID, r.StepID}] = i
-	}
-	for i, r := range b.Steps {
-		if steps[[2]string{r.RunID, r.StepID}] != i {
-			continue
+	return out
+}
+
+// insertMany runs insert (ending in "VALUES ") over rs, batchRows rows a statement,
+// each row's cols values given by args.
+func insertMany[R any](ctx context.Context, tx *dbsql.Tx, insert string, cols int, rs []R, args func(R) []any) error {
+	mark := "(" + placeholders(cols) + ")"
+	for start := 0; start < len(rs); start += batchRows {
+		chunk := rs[start:min(start+batchRows, len(rs))]
+		vals := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			vals = append(vals, args(r)...)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO mrswarm.run_steps (`+stepColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?)`, r.RunID, r.StepID, r.Status, r.MemoKey, r.UpdatedAt.UTC(),
-			string(r.Data)); err != nil {
-			return fmt.Errorf("step %q of run %q: %w", r.StepID, r.RunID, err)
-		}
-	}
-	for _, e := range b.Events {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.run_events (run_id, seq, type, time, data)
-			VALUES (?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Type, e.Time.UTC(), string(e.Data)); err != nil {
-			return fmt.Errorf("event %d of run %q: %w", e.Seq, e.RunID, err)
+		marks := strings.TrimSuffix(strings.Repeat(mark+", ", len(chunk)), ", ")
+		if _, err := tx.ExecContext(ctx, insert+marks, vals...); err != nil {
+			return fmt.Errorf("rows %d to %d: %w", start, start+len(chunk)-1, err)
 		}
 	}
 	return nil

@@ -36,7 +36,7 @@ type turnRules struct {
 	mode    branches
 	tools   map[string]*toolDef
 	handles []string           // citable handles
-	final   *jsonschema.Schema // the final-answer schema for handles
+	final   *jsonschema.Schema // the final-answer schema (handles are checked against handles)
 }
 
 // parseSchemaAnswer validates a schema-mode answer: one JSON object.

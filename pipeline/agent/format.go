@@ -99,6 +99,31 @@ func finalSchema(handles []string) obj {
 		cite = obj{{"type", "array"}, {"maxItems", maxCiteHandles},
 			{"items", obj{{"type", "string"}, {"enum", handles}}}}
 	}
+	return finalShape(cite)
+}
+
+// finalAnswer validates final answers whatever handles they cite: parseFinal
+// checks the cited handles against the known ones first, so one schema,
+// compiled once, serves every turn of every agent (a compiled schema is
+// immutable and safe for concurrent use).
+var finalAnswer = mustCompileFinal()
+
+// mustCompileFinal compiles the final-answer schema with any handle allowed;
+// the schema is a constant, so failing is a programming error.
+func mustCompileFinal() *jsonschema.Schema {
+	cite := obj{{"type", "array"}, {"maxItems", maxCiteHandles}, {"items", obj{{"type", "string"}}}}
+	doc, err := json.Marshal(finalShape(cite))
+	if err == nil {
+		var sch *jsonschema.Schema
+		if sch, err = compile("final", doc); err == nil {
+			return sch
+		}
+	}
+	panic(fmt.Sprintf("agent: final-answer schema: %v", err))
+}
+
+// finalShape is the final-answer object whose findings cite handles by cite.
+func finalShape(cite any) obj {
 	finding := strictObject(obj{
 		{"text", obj{{"type", "string"}, {"maxLength", maxFindingLen}}},
 		{"handles", cite},

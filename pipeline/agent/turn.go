@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,10 +16,7 @@ const maxObservation = 400
 // turn asks the model until it gives a valid answer, retrying up to MaxRetries times
 // with the problem fed back. Retry messages do not stay in the conversation.
 func (r *runner) turn(ctx context.Context, turn int, mode branches) (answer, error) {
-	rules, err := r.rules(mode)
-	if err != nil {
-		return answer{}, err
-	}
+	rules := r.rules(mode)
 	var feedback []llm.Message
 	var last error
 	for attempt := 0; attempt <= r.task.MaxRetries; attempt++ {
@@ -62,16 +58,8 @@ var errBadCall = errors.New("invalid tool call")
 func lastWasCall(err error) bool { return errors.Is(err, errBadCall) }
 
 // rules describes what this turn accepts.
-func (r *runner) rules(mode branches) (turnRules, error) {
-	doc, err := json.Marshal(finalSchema(r.known))
-	if err != nil {
-		return turnRules{}, err
-	}
-	final, err := compile("final", doc)
-	if err != nil {
-		return turnRules{}, err
-	}
-	return turnRules{mode: mode, tools: r.byName, handles: slices.Clone(r.known), final: final}, nil
+func (r *runner) rules(mode branches) turnRules {
+	return turnRules{mode: mode, tools: r.byName, handles: slices.Clone(r.known), final: finalAnswer}
 }
 
 // request builds the chat request of a turn. In native mode tools are offered unless

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -133,9 +134,8 @@ func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
 	usage, end := r.cfg.Process.Begin()
 	x.proc = processUsage{usage: usage, end: end}
 	go x.execute(runCtx)
-	// The run is listed (List reads storage) once Start returns; the run itself
-	// does not wait for storage.
-	_ = r.runs.flush(ctx) // ctx ended: the caller is gone, the run goes on
+	// Start returns once the run is accepted: its record is stored in the
+	// background, and Get, List and Watch see an active run without storage.
 	return run, nil
 }
 
@@ -189,18 +189,56 @@ func (r *Runner) Get(ctx context.Context, runID string) (Run, error) {
 	return r.runs.load(ctx, runID)
 }
 
-// List returns up to limit runs (all when limit <= 0), newest first.
+// List returns up to limit runs (all when limit <= 0), newest first: the
+// stored ones, with active runs as they are now (stored yet or not).
 func (r *Runner) List(ctx context.Context, limit int) ([]Run, error) {
+	active := r.activeRuns() // before storage: a run forgotten since was stored first
 	runs, err := r.runs.list(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
+	listed := make(map[string]bool, len(runs))
 	for i := range runs {
+		listed[runs[i].ID] = true
 		if x := r.lookup(runs[i].ID); x != nil {
 			runs[i] = x.rec.snapshot()
 		}
 	}
+	for _, run := range active {
+		if !listed[run.ID] {
+			runs = append(runs, run)
+		}
+	}
+	slices.SortStableFunc(runs, newestFirst)
+	if limit > 0 && len(runs) > limit {
+		runs = runs[:limit]
+	}
 	return runs, nil
+}
+
+// activeRuns returns snapshots of the active runs.
+func (r *Runner) activeRuns() []Run {
+	r.mu.Lock()
+	xs := make([]*execution, 0, len(r.active))
+	for _, x := range r.active {
+		xs = append(xs, x)
+	}
+	r.mu.Unlock()
+	runs := make([]Run, len(xs))
+	for i, x := range xs {
+		runs[i] = x.rec.snapshot()
+	}
+	return runs
+}
+
+// newestFirst orders runs as storage lists them: by creation (to the
+// microsecond storage keeps), newest first, then by id.
+func newestFirst(a, b Run) int {
+	ta, tb := a.CreatedAt.Truncate(time.Microsecond), b.CreatedAt.Truncate(time.Microsecond)
+	if c := tb.Compare(ta); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // Cancel stops a run, including its in-flight LLM calls, and returns it once it is

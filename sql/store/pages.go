@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	dbsql "database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -21,9 +22,12 @@ func (s *Store) GetPage(ctx context.Context, handle string, offset int64, limit 
 	if offset < 0 {
 		return Page{}, fmt.Errorf("page of %s: %w: negative offset %d", handle, ErrInvalid, offset)
 	}
-	meta, err := s.resultMeta(ctx, handle)
+	meta, inline, err := s.resultMeta(ctx, handle)
 	if err != nil {
 		return Page{}, fmt.Errorf("page: %w", err)
+	}
+	if inline != nil {
+		return s.makePage(meta, offset, window(inline, offset, limit), asCSV)
 	}
 	tctx, cancel := s.withTimeout(ctx)
 	defer cancel()
@@ -63,20 +67,29 @@ func (s *Store) makePage(meta Summary, offset int64, rows [][]any, asCSV bool) (
 	return p, err
 }
 
-// resultMeta reads a handle's row count and columns (not its head or stats).
-func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, error) {
+// resultMeta reads a handle's row count and columns (not its head or stats)
+// and, for an inline result, its rows (nil for a result table).
+func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, [][]any, error) {
 	if err := checkHandle(handle); err != nil {
-		return Summary{}, err
+		return Summary{}, nil, err
 	}
 	var cols string
+	var data dbsql.NullString
 	sum := Summary{Handle: handle}
-	err := s.db.QueryRowContext(ctx, `SELECT row_count, columns FROM mrswarm.results WHERE handle = ? AND tenant = ?`, handle, TenantOf(ctx)).
-		Scan(&sum.Rows, &cols)
+	err := s.db.QueryRowContext(ctx, `SELECT row_count, columns, inline_rows FROM mrswarm.results
+		WHERE handle = ? AND tenant = ?`, handle, TenantOf(ctx)).Scan(&sum.Rows, &cols, &data)
 	if err != nil {
-		return Summary{}, s.missing(ctx, handle)
+		return Summary{}, nil, s.missing(ctx, handle)
 	}
 	s.touch(ctx, handle)
-	return sum, json.Unmarshal([]byte(cols), &sum.Columns)
+	if err := json.Unmarshal([]byte(cols), &sum.Columns); err != nil {
+		return Summary{}, nil, fmt.Errorf("result %q: columns: %w", handle, err)
+	}
+	if !data.Valid {
+		return sum, nil, nil
+	}
+	rows, err := decodeInline(data.String)
+	return sum, rows, err
 }
 
 // readRows reads rows [offset, offset+limit) of a result table in insertion
@@ -143,9 +156,12 @@ func (s *Store) StreamRows(ctx context.Context, handle string, chunkRows int, as
 	if _, err := s.pageSize(chunkRows); err != nil {
 		return fmt.Errorf("stream %s: %w", handle, err)
 	}
-	meta, err := s.resultMeta(ctx, handle)
+	meta, inline, err := s.resultMeta(ctx, handle)
 	if err != nil {
 		return fmt.Errorf("stream: %w", err)
+	}
+	if inline != nil {
+		return s.streamInline(ctx, meta, inline, chunkRows, asCSV, fn)
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT * FROM "+s.ResultTable(handle)+" ORDER BY rowid")
 	if err != nil {
@@ -189,4 +205,17 @@ func (s *Store) emit(meta Summary, offset int64, chunk [][]any, asCSV bool, fn f
 		return err
 	}
 	return fn(p)
+}
+
+// streamInline is StreamRows over an inline result's rows.
+func (s *Store) streamInline(ctx context.Context, meta Summary, rows [][]any, chunkRows int, asCSV bool, fn func(Page) error) error {
+	for offset := 0; offset < len(rows) || offset == 0; offset += chunkRows {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stream %s: %w", meta.Handle, err)
+		}
+		if err := s.emit(meta, int64(offset), window(rows, int64(offset), chunkRows), asCSV, fn); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -29,12 +29,21 @@ func (s *Store) SaveQuery(ctx context.Context, source, dataset, query string, ar
 }
 
 // SaveRows stores rows built in Go (reports, findings) as a handle. A column
-// without a type is VARCHAR; each row has one value per column.
+// without a type is VARCHAR; each row has one value per column. Small text
+// results are kept inline (see inline.go), others as a table.
 func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Column, rows [][]any) (Summary, error) {
 	op := "save rows (" + source + ")"
 	if len(cols) == 0 {
 		return Summary{}, fmt.Errorf("%s: %w: no columns", op, ErrInvalid)
 	}
+	if data, ok := inlineJSON(cols, rows); ok {
+		return s.saveInline(ctx, op, source, dataset, cols, rows, data)
+	}
+	return s.saveTable(ctx, op, source, dataset, cols, rows)
+}
+
+// saveTable stores rows as a result table.
+func (s *Store) saveTable(ctx context.Context, op, source, dataset string, cols []Column, rows [][]any) (Summary, error) {
 	return s.saveResult(ctx, op, source, dataset, func(tx *dbsql.Tx, table string) error {
 		if err := insertRows(ctx, tx, table, cols, rows); err != nil {
 			return fmt.Errorf("%s: %w", op, classify(ctx, ctx, err))

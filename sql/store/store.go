@@ -48,6 +48,8 @@ type Store struct {
 	// other datasets' changes go on meanwhile.
 	names nameLocks
 
+	materializeMu sync.Mutex // one inline result made a table at a time
+
 	retainMu  sync.Mutex   // one eviction pass at a time
 	evictions atomic.Int64 // results evicted since Open
 }

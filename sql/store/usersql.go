@@ -45,6 +45,9 @@ func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
 	if err := s.checkFileAccess(tctx, conn, q); err != nil {
 		return Summary{}, fmt.Errorf("run sql: %w", err)
 	}
+	if err := s.materializeRefs(tctx, q); err != nil {
+		return Summary{}, fmt.Errorf("run sql: %w", classify(tctx, ctx, err))
+	}
 	h := newHandle()
 	ctas := "CREATE TABLE " + s.ResultTable(h) + " AS\n" + q + "\n"
 	if subqueryWords[firstWord(q)] {

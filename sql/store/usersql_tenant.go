@@ -118,7 +118,7 @@ func (s *Store) tenantTable(ctx context.Context, tenant string, ref tableRef) bo
 	case schema == "" && ref.ctes[table]:
 		return true
 	case schema == "results":
-		_, err := s.resultMeta(ctx, table)
+		_, _, err := s.resultMeta(ctx, table)
 		return err == nil
 	case schema == "" || schema == tenantSchema(tenant):
 		_, err := s.datasetRecord(ctx, s.db, table)

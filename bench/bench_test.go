@@ -40,7 +40,7 @@ func TestQuick(t *testing.T) {
 	}
 	md := rep.Markdown()
 	t.Log("\n" + md)
-	want := []string{sectionLoading, sectionTools, sectionScripted, sectionBookkeeping}
+	want := []string{sectionLoading, sectionTools, sectionScripted, sectionBookkeeping, sectionOverhead}
 	if cfg.Ollama != nil {
 		want = append(want, sectionOllama)
 	}

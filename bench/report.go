@@ -9,9 +9,7 @@
 package bench
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"runtime"
@@ -31,6 +29,8 @@ type Row struct {
 	RatioOf string  `json:"ratio_of,omitempty"`
 	Samples int     `json:"samples,omitempty"` // repetitions behind a median
 	Note    string  `json:"note,omitempty"`
+	// Key names the headline number this row is (keys.go), "" for most rows.
+	Key string `json:"key,omitempty"`
 }
 
 // Machine describes where the suite ran.
@@ -76,13 +76,6 @@ func procField(path, key string) string {
 		}
 	}
 	return ""
-}
-
-// WriteJSON writes the report as indented JSON.
-func (r Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
 }
 
 // Markdown renders the report as one markdown table with a short header.

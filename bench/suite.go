@@ -102,6 +102,7 @@ var sections = []section{
 	{"SQL tools", (*suite).toolLatency},
 	{"pipeline, scripted LLM", (*suite).scripted},
 	{"pipeline bookkeeping", (*suite).bookkeeping},
+	{sectionOverhead, (*suite).overhead},
 	{"pipeline, real Ollama", (*suite).ollama},
 	{"server memory", (*suite).serverRSS},
 }

@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mrswarm/mrswarm/pipeline"
+	"github.com/mrswarm/mrswarm/pipeline/agent"
+)
+
+const sectionOverhead = "orchestration overhead, scripted LLM"
+
+// Headline keys of the orchestration rows besides those keys.go names.
+const (
+	KeyStartRunMs = "start_run_ms"
+)
+
+// overheadDAG is one of issue 17's two DAG shapes, every step one LLM call of a
+// tool-less agent.
+type overheadDAG struct {
+	name    string
+	steps   []pipeline.Step
+	depth   int // LLM calls on the critical path
+	overKey string
+	relKey  string
+}
+
+func overheadDAGs() []overheadDAG {
+	step := func(id, agentName string, deps ...string) pipeline.Step {
+		return pipeline.Step{ID: id, DependsOn: deps, Agent: &pipeline.AgentStep{Agent: agentName}}
+	}
+	seed := []pipeline.Step{step("a", "market_research_analyst"), step("b", "competitive_analyst"),
+		step("c", "brand_performance_specialist", "a", "b"), step("d", "campaign_optimizer", "c")}
+	var fan []pipeline.Step
+	var ids []string
+	for i := range 8 {
+		id := fmt.Sprintf("s%d", i+1)
+		fan, ids = append(fan, step(id, "data_analyst")), append(ids, id)
+	}
+	fan = append(fan, step("join", "campaign_optimizer", ids...))
+	return []overheadDAG{
+		{"seed", seed, 3, KeyStepOverheadSeedL0, KeyWallOverCriticalSeed},
+		{"fan8", fan, 2, KeyStepOverheadFan8L0, KeyWallOverCriticalFan8},
+	}
+}
+
+// overheadParallelism is the runs' MaxParallel, as the peers run them.
+const overheadParallelism = 8
+
+// overhead runs the seed (A∥B→C→D) and fan8 (8 → join) DAGs through the
+// runner over a file-backed store, with a scripted LLM of 0 and 20 ms per call
+// and 8 steps at once, and reports the medians of the per-step overhead
+// ((wall − critical path) ÷ steps), of wall ÷ critical path, and of how long
+// Start takes to return. Wall is from Start to run_finished as a watcher sees it.
+func (s *suite) overhead(ctx context.Context) ([]Row, []string, error) {
+	reps := 30
+	if s.cfg.Quick {
+		reps = 2
+	}
+	var rows []Row
+	var starts []time.Duration
+	for _, dag := range overheadDAGs() {
+		for _, lat := range []time.Duration{0, 20 * time.Millisecond} {
+			st, err := s.overheadCase(ctx, dag, lat, reps)
+			if err != nil {
+				return rows, nil, fmt.Errorf("%s DAG, L=%v: %w", dag.name, lat, err)
+			}
+			starts = append(starts, st.starts...)
+			rows = append(rows, st.rows(dag, lat)...)
+		}
+	}
+	start := Row{Section: sectionOverhead, Name: "StartRun latency (Runner.Start returns)", Scale: "both DAGs, both latencies",
+		Value: msOf(medianDur(starts)), Unit: "ms", Samples: len(starts), Note: "median; the run goes on in the background"}
+	return append(rows, withKey(start, KeyStartRunMs)), nil, nil
+}
+
+// overheadStat is what the runs of one DAG at one latency measured.
+type overheadStat struct {
+	walls, starts []time.Duration
+	critical      time.Duration
+	steps         int
+}
+
+func (st overheadStat) rows(dag overheadDAG, lat time.Duration) []Row {
+	scale := fmt.Sprintf("%s DAG (%d steps), L=%d ms, parallelism %d", dag.name, st.steps, lat.Milliseconds(), overheadParallelism)
+	wall := medianDur(st.walls)
+	over := Row{Section: sectionOverhead, Name: "per-step overhead", Scale: scale,
+		Value: msOf(wall-st.critical) / float64(st.steps), Unit: "ms", Samples: len(st.walls),
+		Note: "median run: (wall − critical path) ÷ steps; file-backed store"}
+	if lat == 0 {
+		return []Row{withKey(over, dag.overKey)}
+	}
+	rel := Row{Section: sectionOverhead, Name: "wall ÷ critical path", Scale: scale,
+		Value: ratio(msOf(wall), msOf(st.critical)), Unit: "×", Samples: len(st.walls),
+		Note: fmt.Sprintf("critical path %d × %v", dag.depth, lat)}
+	return []Row{over, withKey(rel, dag.relKey)}
+}
+
+// overheadCase measures reps runs (after one warm-up) of dag at latency lat.
+func (s *suite) overheadCase(ctx context.Context, dag overheadDAG, lat time.Duration, reps int) (overheadStat, error) {
+	// The scripted LLM sleeps half a step's latency per call, for a tool call
+	// and an answer; a tool-less agent makes one call, so it gets 2 × lat.
+	model := newScriptedLLM(nil, 2*lat)
+	env, err := s.newPipelineEnv(ctx, model, pipeline.Config{MaxParallel: overheadParallelism, DefaultModel: "scripted"})
+	if err != nil {
+		return overheadStat{}, err
+	}
+	defer env.close(ctx)
+	var agents []agent.Definition
+	for _, d := range agent.Builtins() {
+		d.Tools, d.MaxSteps = nil, 0
+		agents = append(agents, d)
+	}
+	req := pipeline.StartRequest{Dataset: benchDataset, Pipeline: pipeline.Pipeline{Name: "overhead_" + dag.name, Steps: dag.steps},
+		Inputs: benchInputs, Agents: agents, Options: pipeline.Options{Force: true, MaxParallel: overheadParallelism}}
+	st := overheadStat{critical: time.Duration(dag.depth) * lat, steps: len(dag.steps)}
+	for i := range reps + 1 {
+		wall, start, err := timeRun(ctx, env.runner, req)
+		if err != nil {
+			return st, err
+		}
+		if i > 0 { // the first run warms caches up
+			st.walls, st.starts = append(st.walls, wall), append(st.starts, start)
+		}
+	}
+	return st, nil
+}
+
+// timeRun starts req and watches it to run_finished: the wall time and how
+// long Start took.
+func timeRun(ctx context.Context, r *pipeline.Runner, req pipeline.StartRequest) (wall, start time.Duration, err error) {
+	t0 := time.Now()
+	run, err := r.Start(ctx, req)
+	start = time.Since(t0)
+	if err != nil {
+		return 0, 0, err
+	}
+	var final *pipeline.Run
+	err = r.Watch(ctx, run.ID, 0, func(ev pipeline.Event) error {
+		if ev.Type == pipeline.EventRunFinished {
+			final = ev.Run
+		}
+		return nil
+	})
+	wall = time.Since(t0)
+	switch {
+	case err != nil:
+		return 0, 0, err
+	case final == nil:
+		return 0, 0, errors.New("the event stream ended without run_finished")
+	case final.Status != pipeline.RunSucceeded:
+		return 0, 0, fmt.Errorf("run %s ended %s: %v", final.ID, final.Status, final.Errors)
+	}
+	return wall, start, nil
+}
+
+// medianDur is the median of ds (0 for none).
+func medianDur(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(ds))
+	return s[len(s)/2]
+}
+
+// msOf is d in milliseconds.
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

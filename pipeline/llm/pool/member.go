@@ -28,10 +28,11 @@ type member struct {
 	state     State
 	models    map[string]bool // nil until discovered
 	inFlight  int
-	probing   bool      // a probe of Run is under way
-	failures  int       // consecutive failed probes or calls
-	nextProbe time.Time // zero: probe at the next tick
-	since     time.Time // when state last changed
+	conc      *concurrency // how many calls may be in flight
+	probing   bool         // a probe of Run is under way
+	failures  int          // consecutive failed probes or calls
+	nextProbe time.Time    // zero: probe at the next tick
+	since     time.Time    // when state last changed
 	lastErr   string
 	calls     int64 // finished call attempts
 	errors    int64 // failed call attempts (not counting cancelled ones)
@@ -55,10 +56,13 @@ func (m *member) forget(model string) {
 	delete(m.models, model+":latest")
 }
 
-// load is the routing score: in-flight calls per slot, over the weight.
+// load is the routing score: in-flight calls per slot of the window, over the weight.
 func (m *member) load() float64 {
-	return float64(m.inFlight+1) / (float64(m.Limit) * m.Weight)
+	return float64(m.inFlight+1) / (float64(m.conc.window) * m.Weight)
 }
+
+// free reports whether the host may take one more call.
+func (m *member) free() bool { return m.inFlight < m.conc.window }
 
 // HostStatus is a snapshot of one host.
 type HostStatus struct {
@@ -68,6 +72,7 @@ type HostStatus struct {
 	Since     time.Time `json:"since"`
 	InFlight  int       `json:"in_flight"`
 	Limit     int       `json:"limit"`
+	Window    int       `json:"window"` // calls it may run at once now (Limit unless adaptive)
 	Weight    float64   `json:"weight"`
 	Models    []string  `json:"models"`
 	Calls     int64     `json:"calls"`
@@ -87,7 +92,7 @@ func (p *Pool) Hosts() []HostStatus {
 		}
 		slices.Sort(models)
 		out[i] = HostStatus{Host: m.name, Kind: m.Kind, State: m.state, Since: m.since,
-			InFlight: m.inFlight, Limit: m.Limit, Weight: m.Weight, Models: models,
+			InFlight: m.inFlight, Limit: m.Limit, Window: m.conc.window, Weight: m.Weight, Models: models,
 			Calls: m.calls, Errors: m.errors, LastError: m.lastErr}
 	}
 	return out

@@ -82,6 +82,10 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the wait between probes of a down host;
 	// it doubles with every failed probe.
 	MinBackoff, MaxBackoff time.Duration
+	// Adaptive makes each host learn how many calls to run at once, between 1
+	// and its limit, from the throughput it shows (see concurrency); false
+	// runs every host at its limit.
+	Adaptive bool
 	// Observe is called after every call attempt, off the pool's lock.
 	Observe func(Call)
 	// Logger gets host state changes; nil discards them.
@@ -124,7 +128,8 @@ func New(hosts []Host, cfg Config) (*Pool, error) {
 		if h.Weight == 0 {
 			h.Weight = 1
 		}
-		p.members = append(p.members, &member{Host: h, name: name, state: StateUnknown})
+		p.members = append(p.members, &member{Host: h, name: name, state: StateUnknown,
+			conc: newConcurrency(h.Limit, cfg.Adaptive)})
 	}
 	return p, nil
 }

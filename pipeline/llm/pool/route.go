@@ -51,7 +51,7 @@ func (p *Pool) call(ctx context.Context, m *member, req llm.Request) (llm.Respon
 	if err == nil && resp.Host == "" {
 		resp.Host = m.name
 	}
-	p.release(ctx, m, req.Model, err)
+	p.release(ctx, m, req.Model, resp.Usage.CompletionTokens, err)
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(Call{Host: m.name, Model: req.Model, Usage: resp.Usage, Wall: wall, Err: err})
 	}
@@ -66,6 +66,7 @@ func (p *Pool) acquire(ctx context.Context, model string, exclude *member) (*mem
 		m, err := p.pickLocked(model, exclude)
 		if m != nil {
 			m.inFlight++
+			m.conc.started(time.Now(), m.inFlight)
 			p.mu.Unlock()
 			return m, nil
 		}
@@ -113,7 +114,7 @@ func (p *Pool) pickLocked(model string, exclude *member) (*member, error) {
 func leastLoaded(ms []*member) *member {
 	var best *member
 	for _, m := range ms {
-		if m.inFlight < m.Limit && (best == nil || m.load() < best.load()) {
+		if m.free() && (best == nil || m.load() < best.load()) {
 			best = m
 		}
 	}
@@ -132,8 +133,9 @@ func (p *Pool) missingLocked(model string) error {
 }
 
 // release frees m's slot and learns from the outcome: success marks the host
-// up, unavailability marks it down, a missing model is forgotten.
-func (p *Pool) release(ctx context.Context, m *member, model string, err error) {
+// up and feeds its concurrency, unavailability marks it down and narrows it,
+// a missing model is forgotten.
+func (p *Pool) release(ctx context.Context, m *member, model string, tokens int64, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m.inFlight--
@@ -141,10 +143,12 @@ func (p *Pool) release(ctx context.Context, m *member, model string, err error) 
 	switch {
 	case err == nil:
 		p.upLocked(m)
+		m.conc.finished(time.Now(), tokens, false)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
+		m.conc.finished(time.Now(), 0, true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++

@@ -104,6 +104,7 @@ var sections = []section{
 	{"pipeline bookkeeping", (*suite).bookkeeping},
 	{sectionOverhead, (*suite).overhead},
 	{"pipeline, real Ollama", (*suite).ollama},
+	{sectionAdaptive, (*suite).adaptive},
 	{"server memory", (*suite).serverRSS},
 }
 

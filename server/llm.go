@@ -27,7 +27,7 @@ func newLLM(ctx context.Context, cfg Config, observe func(pool.Call)) (llm.Clien
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := pool.New(hosts, pool.Config{Model: cfg.Model, Observe: observe, Logger: cfg.Logger})
+	p, err := pool.New(hosts, pool.Config{Model: cfg.Model, Adaptive: true, Observe: observe, Logger: cfg.Logger})
 	if err != nil {
 		return nil, nil, fmt.Errorf("llm pool: %w", err)
 	}

@@ -190,9 +190,11 @@ func (r *Runner) Get(ctx context.Context, runID string) (Run, error) {
 }
 
 // List returns up to limit runs (all when limit <= 0), newest first: the
-// stored ones, with active runs as they are now (stored yet or not).
+// stored ones, with active runs as they are now (stored yet or not); with a
+// tenant in ctx, only that tenant's.
 func (r *Runner) List(ctx context.Context, limit int) ([]Run, error) {
 	active := r.activeRuns() // before storage: a run forgotten since was stored first
+	active = slices.DeleteFunc(active, func(run Run) bool { return !store.RunVisible(ctx, run.Tenant) })
 	runs, err := r.runs.list(ctx, limit)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"testing"
+
+	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 // TestStartedRunIsListed: Start returns once the run is accepted, without
@@ -27,6 +29,12 @@ func TestStartedRunIsListed(t *testing.T) {
 	}
 	if one, err := r.List(t.Context(), 1); err != nil || len(one) != 1 || one[0].ID != run.ID {
 		t.Errorf("List(1) = %v, %v; want the started run", ids(one), err)
+	}
+	if other, err := r.List(store.WithTenant(t.Context(), "beta"), 0); err != nil || len(other) != 0 {
+		t.Errorf("another tenant lists %v, %v; want none", ids(other), err)
+	}
+	if own, err := r.List(store.WithTenant(t.Context(), store.DefaultTenant), 0); err != nil || len(own) != 2 {
+		t.Errorf("the default tenant lists %v, %v; want both runs", ids(own), err)
 	}
 	if _, err := r.Cancel(t.Context(), run.ID); err != nil {
 		t.Fatal(err)

@@ -91,6 +91,14 @@ func (s *Store) Run(ctx context.Context, id string) (RunRecord, error) {
 	return r, nil
 }
 
+// RunVisible reports whether a run owned by owner ("" is the default tenant)
+// is one [Store.Runs] lists for ctx: any run without a tenant in ctx, else
+// only that tenant's.
+func RunVisible(ctx context.Context, owner string) bool {
+	t, ok := tenantScoped(ctx)
+	return !ok || t == runTenant(RunRecord{Tenant: owner})
+}
+
 // Runs lists up to limit runs (all when limit <= 0), newest first; with statuses set,
 // only runs in one of them.
 func (s *Store) Runs(ctx context.Context, limit int, statuses ...string) ([]RunRecord, error) {

@@ -4,110 +4,104 @@ import "time"
 
 // Tuning of the adaptive concurrency (see [concurrency]).
 const (
-	// minGain is the throughput gain a raised window must show to stay.
+	// minGain is the throughput gain one more call in flight must bring.
 	minGain = 0.10
-	// reprobeEpochs is how many settled epochs pass before the window is
-	// raised again to see whether the host's capacity changed.
-	reprobeEpochs = 8
-	// epochCallsPerSlot sets an epoch's length: this many finished calls per
-	// slot of the window.
-	epochCallsPerSlot = 2
+	// minSamples is how many calls a level needs before it is judged.
+	minSamples = 4
+	// ewmaWeight is the weight of a new call in a level's rate.
+	ewmaWeight = 0.3
+	// reprobeCalls is how many calls pass before a level that brought no gain
+	// is tried again (the host's load or model may have changed).
+	reprobeCalls = 50
 )
 
 // concurrency learns how many calls one host should run at once, between 1
-// and its limit, by additive increase while throughput improves: starting at
-// one call, it raises the window by one and keeps the raise only when the
-// next epoch's throughput (completion tokens per second; calls per second
-// when the server reports no tokens) beats the last window's by minGain;
-// otherwise it goes back, since latency rose without a throughput gain, and
-// tries again after reprobeEpochs. An unavailable host halves the window.
-// An epoch whose calls mostly started below the window says nothing about
-// the host (the demand was the limit) and changes nothing. A fixed
-// concurrency keeps the window at the limit. Its methods run under Pool.mu.
+// and its limit. Every call is filed under its level, the number of calls in
+// flight on the host when it started, and each level keeps a moving average
+// of its calls' rate (completion tokens per second of wall time; calls per
+// second when the server reports no tokens). The host's throughput at level
+// c is c × rate(c). The window (calls allowed at once) starts at 1 and rises
+// by one once its level is measured and beats the level below by minGain;
+// it goes back when the top level brings latency without that gain, and that
+// level is tried again after reprobeCalls calls. An unavailable host halves
+// it. Since calls are judged one by one, a host learns from whatever overlap
+// the demand gives (two parallel steps suffice). A fixed concurrency keeps
+// the window at the limit. Its methods run under Pool.mu.
 type concurrency struct {
 	limit    int
 	adaptive bool
 	window   int     // calls the host may run at once now
-	probing  bool    // the window was just raised: the epoch decides
-	base     float64 // throughput at the last accepted window; 0: not measured
-	settled  int     // epochs since the window last changed
+	levels   []level // levels[c-1]: calls that started with c in flight
+	blocked  int     // a level that brought no gain, 0 for none
+	since    int     // calls finished since blocked was set
+}
 
-	// The epoch being measured.
-	start       time.Time
-	work        float64 // completion tokens (or calls) finished
-	calls, full int     // calls finished; calls that started with the window full
+// level is what the calls of one level showed.
+type level struct {
+	rate float64 // moving average of tokens (or calls) per second per call
+	n    int     // calls measured
 }
 
 func newConcurrency(limit int, adaptive bool) *concurrency {
-	c := &concurrency{limit: limit, adaptive: adaptive, window: limit}
+	c := &concurrency{limit: limit, adaptive: adaptive, window: limit, levels: make([]level, limit)}
 	if adaptive {
 		c.window = 1
 	}
 	return c
 }
 
-// started records a call that took a slot, leaving inFlight calls on the host.
-func (c *concurrency) started(now time.Time, inFlight int) {
-	if c.start.IsZero() {
-		c.start = now
-	}
-	if inFlight >= c.window {
-		c.full++
-	}
-}
+// free reports whether the host may take one more call with inFlight running.
+func (c *concurrency) free(inFlight int) bool { return inFlight < c.window }
 
-// finished records a finished call that produced tokens (0: unknown or
-// failed); unavailable says the host could not be reached.
-func (c *concurrency) finished(now time.Time, tokens int64, unavailable bool) {
+// finished records a call that started at level lvl (calls in flight, itself
+// included), took wall and produced tokens (0: unknown); unavailable says
+// the host could not be reached.
+func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavailable bool) {
 	if !c.adaptive {
 		return
 	}
 	if unavailable {
-		c.window, c.probing, c.settled = max(1, c.window/2), false, 0
-		c.reset(now)
+		c.window = max(1, c.window/2)
 		return
 	}
-	c.calls++
-	c.work += float64(max(tokens, 0))
+	if lvl < 1 || lvl > len(c.levels) || wall <= 0 {
+		return
+	}
+	work := float64(tokens)
 	if tokens <= 0 {
-		c.work++ // no token count: count the call
+		work = 1
 	}
-	if c.calls >= epochCallsPerSlot*c.window {
-		c.decide(now)
+	l := &c.levels[lvl-1]
+	rate := work / wall.Seconds()
+	if l.n == 0 {
+		l.rate = rate
+	} else {
+		l.rate += ewmaWeight * (rate - l.rate)
+	}
+	l.n++
+	if c.since++; c.blocked != 0 && c.since >= reprobeCalls {
+		c.blocked = 0
+	}
+	c.decide()
+}
+
+// decide lowers the window when its level brings no gain over the one below,
+// and raises it when its level is measured, gains, and the next is not blocked.
+func (c *concurrency) decide() {
+	w := c.window
+	top := c.levels[w-1]
+	if top.n < minSamples {
+		return
+	}
+	if w > 1 && c.levels[w-2].n >= minSamples && c.throughput(w) < c.throughput(w-1)*(1+minGain) {
+		c.window, c.blocked, c.since = w-1, w, 0
+		c.levels[w-1] = level{} // measured afresh when tried again
+		return
+	}
+	if w < c.limit && c.blocked != w+1 {
+		c.window = w + 1
 	}
 }
 
-// decide ends an epoch: it keeps, raises or lowers the window.
-func (c *concurrency) decide(now time.Time) {
-	elapsed := now.Sub(c.start).Seconds()
-	saturated := 2*c.full >= c.calls
-	rate := c.work / max(elapsed, 1e-9)
-	c.reset(now)
-	switch {
-	case !saturated:
-	case c.base == 0 || c.probing && rate >= c.base*(1+minGain):
-		c.base = rate
-		c.raise()
-	case c.probing:
-		c.window, c.probing, c.settled = c.window-1, false, 0
-	default:
-		c.base = rate
-		if c.settled++; c.settled >= reprobeEpochs {
-			c.raise()
-		}
-	}
-}
-
-// raise widens the window by one call, up to the limit.
-func (c *concurrency) raise() {
-	c.settled = 0
-	c.probing = c.window < c.limit
-	if c.probing {
-		c.window++
-	}
-}
-
-// reset starts a new epoch at now.
-func (c *concurrency) reset(now time.Time) {
-	c.start, c.work, c.calls, c.full = now, 0, 0, 0
-}
+// throughput is what level lvl showed: lvl calls at its rate.
+func (c *concurrency) throughput(lvl int) float64 { return float64(lvl) * c.levels[lvl-1].rate }

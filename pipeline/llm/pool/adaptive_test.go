@@ -8,115 +8,130 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// simHost plays epochs of calls against a concurrency with a fake clock: a
-// host whose throughput at w calls in flight is rate(w) tokens per second.
-type simHost struct {
-	c    *concurrency
-	now  time.Time
-	rate func(w int) float64
+const simTokens = 100 // completion tokens of every simulated call
+
+// perCall is a host's rate per call (tokens per second) at c calls in flight.
+type perCall func(c int) float64
+
+// slots is a server that runs up to n calls at once: a call's rate is the
+// same up to n in flight; beyond, the extra calls wait, so the host's
+// throughput stays that of n.
+func slots(n int) perCall {
+	return func(c int) float64 { return 100 * float64(min(c, n)) / float64(c) }
 }
 
-const simTokens = 100 // completion tokens of every call
-
-// epoch runs one epoch of calls, started with the window full when saturated
-// (else one call at a time), and returns the window after it.
-func (h *simHost) epoch(saturated bool) int {
-	w := h.c.window
-	n := epochCallsPerSlot * w
-	inFlight := 1
-	if saturated {
-		inFlight = w
-	}
-	for range n {
-		h.c.started(h.now, inFlight)
-	}
-	h.now = h.now.Add(time.Duration(float64(n*simTokens) / h.rate(w) * float64(time.Second)))
-	for range n {
-		h.c.finished(h.now, simTokens, false)
-	}
-	return h.c.window
-}
-
-func (h *simHost) epochs(n int) []int {
+// saturate plays calls with the window always full (each call starts at the
+// window's level) and returns the window after each.
+func saturate(c *concurrency, rate perCall, calls int) []int {
 	var ws []int
-	for range n {
-		ws = append(ws, h.epoch(true))
+	for range calls {
+		lvl := c.window
+		c.finished(lvl, simTokens, time.Duration(simTokens/rate(lvl)*float64(time.Second)), false)
+		ws = append(ws, c.window)
 	}
 	return ws
 }
 
-func newSim(limit int, adaptive bool, rate func(w int) float64) *simHost {
-	return &simHost{c: newConcurrency(limit, adaptive), now: time.Unix(1000, 0), rate: rate}
+// climb is the windows while saturated calls raise the window from from to to:
+// minSamples calls per level, the last of which raises it.
+func climb(from, to int) []int {
+	var ws []int
+	for w := from; w < to; w++ {
+		ws = append(append(ws, rep(w, minSamples-1)...), w+1)
+	}
+	return ws
 }
 
-// slots is a server that runs up to n calls at once: throughput grows with
-// the calls in flight up to n, then stays.
-func slots(n int) func(int) float64 { return func(w int) float64 { return 100 * float64(min(w, n)) } }
+func rep(w, n int) []int { return slices.Repeat([]int{w}, n) }
 
 func TestAdaptiveConcurrency(t *testing.T) {
 	for name, tc := range map[string]struct {
 		limit int
-		rate  func(int) float64
-		want  []int // the window after each saturated epoch
+		rate  perCall
+		want  []int // the window after each call
 	}{
-		// Raised while throughput grows, one step past the server's 4 slots, back
-		// to 4; after reprobeEpochs settled epochs it probes 5 again.
+		// Raised while throughput grows, one past the server's 4 slots, back to 4.
 		"four slots": {limit: 8, rate: slots(4),
-			want: []int{2, 3, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 5, 4}},
-		// A CPU-bound server where two calls at once are slower than one after
-		// the other (the tiny model on two cores): back to one call.
-		"slower in parallel": {limit: 2, rate: func(w int) float64 { return []float64{0, 100, 70}[w] },
-			want: []int{2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1}},
+			want: slices.Concat(climb(1, 5), rep(5, minSamples-1), []int{4}, rep(4, 3))},
+		// A CPU-bound server where two calls at once take three times as long
+		// each (the tiny model on two cores): back to one call at a time.
+		"slower in parallel": {limit: 2, rate: func(c int) float64 { return []float64{0, 100, 33}[c] },
+			want: slices.Concat(climb(1, 2), rep(2, minSamples-1), []int{1}, rep(1, 3))},
 		// A gain below minGain does not pay for the latency: back to one.
-		"5% gain": {limit: 4, rate: func(w int) float64 { return 100 + 5*float64(w-1) },
-			want: []int{2, 1}},
+		"5% gain": {limit: 4, rate: func(c int) float64 { return []float64{0, 100, 52.5, 35, 26}[c] },
+			want: slices.Concat(climb(1, 2), rep(2, minSamples-1), []int{1}, rep(1, 3))},
 		// Never beyond the configured limit.
 		"limit below the slots": {limit: 3, rate: slots(8),
-			want: []int{2, 3, 3, 3}},
+			want: slices.Concat(climb(1, 3), rep(3, 5))},
 	} {
 		t.Run(name, func(t *testing.T) {
-			h := newSim(tc.limit, true, tc.rate)
-			if got := h.epochs(len(tc.want)); !cmp.Equal(tc.want, got) {
+			c := newConcurrency(tc.limit, true)
+			if got := saturate(c, tc.rate, len(tc.want)); !cmp.Equal(tc.want, got) {
 				t.Errorf("windows %v, want %v", got, tc.want)
 			}
 		})
 	}
 }
 
-// TestAdaptiveNeedsDemand: epochs whose calls do not fill the window say
-// nothing about the host; the window stays until demand fills it.
-func TestAdaptiveNeedsDemand(t *testing.T) {
-	h := newSim(8, true, slots(4))
-	h.epochs(2) // 1 → 2 → 3
-	for range 5 {
-		if got := h.epoch(false); got != 3 {
-			t.Fatalf("an unsaturated epoch moved the window to %d", got)
-		}
+// TestAdaptiveReprobes: a level that brought no gain is tried again after
+// reprobeCalls calls, and kept when the host has grown.
+func TestAdaptiveReprobes(t *testing.T) {
+	c := newConcurrency(8, true)
+	saturate(c, slots(2), 3*minSamples) // 1 → 2 → 3 → back to 2
+	if c.window != 2 {
+		t.Fatalf("window %d, want 2", c.window)
 	}
-	if got := h.epoch(true); got != 4 {
-		t.Errorf("window %d after a saturated epoch with a gain, want 4", got)
+	ws := saturate(c, slots(4), reprobeCalls+3*minSamples) // 3 after reprobeCalls, then 4, 5 and back to 4
+	if i := slices.Index(ws, 3); i+1 != reprobeCalls {
+		t.Errorf("level 3 tried again after %d calls, want %d (windows %v)", i+1, reprobeCalls, ws)
+	}
+	if ws[len(ws)-1] != 4 {
+		t.Errorf("window %d at the end, want 4 on the grown host", ws[len(ws)-1])
+	}
+}
+
+// TestAdaptiveLearnsFromOverlap: calls that start alone say nothing about
+// two at once; the window stays open until overlapping calls are measured.
+func TestAdaptiveLearnsFromOverlap(t *testing.T) {
+	c := newConcurrency(4, true)
+	rate := func(c int) float64 { return []float64{0, 100, 33, 20, 15}[c] }
+	saturate(c, rate, minSamples)
+	for range 10 {
+		c.finished(1, simTokens, time.Second, false)
+	}
+	if c.window != 2 {
+		t.Fatalf("window %d after calls that started alone, want 2", c.window)
+	}
+	for range minSamples {
+		c.finished(2, simTokens, 3*time.Second, false)
+	}
+	if c.window != 1 {
+		t.Errorf("window %d after two slow overlapping calls, want 1", c.window)
 	}
 }
 
 // TestAdaptiveUnavailable: a host that cannot be reached halves the window.
 func TestAdaptiveUnavailable(t *testing.T) {
-	h := newSim(8, true, slots(8))
-	h.epochs(5) // up to 6
-	h.c.finished(h.now, 0, true)
-	if h.c.window != 3 {
-		t.Errorf("window %d after an unavailable host, want 3", h.c.window)
+	c := newConcurrency(8, true)
+	saturate(c, slots(8), 5*minSamples) // up to 6
+	if c.window != 6 {
+		t.Fatalf("window %d, want 6", c.window)
 	}
-	h.c.finished(h.now, 0, true)
-	h.c.finished(h.now, 0, true)
-	if h.c.window != 1 {
-		t.Errorf("window %d, want never below 1", h.c.window)
+	c.finished(0, 0, 0, true)
+	if c.window != 3 {
+		t.Errorf("window %d after an unavailable host, want 3", c.window)
+	}
+	c.finished(0, 0, 0, true)
+	c.finished(0, 0, 0, true)
+	if c.window != 1 {
+		t.Errorf("window %d, want never below 1", c.window)
 	}
 }
 
 // TestFixedConcurrency: without Adaptive a host runs at its limit.
 func TestFixedConcurrency(t *testing.T) {
-	h := newSim(4, false, slots(1))
-	if got := h.epochs(6); slices.ContainsFunc(got, func(w int) bool { return w != 4 }) {
+	c := newConcurrency(4, false)
+	if got := saturate(c, slots(1), 6); slices.ContainsFunc(got, func(w int) bool { return w != 4 }) {
 		t.Errorf("windows %v, want 4 throughout", got)
 	}
 }

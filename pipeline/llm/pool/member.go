@@ -62,7 +62,7 @@ func (m *member) load() float64 {
 }
 
 // free reports whether the host may take one more call.
-func (m *member) free() bool { return m.inFlight < m.conc.window }
+func (m *member) free() bool { return m.conc.free(m.inFlight) }
 
 // HostStatus is a snapshot of one host.
 type HostStatus struct {

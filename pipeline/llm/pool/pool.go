@@ -11,7 +11,10 @@
 // retried once on another host that has the model. A host that no longer has
 // the model is forgotten for that model and the call retried likewise. While
 // no host with the model is up, calls still try a down one, so a pool of one
-// behaves like the bare backend.
+// behaves like the bare backend. With [Config.Adaptive] each host's window
+// (the calls it runs at once) is learned between 1 and its limit from the
+// throughput its calls show, so a host that gets slower with parallel calls
+// runs them one at a time.
 //
 // A [Pool] is an llm.Client like each of its backends. [Pool.Run] runs the health
 // probes until its context ends; [Pool.Hosts] shows each host's state and

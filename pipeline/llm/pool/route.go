@@ -23,19 +23,19 @@ func (p *Pool) Chat(ctx context.Context, req llm.Request) (llm.Response, error) 
 	if req.Model == "" {
 		return llm.Response{}, errors.New("pool: no model given and no default model configured")
 	}
-	m, err := p.acquire(ctx, req.Model, nil)
+	m, lvl, err := p.acquire(ctx, req.Model, nil)
 	if err != nil {
 		return llm.Response{}, err
 	}
-	resp, err := p.call(ctx, m, req)
+	resp, err := p.call(ctx, m, lvl, req)
 	if err == nil || !retryable(ctx, err) {
 		return resp, err
 	}
-	other, aerr := p.acquire(ctx, req.Model, m)
+	other, lvl, aerr := p.acquire(ctx, req.Model, m)
 	if aerr != nil {
 		return llm.Response{}, err // no other host to try: the host's own error says most
 	}
-	return p.call(ctx, other, req)
+	return p.call(ctx, other, lvl, req)
 }
 
 // retryable reports whether another host may succeed where this one failed.
@@ -43,15 +43,18 @@ func retryable(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && (errors.Is(err, llm.ErrUnavailable) || errors.Is(err, llm.ErrModelNotFound))
 }
 
-// call runs req on m (which holds a slot for it) and releases the slot.
-func (p *Pool) call(ctx context.Context, m *member, req llm.Request) (llm.Response, error) {
+// call runs req on m (which holds a slot for it, taken with lvl calls in
+// flight) and releases the slot.
+func (p *Pool) call(ctx context.Context, m *member, lvl int, req llm.Request) (llm.Response, error) {
 	start := time.Now()
 	resp, err := m.Backend.Chat(ctx, req)
 	wall := time.Since(start)
 	if err == nil && resp.Host == "" {
 		resp.Host = m.name
 	}
-	p.release(ctx, m, req.Model, resp.Usage.CompletionTokens, err)
+	p.release(ctx, m, req.Model, err, func(c *concurrency, unavailable bool) {
+		c.finished(lvl, resp.Usage.CompletionTokens, wall, unavailable)
+	})
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(Call{Host: m.name, Model: req.Model, Usage: resp.Usage, Wall: wall, Err: err})
 	}
@@ -59,26 +62,27 @@ func (p *Pool) call(ctx context.Context, m *member, req llm.Request) (llm.Respon
 }
 
 // acquire takes a slot on the best host for model other than exclude,
-// waiting while every such host is at its limit.
-func (p *Pool) acquire(ctx context.Context, model string, exclude *member) (*member, error) {
+// waiting while every such host is at its window, and returns the host and
+// the calls in flight there with this one.
+func (p *Pool) acquire(ctx context.Context, model string, exclude *member) (*member, int, error) {
 	for {
 		p.mu.Lock()
 		m, err := p.pickLocked(model, exclude)
 		if m != nil {
 			m.inFlight++
-			m.conc.started(time.Now(), m.inFlight)
+			lvl := m.inFlight
 			p.mu.Unlock()
-			return m, nil
+			return m, lvl, nil
 		}
 		wake := p.wake
 		p.mu.Unlock()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("pool: wait for a free slot for %s: %w", model, ctx.Err())
+			return nil, 0, fmt.Errorf("pool: wait for a free slot for %s: %w", model, ctx.Err())
 		}
 	}
 }
@@ -133,9 +137,9 @@ func (p *Pool) missingLocked(model string) error {
 }
 
 // release frees m's slot and learns from the outcome: success marks the host
-// up and feeds its concurrency, unavailability marks it down and narrows it,
-// a missing model is forgotten.
-func (p *Pool) release(ctx context.Context, m *member, model string, tokens int64, err error) {
+// up and feeds its concurrency (learn), unavailability marks it down and
+// narrows it, a missing model is forgotten.
+func (p *Pool) release(ctx context.Context, m *member, model string, err error, learn func(c *concurrency, unavailable bool)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m.inFlight--
@@ -143,12 +147,12 @@ func (p *Pool) release(ctx context.Context, m *member, model string, tokens int6
 	switch {
 	case err == nil:
 		p.upLocked(m)
-		m.conc.finished(time.Now(), tokens, false)
+		learn(m.conc, false)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
-		m.conc.finished(time.Now(), 0, true)
+		learn(m.conc, true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++

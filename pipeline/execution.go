@@ -123,7 +123,8 @@ func (x *execution) executeStep(ctx context.Context, i int) outcome {
 			return o
 		}
 	}
-	o := n.act.run(ctx, &stepContext{spec: x.spec, i: i, events: x.events, rec: x.rec, tokens: x.tokens, proc: x.proc})
+	o := n.act.run(ctx, &stepContext{spec: x.spec, i: i, events: x.events, rec: x.rec, tokens: x.tokens, proc: x.proc,
+		keep: x.runs.result})
 	if o.err == nil {
 		o.status = StepSucceeded
 	}
@@ -179,6 +180,7 @@ type stepContext struct {
 	rec    *recorder
 	tokens *tracker
 	proc   processUsage
+	keep   func(*store.Pending) // queues a deferred result for storage with the step
 }
 
 func (sc *stepContext) id() string          { return sc.spec.g.nodes[sc.i].step.ID }

@@ -44,9 +44,10 @@ type stepRecord struct {
 
 // write is one queued record; exactly one field is set.
 type write struct {
-	run   *Run
-	step  *stepWrite
-	event *Event
+	run    *Run
+	step   *stepWrite
+	event  *Event
+	result *store.Pending
 }
 
 // stepWrite is a step record of a run.
@@ -62,6 +63,10 @@ func newRunLog(st *store.Store, log func(string, ...any), hook func(Event)) *run
 func (l *runLog) run(r Run)                       { l.add(write{run: &r}) }
 func (l *runLog) step(runID string, r stepRecord) { l.add(write{step: &stepWrite{runID, r}}) }
 func (l *runLog) event(ev Event)                  { l.add(write{event: &ev}) }
+
+// result queues a result saved with store.SaveRowsDeferred: it is written
+// with (or before) the step record that cites it.
+func (l *runLog) result(p *store.Pending) { l.add(write{result: p}) }
 
 // add queues w and starts a writer goroutine when none runs.
 func (l *runLog) add(w write) {
@@ -132,6 +137,8 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 			data, _ := json.Marshal(w.step.rec) // plain data: cannot fail
 			b.Steps = append(b.Steps, store.StepRecord{RunID: w.step.runID, StepID: st.ID,
 				Status: string(st.Status), MemoKey: st.MemoKey, UpdatedAt: now, Data: data})
+		case w.result != nil:
+			b.Results = append(b.Results, w.result)
 		case w.event != nil:
 			data, err := json.Marshal(w.event)
 			if err != nil {

@@ -106,9 +106,13 @@ func (sc *stepContext) saveFindings(ctx context.Context, o *outcome) error {
 	for _, f := range o.findings {
 		rows = append(rows, []any{"finding", f.Text, joinHandles(f.Handles)})
 	}
-	sum, err := sc.spec.st.SaveRows(ctx, fmt.Sprintf("step:%s/%s", sc.spec.id, sc.id()), sc.spec.ds.Name, cols, rows)
+	// Stored with the step's record, in the run log's next batch; readable at once.
+	sum, pending, err := sc.spec.st.SaveRowsDeferred(ctx, fmt.Sprintf("step:%s/%s", sc.spec.id, sc.id()), sc.spec.ds.Name, cols, rows)
 	if err != nil {
 		return fmt.Errorf("save findings: %w", err)
+	}
+	if pending != nil {
+		sc.keep(pending)
 	}
 	o.resultHandle = sum.Handle
 	o.handles = append(o.handles, sum.Handle)

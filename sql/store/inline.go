@@ -146,6 +146,9 @@ func (s *Store) materializeRefs(ctx context.Context, query string) error {
 func (s *Store) materialize(ctx context.Context, h string) error {
 	s.materializeMu.Lock()
 	defer s.materializeMu.Unlock()
+	if err := s.flushPending(ctx, h); err != nil {
+		return err
+	}
 	var data dbsql.NullString
 	var cols string
 	err := s.db.QueryRowContext(ctx, `SELECT inline_rows, columns FROM mrswarm.results WHERE handle = ? AND tenant = ?`,

@@ -73,6 +73,9 @@ func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, [][]any
 	if err := checkHandle(handle); err != nil {
 		return Summary{}, nil, err
 	}
+	if p, ok := s.pendingResult(ctx, handle); ok {
+		return Summary{Handle: handle, Rows: p.sum.Rows, Columns: p.sum.Columns}, p.rows, nil
+	}
 	var cols string
 	var data dbsql.NullString
 	sum := Summary{Handle: handle}

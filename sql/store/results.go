@@ -162,6 +162,9 @@ func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
 	if err := checkHandle(handle); err != nil {
 		return Summary{}, err
 	}
+	if p, ok := s.pendingResult(ctx, handle); ok {
+		return p.sum, nil
+	}
 	row := s.db.QueryRowContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE handle = ? AND tenant = ?`, handle, TenantOf(ctx))
 	sum, err := scanSummary(row)
 	if errors.Is(err, dbsql.ErrNoRows) {
@@ -181,7 +184,7 @@ func (s *Store) Results(ctx context.Context) ([]Summary, error) {
 		return nil, fmt.Errorf("list results: %w", err)
 	}
 	defer rows.Close()
-	var out []Summary
+	out := s.pendingList(ctx) // saved moments ago, not yet written
 	for rows.Next() {
 		sum, err := scanSummary(rows)
 		if err != nil && sum.Handle == "" {
@@ -230,6 +233,7 @@ func (s *Store) DeleteResult(ctx context.Context, handle string) error {
 	if _, err := s.Result(ctx, handle); err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}
+	s.dropPending(ctx, handle)
 	return s.inTx(ctx, func(tx *dbsql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.ResultTable(handle)); err != nil {
 			return err

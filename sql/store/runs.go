@@ -221,10 +221,13 @@ type RunBatch struct {
 	Runs   []RunRecord
 	Steps  []StepRecord
 	Events []EventRecord
+	// Results are results saved by SaveRowsDeferred, written with the records
+	// that cite them.
+	Results []*Pending
 }
 
 // Len is the number of records in b.
-func (b RunBatch) Len() int { return len(b.Runs) + len(b.Steps) + len(b.Events) }
+func (b RunBatch) Len() int { return len(b.Runs) + len(b.Steps) + len(b.Events) + len(b.Results) }
 
 // WriteRunBatch stores b in one transaction.
 func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
@@ -236,11 +239,18 @@ func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
 		return fmt.Errorf("write runs: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.writePending(ctx, tx, b.Results); err != nil {
+		return fmt.Errorf("write runs: results: %w", err)
+	}
 	if err := writeRunBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("write runs: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write runs: %w", err)
+	}
+	if len(b.Results) > 0 {
+		s.stored(b.Results)
+		s.retain(ctx, "")
 	}
 	return nil
 }
@@ -291,9 +301,14 @@ func lastPerKey[R any](rs []R, key func(R) string) []R {
 	return out
 }
 
-// insertMany runs insert (ending in "VALUES ") over rs, batchRows rows a statement,
-// each row's cols values given by args.
+// insertMany runs insert (ending in "VALUES ") over rs in tx.
 func insertMany[R any](ctx context.Context, tx *dbsql.Tx, insert string, cols int, rs []R, args func(R) []any) error {
+	return insertManyWith(ctx, tx, insert, cols, rs, args)
+}
+
+// insertManyWith runs insert (ending in "VALUES ") over rs, batchRows rows a
+// statement, each row's cols values given by args.
+func insertManyWith[R any](ctx context.Context, tx execer, insert string, cols int, rs []R, args func(R) []any) error {
 	mark := "(" + placeholders(cols) + ")"
 	for start := 0; start < len(rs); start += batchRows {
 		chunk := rs[start:min(start+batchRows, len(rs))]

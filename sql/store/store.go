@@ -50,6 +50,9 @@ type Store struct {
 
 	materializeMu sync.Mutex // one inline result made a table at a time
 
+	pendingMu sync.Mutex          // guards pending
+	pending   map[string]*Pending // deferred results not yet written, by handle
+
 	retainMu  sync.Mutex   // one eviction pass at a time
 	evictions atomic.Int64 // results evicted since Open
 }
@@ -61,7 +64,7 @@ type Store struct {
 // The file is attached under a fixed catalog name, so a file called
 // mrswarm.duckdb does not make the schema name mrswarm ambiguous.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
-	s := &Store{opts: withDefaults(opts)}
+	s := &Store{opts: withDefaults(opts), pending: map[string]*Pending{}}
 	if err := s.setupDirs(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

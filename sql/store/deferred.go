@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Pending is an inline result saved by [Store.SaveRowsDeferred] and not yet
+// written: the store serves it at once (summary, pages, streams, user SQL,
+// deletion) and the [RunBatch] that carries it writes it, in the same
+// transaction as the run records that cite it, so a run's step and its
+// result are stored together or not at all.
+type Pending struct {
+	sum    Summary
+	tenant string
+	rows   [][]any
+	data   string // rows as JSON
+}
+
+// SaveRowsDeferred is [Store.SaveRows] for a result whose write may wait for
+// the caller's next RunBatch: a small text result is kept in memory and
+// returned as a Pending to put in that batch; any other is saved at once
+// (nil Pending).
+func (s *Store) SaveRowsDeferred(ctx context.Context, source, dataset string, cols []Column, rows [][]any) (Summary, *Pending, error) {
+	data, ok := inlineJSON(cols, rows)
+	if !ok || len(cols) == 0 {
+		sum, err := s.SaveRows(ctx, source, dataset, cols, rows)
+		return sum, nil, err
+	}
+	sum := s.inlineSummary(newHandle(), cols, rows)
+	sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
+	sum.Text = renderText(sum)
+	p := &Pending{sum: sum, tenant: TenantOf(ctx), rows: rows, data: string(data)}
+	s.pendingMu.Lock()
+	s.pending[sum.Handle] = p
+	s.pendingMu.Unlock()
+	return sum, p, nil
+}
+
+// pendingResult returns the pending result h of ctx's tenant, if any.
+func (s *Store) pendingResult(ctx context.Context, h string) (*Pending, bool) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	p, ok := s.pending[h]
+	return p, ok && p.tenant == TenantOf(ctx)
+}
+
+// pendingList returns ctx's tenant's pending results, newest first.
+func (s *Store) pendingList(ctx context.Context) []Summary {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	var out []Summary
+	for _, p := range s.pending {
+		if p.tenant == TenantOf(ctx) {
+			out = append(out, p.sum)
+		}
+	}
+	slices.SortFunc(out, func(a, b Summary) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out
+}
+
+// writePending inserts the batch's results that are still pending (one
+// deleted meanwhile is not), ignoring one already written by materialize.
+func (s *Store) writePending(ctx context.Context, q execer, ps []*Pending) error {
+	s.pendingMu.Lock()
+	ps = slices.DeleteFunc(slices.Clone(ps), func(p *Pending) bool { return s.pending[p.sum.Handle] != p })
+	s.pendingMu.Unlock()
+	return insertManyWith(ctx, q, `INSERT OR IGNORE INTO mrswarm.results
+		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows) VALUES `,
+		13, ps, func(p *Pending) []any {
+			sum := p.sum
+			cols, _ := json.Marshal(sum.Columns)
+			head, _ := json.Marshal(sum.Head) // strings and nils
+			return []any{p.tenant, sum.Handle, sum.Source, sum.Dataset, sum.Rows, string(cols), string(head), "null",
+				sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, p.data}
+		})
+}
+
+// stored forgets pending results once written.
+func (s *Store) stored(ps []*Pending) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	for _, p := range ps {
+		if s.pending[p.sum.Handle] == p {
+			delete(s.pending, p.sum.Handle)
+		}
+	}
+}
+
+// flushPending writes pending result h now (user SQL is about to read it as a table).
+func (s *Store) flushPending(ctx context.Context, h string) error {
+	p, ok := s.pendingResult(ctx, h)
+	if !ok {
+		return nil
+	}
+	if err := s.writePending(ctx, s.db, []*Pending{p}); err != nil {
+		return fmt.Errorf("result %s: %w", h, err)
+	}
+	s.stored([]*Pending{p})
+	return nil
+}
+
+// dropPending forgets pending result h of ctx's tenant (it is deleted).
+func (s *Store) dropPending(ctx context.Context, h string) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	if p, ok := s.pending[h]; ok && p.tenant == TenantOf(ctx) {
+		delete(s.pending, h)
+	}
+}

@@ -13,9 +13,10 @@ import (
 
 const sectionOverhead = "orchestration overhead, scripted LLM"
 
-// Headline keys of the orchestration rows besides those keys.go names.
+// Headline keys of issue 17 besides those keys.go names.
 const (
-	KeyStartRunMs = "start_run_ms"
+	KeyStartRunMs     = "start_run_ms"
+	KeyRSSAfterRunMiB = "rss_after_run_mib" // the server after the seed data and one campaign run (rss.go)
 )
 
 // overheadDAG is one of issue 17's two DAG shapes, every step one LLM call of a

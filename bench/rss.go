@@ -71,6 +71,7 @@ func (s *suite) serverRSS(ctx context.Context) ([]Row, []string, error) {
 		return rows, nil, err
 	}
 	after.Note += "; the run ended " + status
+	after = withKey(after, KeyRSSAfterRunMiB)
 	peak, err := row("peak RSS (high-water mark) over the whole life", "VmHWM")
 	return append(rows, after, peak), nil, err
 }

@@ -32,8 +32,9 @@ func privateFiles(db string) []string {
 }
 
 // checkFileAccess parses q with DuckDB (json_serialize_sql: a parse, no bind)
-// and refuses a file function whose path is not a literal, and any literal
-// file reference that names the database's own files. A query DuckDB cannot
+// and refuses a file function whose path is not a literal, any literal file
+// reference that names the database's own files, and generators over the
+// memory bound ([Store.checkGenerators]). A query DuckDB cannot
 // parse passes (the tree says "error"): preparing it reports the syntax error.
 func (s *Store) checkFileAccess(ctx context.Context, conn *dbsql.Conn, q string) error {
 	var tree string
@@ -44,7 +45,10 @@ func (s *Store) checkFileAccess(ctx context.Context, conn *dbsql.Conn, q string)
 	if err := json.Unmarshal([]byte(tree), &root); err != nil {
 		return fmt.Errorf("parse for file access: %w", err)
 	}
-	return s.walkFiles(root)
+	if err := s.walkFiles(root); err != nil {
+		return err
+	}
+	return s.checkGenerators(root)
 }
 
 // walkFiles checks every table function and table name in a serialized parse tree.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -45,6 +46,8 @@ func classify(ctx context.Context, parent context.Context, err error) error {
 
 // cleanMsg keeps the informative head of a DuckDB message: the lines before the
 // suggestions, the option dump and the "LINE n:" pointer, joined with "; ".
+// A long line (a 10 MB value echoed back) is clipped on its own, so that the
+// reason on the lines after it survives.
 func cleanMsg(msg string) string {
 	var keep []string
 	for _, line := range strings.Split(msg, "\n") {
@@ -58,11 +61,28 @@ func cleanMsg(msg string) string {
 		if strings.HasPrefix(line, "Possible Solution") || strings.HasPrefix(line, "LINE ") {
 			break
 		}
+		if len(line) > maxMsgLine {
+			line = clipBytes(line, maxMsgLine-40) + fmt.Sprintf("… (%d bytes)", len(line))
+		}
 		keep = append(keep, line)
 	}
 	out := strings.Join(keep, "; ")
-	if len(out) > 600 {
-		out = out[:600] + "…"
+	if len(out) > 1000 {
+		out = clipBytes(out, 1000) + "…"
 	}
 	return out
+}
+
+// maxMsgLine bounds one line of a DuckDB message that cleanMsg keeps.
+const maxMsgLine = 240
+
+// clipBytes is s cut to at most n bytes on a character boundary.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

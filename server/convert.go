@@ -149,6 +149,7 @@ func summaryToProto(s store.Summary) *mrswarmv1.ResultSummary {
 		Text:      s.Text,
 		CreatedAt: timeToProto(s.CreatedAt),
 		Dataset:   s.Dataset,
+		Pinned:    s.Pinned,
 	}
 }
 

@@ -72,6 +72,26 @@ func (s *resultServer) DeleteResult(ctx context.Context, req *mrswarmv1.DeleteRe
 	return &mrswarmv1.DeleteResultResponse{}, nil
 }
 
+func (s *resultServer) PinResult(ctx context.Context, req *mrswarmv1.PinResultRequest) (*mrswarmv1.PinResultResponse, error) {
+	if err := requireFields("handle", req.GetHandle()); err != nil {
+		return nil, err
+	}
+	if err := s.st.SetPinned(ctx, req.GetHandle(), true); err != nil {
+		return nil, toStatus(err)
+	}
+	return &mrswarmv1.PinResultResponse{}, nil
+}
+
+func (s *resultServer) UnpinResult(ctx context.Context, req *mrswarmv1.UnpinResultRequest) (*mrswarmv1.UnpinResultResponse, error) {
+	if err := requireFields("handle", req.GetHandle()); err != nil {
+		return nil, err
+	}
+	if err := s.st.SetPinned(ctx, req.GetHandle(), false); err != nil {
+		return nil, toStatus(err)
+	}
+	return &mrswarmv1.UnpinResultResponse{}, nil
+}
+
 func (s *resultServer) GetResultPage(ctx context.Context, req *mrswarmv1.GetResultPageRequest) (*mrswarmv1.ResultPage, error) {
 	if err := requireFields("handle", req.GetHandle()); err != nil {
 		return nil, err

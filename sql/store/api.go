@@ -196,6 +196,7 @@ type Summary struct {
 	Bytes     int64 // estimated size of the stored rows, for the retention budget
 	CreatedAt time.Time
 	Text      string // the summary as bounded text for a prompt (under ~1 KB)
+	Pinned    bool   // kept by retention whatever its budget ([Store.SetPinned])
 }
 
 // Page is a slice of a result's rows.

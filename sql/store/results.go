@@ -155,7 +155,7 @@ func (s *Store) recordResult(ctx context.Context, db interface {
 	return sum, nil
 }
 
-const resultCols = `handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes`
+const resultCols = `handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, coalesce(pinned, false)`
 
 // Result returns the summary of a handle.
 func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
@@ -203,7 +203,7 @@ func scanSummary(sc scanner) (Summary, error) {
 	var sum Summary
 	var cols, head, stats string
 	if err := sc.Scan(&sum.Handle, &sum.Source, &sum.Dataset, &sum.Rows, &cols, &head, &stats,
-		&sum.Text, &sum.CreatedAt, &sum.Bytes); err != nil {
+		&sum.Text, &sum.CreatedAt, &sum.Bytes, &sum.Pinned); err != nil {
 		return sum, err
 	}
 	sum.CreatedAt = sum.CreatedAt.UTC()

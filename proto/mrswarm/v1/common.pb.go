@@ -189,7 +189,9 @@ type ResultSummary struct {
 	Text      string                 `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// Dataset the result was computed from, when there is one.
-	Dataset       string `protobuf:"bytes,9,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	Dataset string `protobuf:"bytes,9,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	// Pinned results are kept by result retention (PinResult, UnpinResult).
+	Pinned        bool `protobuf:"varint,10,opt,name=pinned,proto3" json:"pinned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -287,6 +289,13 @@ func (x *ResultSummary) GetDataset() string {
 	return ""
 }
 
+func (x *ResultSummary) GetPinned() bool {
+	if x != nil {
+		return x.Pinned
+	}
+	return false
+}
+
 var File_mrswarm_v1_common_proto protoreflect.FileDescriptor
 
 const file_mrswarm_v1_common_proto_rawDesc = "" +
@@ -303,7 +312,7 @@ const file_mrswarm_v1_common_proto_rawDesc = "" +
 	"\x03max\x18\x03 \x01(\x01R\x03max\x12\x12\n" +
 	"\x04mean\x18\x04 \x01(\x01R\x04mean\x12\x10\n" +
 	"\x03sum\x18\x05 \x01(\x01R\x03sum\x12\x14\n" +
-	"\x05nulls\x18\x06 \x01(\x03R\x05nulls\"\xd2\x02\n" +
+	"\x05nulls\x18\x06 \x01(\x03R\x05nulls\"\xea\x02\n" +
 	"\rResultSummary\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\tR\x06handle\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1b\n" +
@@ -314,7 +323,9 @@ const file_mrswarm_v1_common_proto_rawDesc = "" +
 	"\x04text\x18\a \x01(\tR\x04text\x129\n" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x18\n" +
-	"\adataset\x18\t \x01(\tR\adatasetB7Z5github.com/mrswarm/mrswarm/proto/mrswarm/v1;mrswarmv1b\x06proto3"
+	"\adataset\x18\t \x01(\tR\adataset\x12\x16\n" +
+	"\x06pinned\x18\n" +
+	" \x01(\bR\x06pinnedB7Z5github.com/mrswarm/mrswarm/proto/mrswarm/v1;mrswarmv1b\x06proto3"
 
 var (
 	file_mrswarm_v1_common_proto_rawDescOnce sync.Once

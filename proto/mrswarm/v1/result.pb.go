@@ -372,6 +372,166 @@ func (*DeleteResultResponse) Descriptor() ([]byte, []int) {
 	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{6}
 }
 
+type PinResultRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Handle        string                 `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PinResultRequest) Reset() {
+	*x = PinResultRequest{}
+	mi := &file_mrswarm_v1_result_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PinResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PinResultRequest) ProtoMessage() {}
+
+func (x *PinResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_result_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PinResultRequest.ProtoReflect.Descriptor instead.
+func (*PinResultRequest) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PinResultRequest) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+type PinResultResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PinResultResponse) Reset() {
+	*x = PinResultResponse{}
+	mi := &file_mrswarm_v1_result_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PinResultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PinResultResponse) ProtoMessage() {}
+
+func (x *PinResultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_result_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PinResultResponse.ProtoReflect.Descriptor instead.
+func (*PinResultResponse) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{8}
+}
+
+type UnpinResultRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Handle        string                 `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnpinResultRequest) Reset() {
+	*x = UnpinResultRequest{}
+	mi := &file_mrswarm_v1_result_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnpinResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnpinResultRequest) ProtoMessage() {}
+
+func (x *UnpinResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_result_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnpinResultRequest.ProtoReflect.Descriptor instead.
+func (*UnpinResultRequest) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UnpinResultRequest) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+type UnpinResultResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnpinResultResponse) Reset() {
+	*x = UnpinResultResponse{}
+	mi := &file_mrswarm_v1_result_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnpinResultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnpinResultResponse) ProtoMessage() {}
+
+func (x *UnpinResultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_result_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnpinResultResponse.ProtoReflect.Descriptor instead.
+func (*UnpinResultResponse) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{10}
+}
+
 type GetResultPageRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Handle string                 `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
@@ -385,7 +545,7 @@ type GetResultPageRequest struct {
 
 func (x *GetResultPageRequest) Reset() {
 	*x = GetResultPageRequest{}
-	mi := &file_mrswarm_v1_result_proto_msgTypes[7]
+	mi := &file_mrswarm_v1_result_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +557,7 @@ func (x *GetResultPageRequest) String() string {
 func (*GetResultPageRequest) ProtoMessage() {}
 
 func (x *GetResultPageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_result_proto_msgTypes[7]
+	mi := &file_mrswarm_v1_result_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +570,7 @@ func (x *GetResultPageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultPageRequest.ProtoReflect.Descriptor instead.
 func (*GetResultPageRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{7}
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetResultPageRequest) GetHandle() string {
@@ -460,7 +620,7 @@ type ResultPage struct {
 
 func (x *ResultPage) Reset() {
 	*x = ResultPage{}
-	mi := &file_mrswarm_v1_result_proto_msgTypes[8]
+	mi := &file_mrswarm_v1_result_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +632,7 @@ func (x *ResultPage) String() string {
 func (*ResultPage) ProtoMessage() {}
 
 func (x *ResultPage) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_result_proto_msgTypes[8]
+	mi := &file_mrswarm_v1_result_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +645,7 @@ func (x *ResultPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultPage.ProtoReflect.Descriptor instead.
 func (*ResultPage) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{8}
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResultPage) GetHandle() string {
@@ -556,7 +716,7 @@ type StreamResultRequest struct {
 
 func (x *StreamResultRequest) Reset() {
 	*x = StreamResultRequest{}
-	mi := &file_mrswarm_v1_result_proto_msgTypes[9]
+	mi := &file_mrswarm_v1_result_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -568,7 +728,7 @@ func (x *StreamResultRequest) String() string {
 func (*StreamResultRequest) ProtoMessage() {}
 
 func (x *StreamResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_result_proto_msgTypes[9]
+	mi := &file_mrswarm_v1_result_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -581,7 +741,7 @@ func (x *StreamResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamResultRequest.ProtoReflect.Descriptor instead.
 func (*StreamResultRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{9}
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StreamResultRequest) GetHandle() string {
@@ -623,7 +783,13 @@ const file_mrswarm_v1_result_proto_rawDesc = "" +
 	"\aresults\x18\x01 \x03(\v2\x19.mrswarm.v1.ResultSummaryR\aresults\"-\n" +
 	"\x13DeleteResultRequest\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\tR\x06handle\"\x16\n" +
-	"\x14DeleteResultResponse\"\x8c\x01\n" +
+	"\x14DeleteResultResponse\"*\n" +
+	"\x10PinResultRequest\x12\x16\n" +
+	"\x06handle\x18\x01 \x01(\tR\x06handle\"\x13\n" +
+	"\x11PinResultResponse\",\n" +
+	"\x12UnpinResultRequest\x12\x16\n" +
+	"\x06handle\x18\x01 \x01(\tR\x06handle\"\x15\n" +
+	"\x13UnpinResultResponse\"\x8c\x01\n" +
 	"\x14GetResultPageRequest\x12\x16\n" +
 	"\x06handle\x18\x01 \x01(\tR\x06handle\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\x14\n" +
@@ -650,12 +816,14 @@ const file_mrswarm_v1_result_proto_rawDesc = "" +
 	"PageFormat\x12\x1b\n" +
 	"\x17PAGE_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PAGE_FORMAT_JSON\x10\x01\x12\x13\n" +
-	"\x0fPAGE_FORMAT_CSV\x10\x022\xcf\x03\n" +
+	"\x0fPAGE_FORMAT_CSV\x10\x022\xe9\x04\n" +
 	"\rResultService\x12?\n" +
 	"\x06RunSQL\x12\x19.mrswarm.v1.RunSQLRequest\x1a\x1a.mrswarm.v1.RunSQLResponse\x12D\n" +
 	"\tGetResult\x12\x1c.mrswarm.v1.GetResultRequest\x1a\x19.mrswarm.v1.ResultSummary\x12N\n" +
 	"\vListResults\x12\x1e.mrswarm.v1.ListResultsRequest\x1a\x1f.mrswarm.v1.ListResultsResponse\x12Q\n" +
-	"\fDeleteResult\x12\x1f.mrswarm.v1.DeleteResultRequest\x1a .mrswarm.v1.DeleteResultResponse\x12I\n" +
+	"\fDeleteResult\x12\x1f.mrswarm.v1.DeleteResultRequest\x1a .mrswarm.v1.DeleteResultResponse\x12H\n" +
+	"\tPinResult\x12\x1c.mrswarm.v1.PinResultRequest\x1a\x1d.mrswarm.v1.PinResultResponse\x12N\n" +
+	"\vUnpinResult\x12\x1e.mrswarm.v1.UnpinResultRequest\x1a\x1f.mrswarm.v1.UnpinResultResponse\x12I\n" +
 	"\rGetResultPage\x12 .mrswarm.v1.GetResultPageRequest\x1a\x16.mrswarm.v1.ResultPage\x12I\n" +
 	"\fStreamResult\x12\x1f.mrswarm.v1.StreamResultRequest\x1a\x16.mrswarm.v1.ResultPage0\x01B7Z5github.com/mrswarm/mrswarm/proto/mrswarm/v1;mrswarmv1b\x06proto3"
 
@@ -672,7 +840,7 @@ func file_mrswarm_v1_result_proto_rawDescGZIP() []byte {
 }
 
 var file_mrswarm_v1_result_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mrswarm_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_mrswarm_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_mrswarm_v1_result_proto_goTypes = []any{
 	(PageFormat)(0),              // 0: mrswarm.v1.PageFormat
 	(*RunSQLRequest)(nil),        // 1: mrswarm.v1.RunSQLRequest
@@ -682,36 +850,44 @@ var file_mrswarm_v1_result_proto_goTypes = []any{
 	(*ListResultsResponse)(nil),  // 5: mrswarm.v1.ListResultsResponse
 	(*DeleteResultRequest)(nil),  // 6: mrswarm.v1.DeleteResultRequest
 	(*DeleteResultResponse)(nil), // 7: mrswarm.v1.DeleteResultResponse
-	(*GetResultPageRequest)(nil), // 8: mrswarm.v1.GetResultPageRequest
-	(*ResultPage)(nil),           // 9: mrswarm.v1.ResultPage
-	(*StreamResultRequest)(nil),  // 10: mrswarm.v1.StreamResultRequest
-	(*ResultSummary)(nil),        // 11: mrswarm.v1.ResultSummary
-	(*durationpb.Duration)(nil),  // 12: google.protobuf.Duration
-	(*Column)(nil),               // 13: mrswarm.v1.Column
-	(*structpb.ListValue)(nil),   // 14: google.protobuf.ListValue
+	(*PinResultRequest)(nil),     // 8: mrswarm.v1.PinResultRequest
+	(*PinResultResponse)(nil),    // 9: mrswarm.v1.PinResultResponse
+	(*UnpinResultRequest)(nil),   // 10: mrswarm.v1.UnpinResultRequest
+	(*UnpinResultResponse)(nil),  // 11: mrswarm.v1.UnpinResultResponse
+	(*GetResultPageRequest)(nil), // 12: mrswarm.v1.GetResultPageRequest
+	(*ResultPage)(nil),           // 13: mrswarm.v1.ResultPage
+	(*StreamResultRequest)(nil),  // 14: mrswarm.v1.StreamResultRequest
+	(*ResultSummary)(nil),        // 15: mrswarm.v1.ResultSummary
+	(*durationpb.Duration)(nil),  // 16: google.protobuf.Duration
+	(*Column)(nil),               // 17: mrswarm.v1.Column
+	(*structpb.ListValue)(nil),   // 18: google.protobuf.ListValue
 }
 var file_mrswarm_v1_result_proto_depIdxs = []int32{
-	11, // 0: mrswarm.v1.RunSQLResponse.result:type_name -> mrswarm.v1.ResultSummary
-	12, // 1: mrswarm.v1.RunSQLResponse.duration:type_name -> google.protobuf.Duration
-	11, // 2: mrswarm.v1.ListResultsResponse.results:type_name -> mrswarm.v1.ResultSummary
+	15, // 0: mrswarm.v1.RunSQLResponse.result:type_name -> mrswarm.v1.ResultSummary
+	16, // 1: mrswarm.v1.RunSQLResponse.duration:type_name -> google.protobuf.Duration
+	15, // 2: mrswarm.v1.ListResultsResponse.results:type_name -> mrswarm.v1.ResultSummary
 	0,  // 3: mrswarm.v1.GetResultPageRequest.format:type_name -> mrswarm.v1.PageFormat
-	13, // 4: mrswarm.v1.ResultPage.columns:type_name -> mrswarm.v1.Column
-	14, // 5: mrswarm.v1.ResultPage.rows:type_name -> google.protobuf.ListValue
+	17, // 4: mrswarm.v1.ResultPage.columns:type_name -> mrswarm.v1.Column
+	18, // 5: mrswarm.v1.ResultPage.rows:type_name -> google.protobuf.ListValue
 	0,  // 6: mrswarm.v1.StreamResultRequest.format:type_name -> mrswarm.v1.PageFormat
 	1,  // 7: mrswarm.v1.ResultService.RunSQL:input_type -> mrswarm.v1.RunSQLRequest
 	3,  // 8: mrswarm.v1.ResultService.GetResult:input_type -> mrswarm.v1.GetResultRequest
 	4,  // 9: mrswarm.v1.ResultService.ListResults:input_type -> mrswarm.v1.ListResultsRequest
 	6,  // 10: mrswarm.v1.ResultService.DeleteResult:input_type -> mrswarm.v1.DeleteResultRequest
-	8,  // 11: mrswarm.v1.ResultService.GetResultPage:input_type -> mrswarm.v1.GetResultPageRequest
-	10, // 12: mrswarm.v1.ResultService.StreamResult:input_type -> mrswarm.v1.StreamResultRequest
-	2,  // 13: mrswarm.v1.ResultService.RunSQL:output_type -> mrswarm.v1.RunSQLResponse
-	11, // 14: mrswarm.v1.ResultService.GetResult:output_type -> mrswarm.v1.ResultSummary
-	5,  // 15: mrswarm.v1.ResultService.ListResults:output_type -> mrswarm.v1.ListResultsResponse
-	7,  // 16: mrswarm.v1.ResultService.DeleteResult:output_type -> mrswarm.v1.DeleteResultResponse
-	9,  // 17: mrswarm.v1.ResultService.GetResultPage:output_type -> mrswarm.v1.ResultPage
-	9,  // 18: mrswarm.v1.ResultService.StreamResult:output_type -> mrswarm.v1.ResultPage
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
+	8,  // 11: mrswarm.v1.ResultService.PinResult:input_type -> mrswarm.v1.PinResultRequest
+	10, // 12: mrswarm.v1.ResultService.UnpinResult:input_type -> mrswarm.v1.UnpinResultRequest
+	12, // 13: mrswarm.v1.ResultService.GetResultPage:input_type -> mrswarm.v1.GetResultPageRequest
+	14, // 14: mrswarm.v1.ResultService.StreamResult:input_type -> mrswarm.v1.StreamResultRequest
+	2,  // 15: mrswarm.v1.ResultService.RunSQL:output_type -> mrswarm.v1.RunSQLResponse
+	15, // 16: mrswarm.v1.ResultService.GetResult:output_type -> mrswarm.v1.ResultSummary
+	5,  // 17: mrswarm.v1.ResultService.ListResults:output_type -> mrswarm.v1.ListResultsResponse
+	7,  // 18: mrswarm.v1.ResultService.DeleteResult:output_type -> mrswarm.v1.DeleteResultResponse
+	9,  // 19: mrswarm.v1.ResultService.PinResult:output_type -> mrswarm.v1.PinResultResponse
+	11, // 20: mrswarm.v1.ResultService.UnpinResult:output_type -> mrswarm.v1.UnpinResultResponse
+	13, // 21: mrswarm.v1.ResultService.GetResultPage:output_type -> mrswarm.v1.ResultPage
+	13, // 22: mrswarm.v1.ResultService.StreamResult:output_type -> mrswarm.v1.ResultPage
+	15, // [15:23] is the sub-list for method output_type
+	7,  // [7:15] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -729,7 +905,7 @@ func file_mrswarm_v1_result_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mrswarm_v1_result_proto_rawDesc), len(file_mrswarm_v1_result_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

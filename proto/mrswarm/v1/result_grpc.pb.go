@@ -23,6 +23,8 @@ const (
 	ResultService_GetResult_FullMethodName     = "/mrswarm.v1.ResultService/GetResult"
 	ResultService_ListResults_FullMethodName   = "/mrswarm.v1.ResultService/ListResults"
 	ResultService_DeleteResult_FullMethodName  = "/mrswarm.v1.ResultService/DeleteResult"
+	ResultService_PinResult_FullMethodName     = "/mrswarm.v1.ResultService/PinResult"
+	ResultService_UnpinResult_FullMethodName   = "/mrswarm.v1.ResultService/UnpinResult"
 	ResultService_GetResultPage_FullMethodName = "/mrswarm.v1.ResultService/GetResultPage"
 	ResultService_StreamResult_FullMethodName  = "/mrswarm.v1.ResultService/StreamResult"
 )
@@ -38,6 +40,11 @@ type ResultServiceClient interface {
 	GetResult(ctx context.Context, in *GetResultRequest, opts ...grpc.CallOption) (*ResultSummary, error)
 	ListResults(ctx context.Context, in *ListResultsRequest, opts ...grpc.CallOption) (*ListResultsResponse, error)
 	DeleteResult(ctx context.Context, in *DeleteResultRequest, opts ...grpc.CallOption) (*DeleteResultResponse, error)
+	// PinResult keeps a result through retention: the byte and age budget never
+	// evict it (DeleteResult still removes it).
+	PinResult(ctx context.Context, in *PinResultRequest, opts ...grpc.CallOption) (*PinResultResponse, error)
+	// UnpinResult makes a pinned result evictable again.
+	UnpinResult(ctx context.Context, in *UnpinResultRequest, opts ...grpc.CallOption) (*UnpinResultResponse, error)
 	// GetResultPage returns rows [offset, offset+limit) as JSON values or CSV.
 	GetResultPage(ctx context.Context, in *GetResultPageRequest, opts ...grpc.CallOption) (*ResultPage, error)
 	// StreamResult streams every row of a result in chunks.
@@ -92,6 +99,26 @@ func (c *resultServiceClient) DeleteResult(ctx context.Context, in *DeleteResult
 	return out, nil
 }
 
+func (c *resultServiceClient) PinResult(ctx context.Context, in *PinResultRequest, opts ...grpc.CallOption) (*PinResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PinResultResponse)
+	err := c.cc.Invoke(ctx, ResultService_PinResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resultServiceClient) UnpinResult(ctx context.Context, in *UnpinResultRequest, opts ...grpc.CallOption) (*UnpinResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnpinResultResponse)
+	err := c.cc.Invoke(ctx, ResultService_UnpinResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *resultServiceClient) GetResultPage(ctx context.Context, in *GetResultPageRequest, opts ...grpc.CallOption) (*ResultPage, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ResultPage)
@@ -132,6 +159,11 @@ type ResultServiceServer interface {
 	GetResult(context.Context, *GetResultRequest) (*ResultSummary, error)
 	ListResults(context.Context, *ListResultsRequest) (*ListResultsResponse, error)
 	DeleteResult(context.Context, *DeleteResultRequest) (*DeleteResultResponse, error)
+	// PinResult keeps a result through retention: the byte and age budget never
+	// evict it (DeleteResult still removes it).
+	PinResult(context.Context, *PinResultRequest) (*PinResultResponse, error)
+	// UnpinResult makes a pinned result evictable again.
+	UnpinResult(context.Context, *UnpinResultRequest) (*UnpinResultResponse, error)
 	// GetResultPage returns rows [offset, offset+limit) as JSON values or CSV.
 	GetResultPage(context.Context, *GetResultPageRequest) (*ResultPage, error)
 	// StreamResult streams every row of a result in chunks.
@@ -157,6 +189,12 @@ func (UnimplementedResultServiceServer) ListResults(context.Context, *ListResult
 }
 func (UnimplementedResultServiceServer) DeleteResult(context.Context, *DeleteResultRequest) (*DeleteResultResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteResult not implemented")
+}
+func (UnimplementedResultServiceServer) PinResult(context.Context, *PinResultRequest) (*PinResultResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PinResult not implemented")
+}
+func (UnimplementedResultServiceServer) UnpinResult(context.Context, *UnpinResultRequest) (*UnpinResultResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnpinResult not implemented")
 }
 func (UnimplementedResultServiceServer) GetResultPage(context.Context, *GetResultPageRequest) (*ResultPage, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetResultPage not implemented")
@@ -257,6 +295,42 @@ func _ResultService_DeleteResult_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ResultService_PinResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PinResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResultServiceServer).PinResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResultService_PinResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResultServiceServer).PinResult(ctx, req.(*PinResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResultService_UnpinResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnpinResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResultServiceServer).UnpinResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResultService_UnpinResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResultServiceServer).UnpinResult(ctx, req.(*UnpinResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ResultService_GetResultPage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetResultPageRequest)
 	if err := dec(in); err != nil {
@@ -308,6 +382,14 @@ var ResultService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteResult",
 			Handler:    _ResultService_DeleteResult_Handler,
+		},
+		{
+			MethodName: "PinResult",
+			Handler:    _ResultService_PinResult_Handler,
+		},
+		{
+			MethodName: "UnpinResult",
+			Handler:    _ResultService_UnpinResult_Handler,
 		},
 		{
 			MethodName: "GetResultPage",

@@ -45,6 +45,23 @@ func (c *Client) Result(ctx context.Context, handle string) (*mrswarmv1.ResultSu
 	return c.results.GetResult(ctx, &mrswarmv1.GetResultRequest{Handle: handle})
 }
 
+// Pin keeps a result through the server's result retention: its byte and age
+// budget never evict a pinned handle.
+func (c *Client) Pin(ctx context.Context, handle string) error {
+	ctx, cancel := c.call(ctx)
+	defer cancel()
+	_, err := c.results.PinResult(ctx, &mrswarmv1.PinResultRequest{Handle: handle})
+	return err
+}
+
+// Unpin makes a pinned result evictable again.
+func (c *Client) Unpin(ctx context.Context, handle string) error {
+	ctx, cancel := c.call(ctx)
+	defer cancel()
+	_, err := c.results.UnpinResult(ctx, &mrswarmv1.UnpinResultRequest{Handle: handle})
+	return err
+}
+
 // toStruct encodes v as a protobuf Struct through JSON.
 func toStruct(v any) (*structpb.Struct, error) {
 	switch a := v.(type) {

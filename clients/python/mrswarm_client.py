@@ -321,6 +321,14 @@ class Client:
         """Lists stored results."""
         return self._request("GET", "/v1/results").get("results", [])
 
+    def pin_result(self, handle):
+        """Pins a result: the server's result retention never evicts it."""
+        self._request("POST", "/v1/results/{}:pin", handle, json_body={})
+
+    def unpin_result(self, handle):
+        """Unpins a result: retention may evict it again, by its last use."""
+        self._request("POST", "/v1/results/{}:unpin", handle, json_body={})
+
     def result_page(self, handle, offset=0, limit=None, csv=False):
         """Returns one ResultPage of rows [offset, offset+limit).
 

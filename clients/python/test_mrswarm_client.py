@@ -177,6 +177,18 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(list(back["region"]), list(df["region"]))
         self.assertEqual(list(back["n"]), list(df["n"]))
 
+    def test_pin_and_unpin(self):
+        handle = self.c.sql("SELECT 42 AS answer")["result"]["handle"]
+        self.assertFalse(self.c.result(handle)["pinned"])
+        self.c.pin_result(handle)
+        self.assertTrue(self.c.result(handle)["pinned"])
+        self.assertIn(handle, [r["handle"] for r in self.c.results() if r["pinned"]])
+        self.c.unpin_result(handle)
+        self.assertFalse(self.c.result(handle)["pinned"])
+        with self.assertRaises(MrswarmError) as cm:
+            self.c.pin_result("res_00000000")
+        self.assertEqual((cm.exception.code, cm.exception.http_status), ("NOT_FOUND", 404))
+
     def test_readable_enums_and_tokens(self):
         self.assertEqual([enum_name(v) for v in ("STEP_STATUS_CACHED", "RUN_STATUS_PARTIALLY_FAILED",
                                                  "EVENT_TYPE_LLM_CALL", "", None)],

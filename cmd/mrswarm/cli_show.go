@@ -32,6 +32,39 @@ func cmdShow(ctx context.Context, args []string, out, errOut io.Writer) error {
 	return printTable(ctx, c, out, pos[0], *limit)
 }
 
+// cmdPin pins a result handle so that retention keeps it: mrswarm pin HANDLE.
+func cmdPin(ctx context.Context, args []string, out, errOut io.Writer) error {
+	return setPinned(ctx, "pin", args, out, errOut)
+}
+
+// cmdUnpin makes a pinned handle evictable again: mrswarm unpin HANDLE.
+func cmdUnpin(ctx context.Context, args []string, out, errOut io.Writer) error {
+	return setPinned(ctx, "unpin", args, out, errOut)
+}
+
+func setPinned(ctx context.Context, name string, args []string, out, errOut io.Writer) error {
+	fs, cf := newFlagSet(name, errOut)
+	pos, err := parseArgs(fs, args, 1, 1, "HANDLE")
+	if err != nil {
+		return err
+	}
+	c, err := cf.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if name == "pin" {
+		err = c.Pin(ctx, pos[0])
+	} else {
+		err = c.Unpin(ctx, pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s: %sned\n", pos[0], name)
+	return nil
+}
+
 // csvPage is the number of rows fetched per CSV page.
 const csvPage = 5000
 

@@ -34,6 +34,8 @@ var commands = map[string]command{
 	"call":     {"call a tool on a dataset and show its result", cmdCall},
 	"sql":      {"run read-only SQL and show its result", cmdSQL},
 	"show":     {"print a result handle as a table or CSV", cmdShow},
+	"pin":      {"keep a result handle through result retention", cmdPin},
+	"unpin":    {"let result retention evict a pinned handle again", cmdUnpin},
 	"run":      {"run a preset or pipeline file and watch its stages live", cmdRun},
 	"presets":  {"list the preset pipelines", cmdPresets},
 	"agents":   {"list the agents pipelines can use", cmdAgents},

@@ -52,9 +52,38 @@ func TestGeneratedValuesOverMemoryLimit(t *testing.T) {
 	if err != nil || res.GetResult().GetRowCount() != 1 {
 		t.Errorf("a million-value list and ten million streamed rows: %v %v", res.GetResult().GetHead(), err)
 	}
+	// 5,000 columns: the load and a SUMMARIZE over the file stop at the limit, as 429.
+	writeFile(t, cfg.DataRoot, "wide.csv", wideCSV(5000, 3))
+	code, body := ts.doJSON(t, "POST", "/v1/datasets", map[string]any{"name": "wide", "path": "wide.csv"})
+	if msg := fmt.Sprint(body["message"]); code != http.StatusTooManyRequests || !strings.Contains(msg, "raise --memory-limit") {
+		t.Errorf("load of 5,000 columns under 256 MiB: %d %.300s, want 429 saying what to change", code, msg)
+	}
+	q := "SELECT count(*) FROM (SUMMARIZE SELECT * FROM read_csv('" + cfg.DataRoot + "/wide.csv'))"
+	if code, body := ts.doJSON(t, "POST", "/v1/sql", map[string]any{"sql": q}); code != http.StatusTooManyRequests {
+		t.Errorf("SUMMARIZE of 5,000 columns under 256 MiB: %d %.300v, want 429", code, body)
+	}
 	_, _, peak := usage()
 	t.Logf("peak RSS of the test process (server in process) during the hostile queries: %d MiB", peak>>20)
 	if ceiling := int64(256<<20) * 5 / 2; peak > ceiling {
 		t.Errorf("peak RSS %d MiB over the watchdog's ceiling of %d MiB", peak>>20, ceiling>>20)
 	}
+}
+
+// wideCSV is a CSV of cols integer columns and rows rows.
+func wideCSV(cols, rows int) string {
+	var b strings.Builder
+	for r := -1; r < rows; r++ {
+		for i := range cols {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if r < 0 {
+				fmt.Fprintf(&b, "c%d", i)
+			} else {
+				fmt.Fprintf(&b, "%d", r*i)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

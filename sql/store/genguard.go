@@ -156,8 +156,8 @@ func (g *genWalker) check(name string, v value) {
 		return
 	}
 	g.err = fmt.Errorf("%w: %s(…) would build %s in one call, over the %s a generated value may take "+
-		"(a quarter of the memory limit %s, which such a call escapes); generate rows with FROM range(…), "+
-		"make it smaller, or raise --memory-limit (MRSWARM_MEMORY_LIMIT)",
+		"(a quarter of the memory limit %s, which such a call escapes); make the value smaller "+
+		"(FROM range(…) streams rows instead of building one list), or raise --memory-limit (MRSWARM_MEMORY_LIMIT)",
 		ErrLimit, name, what, formatSize64(g.bound), formatSize64(float64(g.limit)))
 }
 

@@ -313,8 +313,9 @@ func tableColumns(ctx context.Context, q interface {
 	return cols, rows.Err()
 }
 
-// loadError turns a DuckDB read error into ErrInvalid naming the file; DuckDB's
-// message carries the line (CSV, JSON) or the column it failed on.
+// loadError turns a DuckDB read error into ErrInvalid naming the file (DuckDB's
+// message carries the line (CSV, JSON) or the column it failed on), or into
+// ErrLimit when the read ran out of memory.
 func loadError(ctx context.Context, err error, src source) error {
 	if err == nil {
 		return nil
@@ -327,5 +328,9 @@ func loadError(ctx context.Context, err error, src source) error {
 		return err
 	}
 	msg := strings.ReplaceAll(de.Msg, src.path, src.display)
+	if de.Type == duckdb.ErrorTypeOutOfMemory {
+		return fmt.Errorf("%w: %s: out of memory while reading it: the load needs more than the server's memory limit allows; "+
+			"load fewer columns or rows at once, or raise --memory-limit (MRSWARM_MEMORY_LIMIT) (%s)", ErrLimit, src.display, cleanMsg(msg))
+	}
 	return fmt.Errorf("%w: %s: %s", ErrInvalid, src.display, cleanMsg(msg))
 }

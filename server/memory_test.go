@@ -87,3 +87,19 @@ func wideCSV(cols, rows int) string {
 	}
 	return b.String()
 }
+
+// A REST body under --max-body-bytes reached the gRPC server as one message
+// and was refused there at grpc-go's 4 MiB default (429 "received message
+// larger than max"). gRPC messages get the same limit as REST bodies.
+func TestBodyLimitIsTheMessageLimit(t *testing.T) {
+	ts := startServer(t, testConfig(t)) // the default 16 MiB
+	q := "SELECT length('" + strings.Repeat("x", 5<<20) + "') AS n"
+	code, body := ts.doJSON(t, "POST", "/v1/sql", map[string]any{"sql": q})
+	if code != http.StatusOK {
+		t.Errorf("a 5 MiB body under the 16 MiB limit: %d %.300v, want 200", code, body)
+	}
+	_, err := ts.results.RunSQL(t.Context(), &mrswarmv1.RunSQLRequest{Sql: "SELECT length('" + strings.Repeat("x", 17<<20) + "')"})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("a 17 MiB gRPC message: %v, want ResourceExhausted", err)
+	}
+}

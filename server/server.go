@@ -241,6 +241,7 @@ func newGRPCServer(cfg Config, st *store.Store, catalog *tools.Catalog, runner *
 		grpc.ChainUnaryInterceptor(logUnary(cfg.Logger), m.UnaryInterceptor(), acc.unary()),
 		grpc.ChainStreamInterceptor(logStream(cfg.Logger), m.StreamInterceptor(), acc.stream()),
 		grpc.WaitForHandlers(true),
+		grpc.MaxRecvMsgSize(int(cfg.MaxBodyBytes)), // a REST body becomes one message: the same bound
 	}
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -44,5 +45,29 @@ func TestCleanMsgClipsLongLines(t *testing.T) {
 	}
 	if len(got) > 400 || strings.Contains(got, "Possible") {
 		t.Errorf("cleanMsg kept %d bytes: %.400q", len(got), got)
+	}
+}
+
+// A long bad cell in a typed column is reported by row with a clipped
+// preview and its size; the column keeps its type.
+func TestLongBadCellIsClipped(t *testing.T) {
+	s := newStore(t, Options{})
+	var b strings.Builder
+	b.WriteString("id,amount\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "%d,%d.5\n", i, i)
+	}
+	b.WriteString("3000," + strings.Repeat("z", 1_500_000) + "\n3001,7.5\n")
+	writeFile(t, s.DataRoot(), "late.csv", b.String())
+	res, err := s.LoadFile(t.Context(), "late", "late.csv", FormatCSV, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Dataset.Columns[1]; c.Type != "DOUBLE" || c.Conversion == nil {
+		t.Fatalf("amount: %+v, want DOUBLE with its conversion reported", c)
+	}
+	w := res.Dataset.Columns[1].Conversion.Warning
+	if !strings.Contains(w, `row 3001 "zzzz`) || !strings.Contains(w, "… (1500000 bytes)") || len(w) > 300 {
+		t.Errorf("warning: %.400q, want the row and a clipped preview with the size", w)
 	}
 }

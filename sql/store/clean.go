@@ -218,18 +218,21 @@ func (s *Store) locateFailures(ctx context.Context, stage string, i int, p *plan
 		return nil
 	}
 	raw := quoteIdent(rawPrefix + strconv.Itoa(i))
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT rowid + 1, left(%s, 40) FROM %s
-		WHERE %s IS NOT NULL ORDER BY rowid LIMIT %d`, raw, s.TableRef(ctx, stage), raw, maxFailedRows))
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT rowid + 1, left(%s, 40), strlen(%s) FROM %s
+		WHERE %s IS NOT NULL ORDER BY rowid LIMIT %d`, raw, raw, s.TableRef(ctx, stage), raw, maxFailedRows))
 	if err != nil {
 		return fmt.Errorf("locate failed cells of %q: %w", p.col, err)
 	}
 	defer rows.Close()
 	p.conv.FailedRows, p.conv.FailedValues = nil, nil
 	for rows.Next() {
-		var row int64
+		var row, size int64
 		var v string
-		if err := rows.Scan(&row, &v); err != nil {
+		if err := rows.Scan(&row, &v, &size); err != nil {
 			return err
+		}
+		if size > int64(len(v)) { // a preview: say how long the cell is
+			v += fmt.Sprintf("… (%d bytes)", size)
 		}
 		p.conv.FailedRows, p.conv.FailedValues = append(p.conv.FailedRows, row), append(p.conv.FailedValues, v)
 	}

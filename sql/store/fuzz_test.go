@@ -10,17 +10,19 @@ import (
 )
 
 // FuzzUserSQLGuard feeds the guard and DuckDB's parse (never execution) with
-// arbitrary SQL: they must not panic, a refusal wraps ErrInvalid or
-// ErrPermission, and no accepted query carries a reject-table option or
+// arbitrary SQL: they must not panic (the generator guard included), a
+// refusal wraps ErrInvalid, ErrPermission or ErrLimit, and no accepted query carries a reject-table option or
 // starts with anything but a SELECT-like word.
 func FuzzUserSQLGuard(f *testing.F) {
-	s := newStore(f, Options{})
+	s := newStore(f, Options{MemoryLimit: 256 << 20}) // the generator guard needs a limit
 	for _, seed := range []string{
 		"SELECT 1", "WITH x AS (SELECT 1) SELECT * FROM x", "FROM sales", "SUMMARIZE sales",
 		"SELECT count(*) FROM read_csv('x.csv', store_rejects=true, rejects_table='sales')",
 		`SELECT * FROM "query"/* x */('SELECT 1')`, "EXPORT DATABASE 'x'", "SELECT 1; DROP TABLE x",
 		"SELECT * FROM read_blob('a' || 'b')", "SELECT * FROM U&\"\\0071uery\"('x')",
 		"/* /* nested */ */ SELECT checkpoint()", "SELECT 'rejects_table'", "-- c\nVALUES (1)",
+		"SELECT length(list(range(200000000)))", "SELECT repeat(repeat('x', 10), -(2 ** 30)) FROM range(3) t(i)",
+		"SELECT range(DATE '2000-01-01', DATE '2100-01-01', INTERVAL 1 MINUTE)", "SELECT printf('%999999999d', 1)",
 	} {
 		f.Add(seed)
 	}
@@ -52,7 +54,7 @@ func FuzzUserSQLGuard(f *testing.F) {
 		}
 		defer conn.Close()
 		if err := s.checkFileAccess(t.Context(), conn, q); err != nil &&
-			!errors.Is(err, ErrInvalid) && !errors.Is(err, ErrPermission) {
+			!errors.Is(err, ErrInvalid) && !errors.Is(err, ErrPermission) && !errors.Is(err, ErrLimit) {
 			t.Fatalf("file check of %q: %v", q, err)
 		}
 	})

@@ -16,7 +16,8 @@ import (
 // Defect 2, the rest: one DuckDB function call (range, repeat, lpad,
 // list_resize…) built a value of gigabytes outside the memory limit, before
 // the watchdog's interrupt was checked. Such calls are refused before they
-// run: 429 naming the memory limit, and the server keeps answering. The
+// run, or by a guard while they run when their size comes from data: 429
+// naming the memory limit, and the server keeps answering. The
 // values here are 80–200 MB (over the 64 MiB a value may take under a
 // 256 MiB limit), so a miss stays cheap; the guard's test in sql/store checks
 // the multi-GB queries on the parse tree alone.
@@ -34,6 +35,9 @@ func TestGeneratedValuesOverMemoryLimit(t *testing.T) {
 		"SELECT len(list_resize([1], 20000000)) AS n",
 		"WITH t AS (SELECT range(100 * 100000) AS r) SELECT len(r) FROM t",
 		"SELECT sum(length(repeat(brand, 100000))) FROM beverage_sales",
+		// Sizes from data are guarded while the query runs.
+		"WITH t AS (SELECT 20000000 AS n) SELECT len(range(n)) AS l FROM t",
+		"SELECT sum(len(range(units_sold * 100000))) FROM beverage_sales",
 	} {
 		code, body := ts.doJSON(t, "POST", "/v1/sql", map[string]any{"sql": q})
 		msg := fmt.Sprint(body["message"])

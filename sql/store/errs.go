@@ -26,6 +26,9 @@ func classify(ctx context.Context, parent context.Context, err error) error {
 	if !errors.As(err, &de) {
 		return err
 	}
+	if strings.Contains(de.Msg, genMarker) { // a generator's guard (genrewrite.go)
+		return fmt.Errorf("%w: %s", ErrLimit, cleanMsg(strings.TrimPrefix(de.Msg, "Invalid Input Error: ")))
+	}
 	switch de.Type {
 	case duckdb.ErrorTypePermission:
 		return fmt.Errorf("%w: %s", ErrPermission, cleanMsg(de.Msg))

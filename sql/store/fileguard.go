@@ -32,23 +32,36 @@ func privateFiles(db string) []string {
 }
 
 // checkFileAccess parses q with DuckDB (json_serialize_sql: a parse, no bind)
-// and refuses a file function whose path is not a literal, any literal file
-// reference that names the database's own files, and generators over the
-// memory bound ([Store.checkGenerators]). A query DuckDB cannot
+// and refuses a file function whose path is not a literal, and any literal
+// file reference that names the database's own files. A query DuckDB cannot
 // parse passes (the tree says "error"): preparing it reports the syntax error.
 func (s *Store) checkFileAccess(ctx context.Context, conn *dbsql.Conn, q string) error {
+	root, err := parseTree(ctx, conn, q)
+	if err != nil {
+		return fmt.Errorf("parse for file access: %w", err)
+	}
+	return s.walkFiles(root)
+}
+
+// parseTree is DuckDB's serialized parse tree of q (json_serialize_sql).
+func parseTree(ctx context.Context, conn *dbsql.Conn, q string) (any, error) {
 	var tree string
 	if err := conn.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", q).Scan(&tree); err != nil {
-		return fmt.Errorf("parse for file access: %w", err)
+		return nil, err
 	}
 	var root any
-	if err := json.Unmarshal([]byte(tree), &root); err != nil {
-		return fmt.Errorf("parse for file access: %w", err)
+	if err := decodeJSON(tree, &root); err != nil {
+		return nil, err
 	}
-	if err := s.walkFiles(root); err != nil {
-		return err
-	}
-	return s.checkGenerators(root)
+	return root, nil
+}
+
+// decodeJSON decodes s into v keeping numbers as json.Number, so that a tree
+// printed back keeps them exact (DuckDB's 64-bit query locations, for one).
+func decodeJSON(s string, v any) error {
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	return d.Decode(v)
 }
 
 // walkFiles checks every table function and table name in a serialized parse tree.

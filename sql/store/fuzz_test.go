@@ -23,6 +23,7 @@ func FuzzUserSQLGuard(f *testing.F) {
 		"/* /* nested */ */ SELECT checkpoint()", "SELECT 'rejects_table'", "-- c\nVALUES (1)",
 		"SELECT length(list(range(200000000)))", "SELECT repeat(repeat('x', 10), -(2 ** 30)) FROM range(3) t(i)",
 		"SELECT range(DATE '2000-01-01', DATE '2100-01-01', INTERVAL 1 MINUTE)", "SELECT printf('%999999999d', 1)",
+		"WITH t AS (SELECT 5 AS n) SELECT len(range(n)), lpad('x', n, 'y') AS p FROM t",
 	} {
 		f.Add(seed)
 	}
@@ -53,9 +54,14 @@ func FuzzUserSQLGuard(f *testing.F) {
 			t.Fatal(cerr)
 		}
 		defer conn.Close()
-		if err := s.checkFileAccess(t.Context(), conn, q); err != nil &&
-			!errors.Is(err, ErrInvalid) && !errors.Is(err, ErrPermission) && !errors.Is(err, ErrLimit) {
-			t.Fatalf("file check of %q: %v", q, err)
+		if err := s.checkFileAccess(t.Context(), conn, q); err != nil {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrPermission) {
+				t.Fatalf("file check of %q: %v", q, err)
+			}
+			return
+		}
+		if _, err := s.boundGenerators(t.Context(), conn, q); err != nil && !errors.Is(err, ErrLimit) {
+			t.Fatalf("generator check of %q: %v", q, err)
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package store
 
 import (
+	"context"
+	dbsql "database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -28,12 +31,13 @@ const vectorRows = 2048
 // value is what the guard knows of an expression: a number, or the size of
 // a string or list, or nothing (known false).
 type value struct {
-	known  bool
-	num    float64 // a number (or a date/time in seconds, an interval in seconds)
-	isNum  bool
-	bytes  float64 // the size of a string, list or blob value
-	text   string  // a string constant's text
-	perRow bool    // the size depends on a non-constant input (one value per row)
+	known    bool
+	num      float64 // a number (or a date/time in seconds, an interval in seconds)
+	isNum    bool
+	bytes    float64 // the size of a string, list or blob value
+	text     string  // a string constant's text
+	perRow   bool    // the size depends on a non-constant input (one value per row)
+	temporal bool    // a date, timestamp or interval
 }
 
 // sizer computes a generator's value from what is known of its arguments.
@@ -53,24 +57,38 @@ var generators = map[string]sizer{
 	"format":          formatSize,
 }
 
-// checkGenerators refuses a generator call in the parse tree whose one value
-// would take more than a quarter of the memory limit (per value, or per
-// vector of values when its input varies by row). Errors wrap ErrLimit.
-func (s *Store) checkGenerators(root any) error {
+// boundGenerators parses q with DuckDB and refuses a generator call whose
+// value would take more than a quarter of the memory limit (per value, or per
+// vector of values when its input varies by row); errors wrap ErrLimit. Calls
+// whose size comes from data get a guard in the query ([Store.rewriteGuards]):
+// it returns the query to run, q itself when nothing needed a guard.
+func (s *Store) boundGenerators(ctx context.Context, conn *dbsql.Conn, q string) (string, error) {
 	bound := float64(s.opts.MemoryLimit / 4)
 	if bound <= 0 {
-		return nil
+		return q, nil
+	}
+	root, err := parseTree(ctx, conn, q)
+	if err != nil {
+		return "", err
 	}
 	g := genWalker{bound: bound, limit: s.opts.MemoryLimit}
 	g.walk(root)
-	return g.err
+	if g.err != nil || len(g.unknown) == 0 {
+		return q, g.err
+	}
+	guarded, err := s.rewriteGuards(ctx, conn, root, g.unknown)
+	if err != nil || guarded == "" { // unprintable: the watchdog still bounds it
+		return q, nil
+	}
+	return guarded, nil
 }
 
 // genWalker evaluates expressions bottom-up and keeps the first refusal.
 type genWalker struct {
-	bound float64
-	limit int64
-	err   error
+	bound   float64
+	limit   int64
+	err     error
+	unknown []guardCall // generator calls whose size is known only when they run
 }
 
 // walk visits every node; expression nodes are evaluated (which checks the
@@ -137,6 +155,9 @@ func (g *genWalker) call(x map[string]any) value {
 	if f, ok := generators[name]; ok {
 		v := f(args)
 		g.check(name, v)
+		if !v.known {
+			g.unknown = append(g.unknown, guardCall{node: x, name: name, args: args})
+		}
 		return v
 	}
 	return arith(name, args)
@@ -167,8 +188,9 @@ func constant(v map[string]any) value {
 		return value{known: true}
 	}
 	switch c := v["value"].(type) {
-	case float64:
-		return value{known: true, num: c, isNum: true}
+	case json.Number:
+		f, err := c.Float64()
+		return value{known: err == nil, num: f, isNum: err == nil}
 	case string:
 		if f, err := strconv.ParseFloat(c, 64); err == nil {
 			return value{known: true, num: f, isNum: true, bytes: float64(len(c)), text: c}
@@ -185,10 +207,10 @@ func cast(v value, child map[string]any, id string) value {
 		cv, _ := child["value"].(map[string]any)
 		if s, ok := cv["value"].(string); ok {
 			if t, ok := parseTime(s); ok {
-				return value{known: true, num: float64(t.Unix()), isNum: true}
+				return value{known: true, num: float64(t.Unix()), isNum: true, temporal: true}
 			}
 		}
-		return value{perRow: v.perRow}
+		return value{perRow: v.perRow, temporal: true}
 	}
 	return v
 }
@@ -223,7 +245,7 @@ func arith(name string, a []value) value {
 	num := func(i int) (float64, bool) { return a[i].num, i < len(a) && a[i].known && a[i].isNum }
 	if s, ok := intervalSeconds[name]; ok && len(a) == 1 {
 		if x, ok := num(0); ok {
-			return value{known: true, num: x * s, isNum: true}
+			return value{known: true, num: x * s, isNum: true, temporal: true}
 		}
 	}
 	if name == "list_value" || name == "||" || name == "concat" || name == "list_concat" {

@@ -48,10 +48,14 @@ func (s *Store) RunSQL(ctx context.Context, query string) (Summary, error) {
 	if err := s.materializeRefs(tctx, q); err != nil {
 		return Summary{}, fmt.Errorf("run sql: %w", classify(tctx, ctx, err))
 	}
+	run, err := s.boundGenerators(tctx, conn, q)
+	if err != nil {
+		return Summary{}, fmt.Errorf("run sql: %w", err)
+	}
 	h := newHandle()
-	ctas := "CREATE TABLE " + s.ResultTable(h) + " AS\n" + q + "\n"
-	if subqueryWords[firstWord(q)] {
-		ctas = "CREATE TABLE " + s.ResultTable(h) + " AS SELECT * FROM (\n" + q + "\n)"
+	ctas := "CREATE TABLE " + s.ResultTable(h) + " AS\n" + run + "\n"
+	if subqueryWords[firstWord(run)] {
+		ctas = "CREATE TABLE " + s.ResultTable(h) + " AS SELECT * FROM (\n" + run + "\n)"
 	}
 	err = s.watchMemory(tctx, func(ctx context.Context) error {
 		return conn.Raw(func(dc any) error {

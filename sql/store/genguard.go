@@ -21,8 +21,7 @@ import (
 // generator's value is computed where its size arguments are constant
 // expressions (literals, casts, arithmetic, INTERVALs, nested generators)
 // and refused over a bound derived from the memory limit. Sizes that come
-// from data or subqueries are not known here; the watchdog and the statement
-// timeout remain their bounds.
+// from data or subqueries are checked while the query runs (genrewrite.go).
 
 // vectorRows is DuckDB's vector size: a generator whose input varies per row
 // builds up to this many values at once.
@@ -168,10 +167,10 @@ func (g *genWalker) check(name string, v value) {
 	if g.err != nil || !v.known {
 		return
 	}
-	size, what := v.bytes, "one value of about "+formatSize64(v.bytes)
+	size, what := v.bytes, "one value of about "+humanBytes(v.bytes)
 	if v.perRow {
 		size, what = v.bytes*vectorRows, fmt.Sprintf("values of about %s each, %d at a time (%s)",
-			formatSize64(v.bytes), vectorRows, formatSize64(v.bytes*vectorRows))
+			humanBytes(v.bytes), vectorRows, humanBytes(v.bytes*vectorRows))
 	}
 	if size <= g.bound {
 		return
@@ -179,7 +178,7 @@ func (g *genWalker) check(name string, v value) {
 	g.err = fmt.Errorf("%w: %s(…) would build %s in one call, over the %s a generated value may take "+
 		"(a quarter of the memory limit %s, which such a call escapes); make the value smaller "+
 		"(FROM range(…) streams rows instead of building one list), or raise --memory-limit (MRSWARM_MEMORY_LIMIT)",
-		ErrLimit, name, what, formatSize64(g.bound), formatSize64(float64(g.limit)))
+		ErrLimit, name, what, humanBytes(g.bound), humanBytes(float64(g.limit)))
 }
 
 // constant reads a serialized constant.
@@ -391,8 +390,8 @@ func formatSize(a []value) value {
 	return value{known: true, bytes: width, perRow: anyPerRow(a[1:])}
 }
 
-// formatSize64 prints a byte count for messages.
-func formatSize64(b float64) string {
+// humanBytes prints a byte count for messages.
+func humanBytes(b float64) string {
 	switch {
 	case b >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", b/(1<<30))

@@ -111,7 +111,7 @@ func (s *Store) rewriteGuards(ctx context.Context, conn *dbsql.Conn, root any, c
 func (s *Store) wrapArg(ctx context.Context, conn *dbsql.Conn, c guardCall, g guard) error {
 	msg := fmt.Sprintf("mrswarm: %s(…) would build more than %.0f %s in one row, %s "+
 		"(a quarter of the memory limit %s over a vector of %d rows); make the values smaller or raise --memory-limit",
-		c.name, g.bound, g.unit, genMarker, formatSize64(float64(s.opts.MemoryLimit)), vectorRows)
+		c.name, g.bound, g.unit, genMarker, humanBytes(float64(s.opts.MemoryLimit)), vectorRows)
 	expr, err := s.parseExpr(ctx, conn, fmt.Sprintf("CASE WHEN %s > %.0f THEN error('%s') ELSE __mrswarm_x END",
 		g.check, g.bound, strings.ReplaceAll(msg, "'", "''")))
 	if err != nil {

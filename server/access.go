@@ -36,6 +36,7 @@ var mutating = map[string]bool{
 	v1 + "DatasetService/LoadDataset": true, v1 + "DatasetService/UploadDataset": true,
 	v1 + "DatasetService/DropDataset": true, v1 + "DatasetService/SetColumnRoles": true,
 	v1 + "ResultService/DeleteResult": true, v1 + "PipelineService/StartRun": true,
+	v1 + "ResultService/PinResult": true, v1 + "ResultService/UnpinResult": true,
 	v1 + "PipelineService/RunPipeline": true, v1 + "PipelineService/CancelRun": true,
 }
 
@@ -85,7 +86,7 @@ func (a *access) admit(ctx context.Context, method string) (context.Context, err
 	ctx = withIdentity(ctx, id)
 	if id.role == RoleReadOnly && mutating[method] {
 		a.deny(deniedRole)
-		return ctx, status.Errorf(codes.PermissionDenied, "%s: the token of tenant %q is read-only; loading, dropping, deleting and runs need an analyst or admin token", path.Base(method), id.tenant)
+		return ctx, status.Errorf(codes.PermissionDenied, "%s: the token of tenant %q is read-only; loading, dropping, deleting, pinning and runs need an analyst or admin token", path.Base(method), id.tenant)
 	}
 	return ctx, nil
 }

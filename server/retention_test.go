@@ -69,3 +69,32 @@ func TestPinnedResultSurvivesEviction(t *testing.T) {
 		t.Errorf("pin without a handle: %v, want InvalidArgument", err)
 	}
 }
+
+// Pins go through the access checks: a read-only token cannot pin or unpin
+// (403 over REST), and another tenant's handle is NotFound.
+func TestPinAccess(t *testing.T) {
+	ts := tenantServer(t)
+	handle, _ := acmeData(t, ts)
+	ctx := t.Context()
+	ro := mrswarmv1.NewResultServiceClient(ts.connAs(t, acmeRO))
+	if _, err := ro.PinResult(ctx, &mrswarmv1.PinResultRequest{Handle: handle}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("read-only PinResult: %v, want PermissionDenied", err)
+	}
+	if _, err := ro.UnpinResult(ctx, &mrswarmv1.UnpinResultRequest{Handle: handle}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("read-only UnpinResult: %v, want PermissionDenied", err)
+	}
+	if code := httpStatus(t, ts.httpAs(acmeRO), "POST", "/v1/results/"+handle+":pin", []byte("{}")); code != http.StatusForbidden {
+		t.Errorf("read-only POST :pin = %d, want 403", code)
+	}
+	beta := mrswarmv1.NewResultServiceClient(ts.connAs(t, betaToken))
+	if _, err := beta.PinResult(ctx, &mrswarmv1.PinResultRequest{Handle: handle}); status.Code(err) != codes.NotFound {
+		t.Errorf("another tenant pins acme's handle: %v, want NotFound", err)
+	}
+	acme := mrswarmv1.NewResultServiceClient(ts.connAs(t, acmeToken))
+	if _, err := acme.PinResult(ctx, &mrswarmv1.PinResultRequest{Handle: handle}); err != nil {
+		t.Fatalf("the owner pins: %v", err)
+	}
+	if sum, err := acme.GetResult(ctx, &mrswarmv1.GetResultRequest{Handle: handle}); err != nil || !sum.GetPinned() {
+		t.Errorf("the owner's handle after PinResult: pinned %v, %v", sum.GetPinned(), err)
+	}
+}

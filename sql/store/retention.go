@@ -113,14 +113,15 @@ func (s *Store) evict(ctx context.Context, h string, now time.Time) error {
 }
 
 // SetPinned pins a result (retention never evicts it) or unpins it (the next
-// retention pass may evict it again, by its last use). An unknown or evicted handle is
-// ErrNotFound, saying so.
+// retention pass may evict it again, by its last use). An unknown or evicted
+// handle, or one of another tenant, is ErrNotFound.
 func (s *Store) SetPinned(ctx context.Context, handle string, pinned bool) error {
 	op := map[bool]string{true: "pin", false: "unpin"}[pinned]
 	if _, err := s.Result(ctx, handle); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE mrswarm.results SET pinned = ? WHERE handle = ?`, pinned, handle); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE mrswarm.results SET pinned = ? WHERE handle = ? AND tenant = ?`,
+		pinned, handle, TenantOf(ctx)); err != nil {
 		return fmt.Errorf("%s result %q: %w", op, handle, err)
 	}
 	return nil

@@ -43,18 +43,25 @@ func planDate(col string, vals []string, dateOrder string, dec byte) (plan, bool
 		return plan{}, false
 	}
 	for _, f := range dateForms {
-		n := 0
-		for _, v := range vals {
-			if f.re.MatchString(strings.TrimSpace(v)) {
-				n++
-			}
+		if matchesForm(f, vals) {
+			return datePlan(col, vals, f, dateOrder, dec)
 		}
-		if float64(len(vals)-n) > maxTextShare*float64(len(vals)) {
-			continue
-		}
-		return datePlan(col, vals, f, dateOrder, dec)
 	}
 	return plan{}, false
+}
+
+// matchesForm reports whether all but maxTextShare of vals match form f; it
+// stops at the first cell over that share.
+func matchesForm(f dateForm, vals []string) bool {
+	misses, maxMisses := 0, maxTextShare*float64(len(vals))
+	for _, v := range vals {
+		if !f.re.MatchString(strings.TrimSpace(v)) {
+			if misses++; float64(misses) > maxMisses {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // datePlan builds the plan for a column whose cells match form f.

@@ -26,7 +26,11 @@ type numShape struct {
 
 // shapeOf reads v as a number written by a person; ok is false for other text.
 func shapeOf(v string) (numShape, bool) {
-	t := strings.TrimSpace(strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(v))
+	t := v
+	if strings.Contains(t, "\u00a0") || strings.Contains(t, "\u202f") {
+		t = strings.ReplaceAll(strings.ReplaceAll(t, "\u00a0", " "), "\u202f", " ")
+	}
+	t = strings.TrimSpace(t)
 	var sh numShape
 	if strings.HasPrefix(t, "(") && strings.HasSuffix(t, ")") {
 		sh.paren, t = true, strings.TrimSpace(t[1:len(t)-1])
@@ -186,12 +190,18 @@ func planNumber(col string, vals []string, h hint, forced bool) (plan, bool) {
 		return plan{}, false
 	}
 	var shapes []numShape
+	text, maxText := 0, maxTextShare*float64(len(vals))
 	for _, v := range vals {
-		if sh, ok := shapeOf(v); ok {
-			shapes = append(shapes, sh)
+		sh, ok := shapeOf(v)
+		if !ok {
+			if text++; float64(text) > maxText {
+				return plan{}, false // too much text already: stop reading the sample
+			}
+			continue
 		}
+		shapes = append(shapes, sh)
 	}
-	if float64(len(vals)-len(shapes)) > maxTextShare*float64(len(vals)) || len(shapes) == 0 {
+	if len(shapes) == 0 {
 		return plan{}, false
 	}
 	dec, ambiguous, why := columnDecimal(shapes, h, forced)

@@ -53,6 +53,8 @@ type Report struct {
 	// Skipped lists sections or rows that did not run, with the reason, and runs
 	// that ended with failed steps.
 	Skipped []string `json:"skipped,omitempty"`
+	// Peers are the frameworks measured on the same DAGs (peers.go).
+	Peers []Peer `json:"peers,omitempty"`
 }
 
 // ThisMachine describes the running machine from runtime and /proc.
@@ -101,6 +103,7 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cell(row.Section), cell(row.Name), cell(row.Scale),
 			formatValue(row.Value, row.Unit), formatRatio(row), formatSamples(row.Samples), cell(row.Note))
 	}
+	b.WriteString(r.peerMarkdown())
 	if len(r.Skipped) > 0 {
 		b.WriteString("\nNotes: what was not measured, and runs whose steps failed:\n")
 		for _, s := range r.Skipped {

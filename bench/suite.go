@@ -37,6 +37,8 @@ type Config struct {
 	Ollama *OllamaTarget
 	// Server is the mrswarm binary for the RSS rows; nil skips them.
 	Server *ServerTarget
+	// Peers runs the peer frameworks (LangGraph.js); nil skips them.
+	Peers *PeerTarget
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -89,6 +91,8 @@ type suite struct {
 
 	genMu sync.Mutex
 	files map[int]string // generated CSVs by row count
+
+	peerTable []Peer // the peer table's rows, filled by the peers section
 }
 
 // section is one group of rows.
@@ -106,6 +110,7 @@ var sections = []section{
 	{"pipeline, real Ollama", (*suite).ollama},
 	{sectionAdaptive, (*suite).adaptive},
 	{"server memory", (*suite).serverRSS},
+	{"peers", (*suite).peers},
 }
 
 // Run runs every section. A failing section is named in Report.Skipped and in the
@@ -134,6 +139,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 	}
 	rep.Duration = time.Since(rep.Started)
+	rep.Peers = s.peerTable
 	return rep, errors.Join(errs...)
 }
 

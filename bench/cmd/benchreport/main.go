@@ -29,6 +29,8 @@ type options struct {
 	quick                                                    bool
 	reps, genRows, bigRows, numParallel, numCtx, oReps       int
 	compareCtx                                               int
+	peers                                                    string
+	peerRuns                                                 int
 }
 
 func main() {
@@ -64,6 +66,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.server, "server", "bin/mrswarm", `mrswarm binary for the RSS rows ("" skips them)`)
 	fs.StringVar(&o.goBench, "gobench", "", "`file` of `go test -bench` output to add to the table")
 	fs.StringVar(&o.command, "command", "make bench", "command named in the report header")
+	fs.StringVar(&o.peers, "peers", ".cache/bench-node", "`folder` with LangGraph.js in node_modules (scripts/bench-node.sh installs it; \"\" skips the peers)")
+	fs.IntVar(&o.peerRuns, "peer-runs", 30, "measured runs of each peer DAG")
 	err := fs.Parse(args)
 	return o, err
 }
@@ -89,6 +93,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("-server: %w (run `make build` or pass -server=\"\")", err)
 		}
 		cfg.Server = &bench.ServerTarget{Bin: o.server, Args: []string{"serve"}}
+	}
+	if o.peers != "" {
+		dir, err := filepath.Abs(o.peers)
+		if err != nil {
+			return err
+		}
+		cfg.Peers = &bench.PeerTarget{Modules: dir, Runs: o.peerRuns}
 	}
 	rep, runErr := bench.Run(ctx, cfg)
 	rep.Command = o.command

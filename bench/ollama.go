@@ -97,7 +97,7 @@ func (s *suite) contextComparison(ctx context.Context, env *pipelineEnv, o *Olla
 	if err != nil {
 		return nil, fmt.Errorf("handles context: %w", err)
 	}
-	hMax := cmp.maxPrompt
+	hMax, hTurns := cmp.maxPrompt, cmp.prompts
 	hb, hbMax := counter.take()
 	opts.Context = agent.ContextFull
 	full, _, err := cmp.run(ctx, opts)
@@ -108,6 +108,7 @@ func (s *suite) contextComparison(ctx context.Context, env *pipelineEnv, o *Olla
 	fb, fbMax := counter.take()
 	c := comparison{o: o, numCtx: numCtx, steps: len(cmp.preset.Steps), handles: handles, full: full}
 	rows := c.tokenRows()
+	rows = append(rows, c.turnRows(hTurns, cmp.prompts)...)
 	rows = append(rows, c.largestRows(hMax, cmp.maxPrompt)...)
 	return append(rows, c.byteRows(hb, hbMax, fb, fbMax)...), nil
 }
@@ -196,9 +197,9 @@ func (c comparison) tokenRows() []Row {
 	return []Row{
 		c.row("LLM calls, handle summaries", float64(ht.LLMCalls), "calls", ""),
 		c.row("LLM calls, full results pasted", float64(ft.LLMCalls), "calls", ""),
-		c.row("prompt tokens, handle summaries", float64(ht.PromptTokens), "tokens", src),
-		withRatioOver(c.row("prompt tokens, full results pasted", float64(ft.PromptTokens), "tokens", src),
-			float64(ht.PromptTokens), "this ÷ handles"),
+		withKey(c.row("prompt tokens, handle summaries", float64(ht.PromptTokens), "tokens", src), KeyPromptTokensHandles),
+		withKey(withRatioOver(c.row("prompt tokens, full results pasted", float64(ft.PromptTokens), "tokens", src),
+			float64(ht.PromptTokens), "this ÷ handles"), KeyPromptTokensFull),
 		c.row("prompt tokens per LLM call, handle summaries", perCall(ht), "tokens", ""),
 		withRatioOver(c.row("prompt tokens per LLM call, full results pasted", perCall(ft), "tokens", ""),
 			perCall(ht), "this ÷ handles"),
@@ -206,6 +207,24 @@ func (c comparison) tokenRows() []Row {
 		withRatioOver(c.row("total tokens, full results pasted", float64(ft.TotalTokens), "tokens", turns),
 			float64(ht.TotalTokens), "this ÷ handles"),
 	}
+}
+
+// turnRows give the median prompt of one agent turn (one LLM call) in each mode.
+func (c comparison) turnRows(handles, full []int64) []Row {
+	med := func(xs []int64) float64 {
+		fs := make([]float64, len(xs))
+		for i, x := range xs {
+			fs[i] = float64(x)
+		}
+		if len(fs) == 0 {
+			return 0
+		}
+		return medianOf(fs)
+	}
+	note := func(xs []int64) string { return fmt.Sprintf("median prompt_eval_count of %d agent turns", len(xs)) }
+	return []Row{c.row("prompt tokens per agent turn, handle summaries", med(handles), "tokens", note(handles)),
+		withRatioOver(c.row("prompt tokens per agent turn, full results pasted", med(full), "tokens", note(full)),
+			med(handles), "this ÷ handles")}
 }
 
 // largestRows show the largest prompt of one call: at num_ctx, Ollama truncated

@@ -38,6 +38,8 @@ type pipelineEnv struct {
 
 	// maxPrompt is the largest prompt_eval_count of one LLM call in the last run.
 	maxPrompt int64
+	// prompts are the prompt_eval_counts of the last run's LLM calls (agent turns).
+	prompts []int64
 	// tolerateFailedSteps accepts runs that ended failed or partially failed (a
 	// tiny random model sometimes gives up on a step) and records them in failures.
 	tolerateFailedSteps bool
@@ -75,13 +77,14 @@ func (e *pipelineEnv) run(ctx context.Context, opts pipeline.Options) (pipeline.
 		return pipeline.Run{}, 0, err
 	}
 	var final *pipeline.Run
-	e.maxPrompt = 0
+	e.maxPrompt, e.prompts = 0, nil
 	err = e.runner.Watch(ctx, r.ID, 0, func(ev pipeline.Event) error {
 		switch {
 		case ev.Type == pipeline.EventRunFinished:
 			final = ev.Run
 		case ev.LLM != nil:
 			e.maxPrompt = max(e.maxPrompt, ev.LLM.PromptTokens)
+			e.prompts = append(e.prompts, ev.LLM.PromptTokens)
 		}
 		return nil
 	})

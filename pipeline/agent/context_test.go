@@ -46,7 +46,7 @@ func TestContextHandlesVsFull(t *testing.T) {
 	full := firstPrompt(t, st, ups, ContextFull, 0)
 	for _, u := range ups {
 		for _, r := range u.Results {
-			if !strings.Contains(handles, r.Text) {
+			if !strings.Contains(handles, promptSummary(r)) {
 				t.Errorf("handles prompt lacks the summary of %s", r.Handle)
 			}
 			if !strings.Contains(full, "Result "+r.Handle) {
@@ -80,13 +80,13 @@ func TestContextTrimmedToBudget(t *testing.T) {
 	var sizes []int
 	for _, u := range ups {
 		for _, r := range u.Results {
-			sizes = append(sizes, len(r.Text))
+			sizes = append(sizes, len(promptSummary(r)))
 		}
 	}
 	largest := ups[0].Results[0]
 	for _, u := range ups {
 		for _, r := range u.Results {
-			if len(r.Text) > len(largest.Text) {
+			if len(promptSummary(r)) > len(promptSummary(largest)) {
 				largest = r
 			}
 		}
@@ -96,9 +96,9 @@ func TestContextTrimmedToBudget(t *testing.T) {
 		total += s
 	}
 	// A budget that fits everything but the largest summary.
-	budget := approxTokens(strings.Repeat("x", total-len(largest.Text))) + 60
+	budget := approxTokens(strings.Repeat("x", total-len(promptSummary(largest)))) + 60
 	got := handlesContext(ups, budget)
-	if strings.Contains(got, largest.Text) {
+	if strings.Contains(got, promptSummary(largest)) {
 		t.Errorf("largest summary %s kept over budget", largest.Handle)
 	}
 	note := fmt.Sprintf("left out the summary of %s", largest.Handle)
@@ -110,7 +110,7 @@ func TestContextTrimmedToBudget(t *testing.T) {
 	}
 	for _, u := range ups {
 		for _, r := range u.Results {
-			if r.Handle != largest.Handle && !strings.Contains(got, r.Text) {
+			if r.Handle != largest.Handle && !strings.Contains(got, promptSummary(r)) {
 				t.Errorf("summary of %s dropped though it fits", r.Handle)
 			}
 		}

@@ -19,58 +19,75 @@ const fullMaxBytes = 4 << 20
 // approxTokens estimates the tokens of s: about four bytes per token.
 func approxTokens(s string) int { return (len(s) + 3) / 4 }
 
-// systemPrompt states the agent's identity, its tools and the answer rules.
+// systemPrompt states the agent's identity, its tools (one line each: the
+// arguments' schema goes to the model as the grammar, not as text) and the
+// answer rules.
 func systemPrompt(d Definition, tl []*toolDef, unavailable []string, native bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "You are the %s.\nGoal: %s\n", d.Role, d.Goal)
+	fmt.Fprintf(&b, "You are the %s. Goal: %s\n", d.Role, d.Goal)
 	if d.Backstory != "" {
-		fmt.Fprintf(&b, "Backstory: %s\n", d.Backstory)
+		b.WriteString(d.Backstory + "\n")
 	}
-	b.WriteString("\nYou analyse a sales dataset only through tools; each tool result is stored under a handle (like res_1a2b3c4d) and you see its summary.\n")
 	if len(tl) > 0 {
-		fmt.Fprintf(&b, "Tools (at most %d calls in total):\n", d.MaxSteps)
+		fmt.Fprintf(&b, "Tools over the sales data (at most %d calls; each result is stored as a handle res_… and summarised):\n", d.MaxSteps)
 		for _, t := range tl {
-			fmt.Fprintf(&b, "- %s(%s): %s\n", t.name, strings.Join(t.params, ", "), t.desc)
+			fmt.Fprintf(&b, "- %s: %s\n", t.name, toolLine(t.desc))
 		}
 	}
 	if len(unavailable) > 0 {
 		fmt.Fprintf(&b, "Not available on this dataset: %s.\n", strings.Join(unavailable, "; "))
 	}
-	b.WriteString("\nRules:\n")
 	switch {
 	case native && len(tl) > 0:
-		b.WriteString("- To run an analysis, call a tool. When you are done, answer with one JSON object and nothing else:\n")
+		b.WriteString("Call a tool to run an analysis. When done, answer with one JSON object and nothing else:\n")
+		b.WriteString(`{"action":"final","summary":"<at most 300 characters>","findings":[{"text":"<at most 200 characters>","handles":["<handle>"]}]}` + "\n")
 	case len(tl) > 0:
-		b.WriteString("- Answer with exactly one JSON object and nothing else.\n")
-		b.WriteString(`- To run an analysis: {"action":"call_tool","tool":"<name>","args":{...}}` + "\n")
-		b.WriteString("- When you are done:\n")
+		b.WriteString("Answer with one JSON object: a tool call, or the final answer.\n")
 	default:
-		b.WriteString("- Answer with exactly one JSON object and nothing else:\n")
+		b.WriteString("Answer with one JSON object: the final answer.\n")
 	}
-	b.WriteString(`  {"action":"final","summary":"<at most 300 characters>","findings":[{"text":"<at most 200 characters>","handles":["<handle>"]}]}` + "\n")
-	b.WriteString("- At most 3 findings. Every number you state must come from a tool or upstream result; cite the handles of the results each finding rests on.\n")
+	b.WriteString("Final answer: a short summary and at most 3 findings, each citing the handles it rests on; every number must come from a result.\n")
 	return b.String()
+}
+
+// maxToolLine bounds a tool's description in the system prompt.
+const maxToolLine = 100
+
+// toolLine is the first sentence of a tool description, cut at a word within maxToolLine bytes.
+func toolLine(desc string) string {
+	s := oneLine(desc)
+	if i := strings.Index(s, ". "); i >= 0 {
+		s = s[:i+1]
+	}
+	if len(s) <= maxToolLine {
+		return s
+	}
+	cut := strings.LastIndexAny(s[:maxToolLine], " ,;")
+	if cut <= 0 {
+		return clip(s, maxToolLine)
+	}
+	return strings.TrimRight(s[:cut], " ,;:") + "…"
 }
 
 // userPrompt holds the task, the run inputs and the upstream context.
 func userPrompt(task string, t Task, upstream string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Task: %s\n\nDataset: %s\n", task, t.Dataset)
+	fmt.Fprintf(&b, "Task: %s\nDataset: %s\n", task, t.Dataset)
 	if in := inputsText(t.Inputs); in != "" {
-		b.WriteString("\nRun inputs:\n" + in)
+		b.WriteString("Inputs: " + in + "\n")
 	}
 	if upstream != "" {
-		b.WriteString("\nUpstream context:\n" + upstream)
+		b.WriteString("Upstream results:\n" + upstream)
 	}
 	return b.String()
 }
 
-// inputsText lists the non-empty run inputs, one per line.
+// inputsText lists the non-empty run inputs on one line: "target audience: x; budget: 100000.00".
 func inputsText(in Inputs) string {
-	var b strings.Builder
+	var parts []string
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(&b, "- %s: %s\n", k, v)
+			parts = append(parts, k+": "+v)
 		}
 	}
 	line("Target audience", in.TargetAudience)
@@ -84,7 +101,7 @@ func inputsText(in Inputs) string {
 	for _, k := range sortedKeys(in.Extra) {
 		line(k, in.Extra[k])
 	}
-	return b.String()
+	return strings.Join(parts, "; ")
 }
 
 // block is one piece of upstream context.
@@ -108,8 +125,26 @@ func upstreamBlocks(ups []Upstream) []block {
 		}
 		bs = append(bs, block{head: head + "\n", body: body})
 		for _, r := range u.Results {
-			bs = append(bs, block{body: fmt.Sprintf("Result %s:\n%s\n", r.Handle, strings.TrimSpace(r.Text)), handle: r.Handle})
+			bs = append(bs, block{body: promptSummary(r), handle: r.Handle})
 		}
+	}
+	return sameAsEarlier(bs)
+}
+
+// sameAsEarlier shortens a result whose summary repeats an earlier one (a tool
+// called again with the same arguments) to a line naming that result.
+func sameAsEarlier(bs []block) []block {
+	first := map[string]string{} // summary without its handle → first handle
+	for i, b := range bs {
+		if b.handle == "" {
+			continue
+		}
+		key := strings.TrimPrefix(b.body, b.handle)
+		if h, ok := first[key]; ok {
+			bs[i].body = fmt.Sprintf("%s: the same summary as %s\n", b.handle, h)
+			continue
+		}
+		first[key] = b.handle
 	}
 	return bs
 }

@@ -24,7 +24,8 @@ type runner struct {
 	byName map[string]*toolDef
 	known  []string // citable handles: upstream results, then produced ones
 	msgs   []llm.Message
-	steps  int // tool calls made
+	unread []readResult // tool results the model has not answered after yet
+	steps  int          // tool calls made
 	res    Result
 }
 

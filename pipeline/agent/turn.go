@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 // maxObservation bounds a tool error fed back to the model.
@@ -111,6 +112,7 @@ func (r *runner) chat(ctx context.Context, req llm.Request, turn int, retry bool
 // runTools runs the calls of one answer within the step budget and appends what they
 // returned to the conversation. Tool errors go back to the model as observations.
 func (r *runner) runTools(ctx context.Context, turn int, calls []toolCall) error {
+	r.collapseRead()
 	for _, c := range calls {
 		if r.steps >= r.task.Def.MaxSteps {
 			r.observe(c.tool, "not run: the tool budget is used up")
@@ -135,18 +137,56 @@ func (r *runner) runTools(ctx context.Context, turn int, calls []toolCall) error
 		}
 		r.res.Handles = append(r.res.Handles, sum.Handle)
 		r.addKnown(sum.Handle)
-		r.observe(c.tool, fmt.Sprintf("result stored as handle %s:\n%s", sum.Handle, sum.Text))
+		if err := r.observeResult(ctx, c.tool, sum); err != nil {
+			return fmt.Errorf("agent %q turn %d: %w", r.task.Def.Name, turn, err)
+		}
 	}
 	return nil
 }
 
-// observe appends a tool's outcome: a tool message in native mode, else a user message.
-func (r *runner) observe(tool, text string) {
-	if r.native {
-		r.msgs = append(r.msgs, llm.Message{Role: "tool", ToolName: tool, Content: text})
-		return
+// observeResult appends a tool's result: with handles, its prompt summary, which
+// collapses to its handle line once the model has answered after reading it
+// (collapseRead); with full context, every row.
+func (r *runner) observeResult(ctx context.Context, tool string, sum store.Summary) error {
+	head := fmt.Sprintf("result stored as handle %s: %s", sum.Handle, shape(sum))
+	if r.task.Context == ContextFull {
+		rows, err := allRowsCSV(ctx, r.st, sum.Handle)
+		if err != nil {
+			return fmt.Errorf("full result of %s: %w", sum.Handle, err)
+		}
+		r.observe(tool, head+", CSV:\n"+rows)
+		return nil
 	}
-	r.msgs = append(r.msgs, llm.Message{Role: "user", Content: "Tool " + tool + " " + text})
+	r.observe(tool, head+"\n"+summaryBody(sum))
+	r.unread = append(r.unread, readResult{msg: len(r.msgs) - 1, short: r.observation(tool, head).Content})
+	return nil
+}
+
+// readResult is a tool result message and the handle line it collapses to.
+type readResult struct {
+	msg   int
+	short string
+}
+
+// collapseRead replaces the summaries of tool results the model has read (it has
+// answered since) by their handle lines: the handles stay citable, the rows stay
+// in the store, and each later turn's prompt stays small.
+func (r *runner) collapseRead() {
+	for _, u := range r.unread {
+		r.msgs[u.msg].Content = u.short
+	}
+	r.unread = r.unread[:0]
+}
+
+// observe appends a tool's outcome: a tool message in native mode, else a user message.
+func (r *runner) observe(tool, text string) { r.msgs = append(r.msgs, r.observation(tool, text)) }
+
+// observation is the message that hands a tool's outcome to the model.
+func (r *runner) observation(tool, text string) llm.Message {
+	if r.native {
+		return llm.Message{Role: "tool", ToolName: tool, Content: text}
+	}
+	return llm.Message{Role: "user", Content: "Tool " + tool + " " + text}
 }
 
 // useNative resolves the task's tool mode: auto asks the model for its capabilities

@@ -16,7 +16,7 @@ import (
 // ingest reads src into a staging table, checks it, infers roles and swaps it
 // in for the dataset in one transaction. On any error the staging table is
 // dropped and the old dataset is untouched. The caller holds the name's lock.
-func (s *Store) ingest(ctx context.Context, name string, src source, overrides map[Role]string, start time.Time) (Dataset, error) {
+func (s *Store) ingest(ctx context.Context, name string, src *source, overrides map[Role]string, start time.Time) (Dataset, error) {
 	if src.size == 0 || src.fp == emptySHA256 {
 		return Dataset{}, fmt.Errorf("%w: %s: line 1: file is empty", ErrInvalid, src.display)
 	}
@@ -25,11 +25,14 @@ func (s *Store) ingest(ctx context.Context, name string, src source, overrides m
 	}
 	stage := "_load_" + randHex(6)
 	defer s.db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+s.TableRef(ctx, stage))
-	cols, err := s.createStage(ctx, stage, src)
+	cols, err := s.createStage(ctx, stage, *src)
 	if err != nil {
 		return Dataset{}, err
 	}
-	rec, err := s.describeStage(ctx, stage, cols, src, overrides)
+	if err := src.settle(); err != nil {
+		return Dataset{}, err
+	}
+	rec, err := s.describeStage(ctx, stage, cols, *src, overrides)
 	if err != nil {
 		return Dataset{}, err
 	}
@@ -199,7 +202,7 @@ func (s *Store) describeStage(ctx context.Context, table string, cols []Column, 
 	if rec.Rows == 0 {
 		return rec, fmt.Errorf("%w: %s: no data rows (header only or empty)", ErrInvalid, src.display)
 	}
-	ps, err := s.profiles(ctx, table, cols)
+	ps, err := s.profiles(ctx, table, cols, rec.Rows)
 	if err != nil {
 		return rec, err
 	}
@@ -215,8 +218,12 @@ func (s *Store) describeStage(ctx context.Context, table string, cols []Column, 
 // inferSample is how many rows role inference looks at.
 const inferSample = 2000
 
+// inferScanRows is the table size above which the sample is drawn from about
+// that many rows (whole row vectors, a system sample) instead of every row.
+const inferScanRows = 100_000
+
 // profiles samples the table's rows once and describes each column for inference.
-func (s *Store) profiles(ctx context.Context, table string, cols []Column) ([]profile, error) {
+func (s *Store) profiles(ctx context.Context, table string, cols []Column, rows int64) ([]profile, error) {
 	ps := newProfiles(cols)
 	sel := make([]string, len(cols))
 	for i, c := range cols {
@@ -225,27 +232,31 @@ func (s *Store) profiles(ctx context.Context, table string, cols []Column) ([]pr
 			sel[i] = "CAST(" + quoteIdent(c.Name) + " AS DOUBLE)"
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s USING SAMPLE reservoir(%d ROWS) REPEATABLE (7)`,
-		strings.Join(sel, ", "), s.TableRef(ctx, table), inferSample))
+	from := s.TableRef(ctx, table)
+	if rows > inferScanRows {
+		from = fmt.Sprintf("(SELECT * FROM %s TABLESAMPLE %.4f%% (system, 7))", from, 100*float64(inferScanRows)/float64(rows))
+	}
+	res, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s USING SAMPLE reservoir(%d ROWS) REPEATABLE (7)`,
+		strings.Join(sel, ", "), from, inferSample))
 	if err != nil {
 		return nil, fmt.Errorf("sample for roles: %w", err)
 	}
-	defer rows.Close()
+	defer res.Close()
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
 	seen := make([]map[string]bool, len(cols))
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
+	for res.Next() {
+		if err := res.Scan(ptrs...); err != nil {
 			return nil, err
 		}
 		for i := range ps {
 			ps[i].observe(vals[i], &seen[i])
 		}
 	}
-	return ps, rows.Err()
+	return ps, res.Err()
 }
 
 // newProfiles describes columns by name, type and unit, with no values yet.

@@ -25,6 +25,29 @@ type source struct {
 	mtime   int64
 	fp      string
 	opts    readOptions
+	// hashing, when set, is the content hash still being computed while the
+	// file loads; settle waits for it before fp is compared or stored.
+	hashing <-chan hashResult
+}
+
+// hashResult is the outcome of hashing a file in the background.
+type hashResult struct {
+	h   hashed
+	err error
+}
+
+// settle waits for a background hash and sets fp from it.
+func (src *source) settle() error {
+	if src.hashing == nil {
+		return nil
+	}
+	r := <-src.hashing
+	src.hashing = nil
+	if r.err != nil {
+		return fmt.Errorf("hash %s: %w", src.display, r.err)
+	}
+	src.fp = withOptions(r.h.fp, src.opts)
+	return nil
 }
 
 // LoadFile loads a file under the data root as dataset name. A path is relative
@@ -41,13 +64,18 @@ func (s *Store) LoadFile(ctx context.Context, name, path string, f Format, roles
 	if res, ok := s.unchangedFile(ctx, name, src, roles, start); ok {
 		return res, nil
 	}
-	read, err := hashFile(ctx, src.path)
-	if err != nil {
-		return LoadResult{}, fmt.Errorf("load dataset %q from %s: %w", name, src.display, err)
-	}
-	src.fp = withOptions(read.fp, src.opts)
-	res, err := s.loadSource(ctx, name, src, roles, start)
-	res.BytesRead = read.n
+	// The content hash (the fingerprint) is computed while DuckDB reads the file:
+	// it is needed only to recognise a reload of the same content and to record it.
+	hctx, stop := context.WithCancel(ctx)
+	hashing := make(chan hashResult, 1)
+	go func() {
+		h, err := hashFile(hctx, src.path)
+		hashing <- hashResult{h, err}
+	}()
+	src.hashing = hashing
+	defer func() { stop(); src.settle() }() // the hash goroutine ends before LoadFile returns
+	res, err := s.loadSource(ctx, name, &src, roles, start)
+	res.BytesRead = src.size
 	return res, err
 }
 
@@ -208,7 +236,7 @@ func (s *Store) LoadReader(ctx context.Context, name, filename string, f Format,
 	}
 	src := source{path: tmp, display: display, origin: "upload", format: format,
 		fp: withOptions(read.fp, ro), size: read.n, opts: ro}
-	res, err := s.loadSource(ctx, name, src, roles, start)
+	res, err := s.loadSource(ctx, name, &src, roles, start)
 	res.BytesRead = read.n
 	return res, err
 }
@@ -235,14 +263,19 @@ func (s *Store) spool(ctx context.Context, r io.Reader, f Format) (string, hashe
 // unchanged, else ingest into a staging table and swap it in atomically.
 // Only loads of the same name wait for each other; each ingest is bounded by
 // the load timeout.
-func (s *Store) loadSource(ctx context.Context, name string, src source, roles map[Role]string, start time.Time) (LoadResult, error) {
+func (s *Store) loadSource(ctx context.Context, name string, src *source, roles map[Role]string, start time.Time) (LoadResult, error) {
 	defer s.names.lock(name)()
 	old, err := s.datasetRecord(ctx, s.db, name)
-	if err == nil && old.Fingerprint == src.fp {
-		return s.hit(ctx, old, src, roles, start)
-	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return LoadResult{}, err
+	}
+	if err == nil { // a reload: the same content is a hit, so the hash decides first
+		if err := src.settle(); err != nil {
+			return LoadResult{}, fmt.Errorf("load dataset %q: %w", name, err)
+		}
+		if old.Fingerprint == src.fp {
+			return s.hit(ctx, old, *src, roles, start)
+		}
 	}
 	if src.format == FormatJSON {
 		if err := checkJSONDepth(src.path, src.display); err != nil {

@@ -149,8 +149,11 @@ var exactLimit int64 = 200_000
 // Exact reports whether dataset_profile counts exactly (the dataset is small enough).
 func (r *render) Exact() bool { return r.e.ds.Rows <= exactLimit }
 
-// sampleTarget is about how many rows dataset_profile samples above exactLimit rows.
-const sampleTarget = 50_000
+// sampleTarget is about how many rows dataset_profile samples above exactLimit rows:
+// enough for the distinct counts of the low-cardinality columns a profile is read
+// for (a sample cannot count the distinct values of a high-cardinality column
+// at any affordable size, and says so with distinct_exact = false).
+const sampleTarget = 20_000
 
 // SamplePct is the system (vector-level) sample percentage that dataset_profile uses
 // above exactLimit rows. It is computed here from the row count and written into the SQL

@@ -1,7 +1,7 @@
 {{- /* One row per column. Column names come from the store's catalogue (quoted) and are
        output as bound values. Up to exactLimit rows everything is exact. Above it, row and
        null counts and numeric/date min, max and mean stay exact over all rows, while distinct
-       counts, text min/max and duplicate rows come from a ~50k-row system (vector) sample
+       counts, text min/max and duplicate rows come from a ~20k-row system (vector) sample
        (sample_rows says how many rows; distinct_exact = false). */ -}}
 WITH base AS NOT MATERIALIZED (
   SELECT {{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}} FROM {{.Table}} WHERE {{.Where}}

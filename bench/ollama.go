@@ -110,7 +110,9 @@ func (s *suite) contextComparison(ctx context.Context, env *pipelineEnv, o *Olla
 	rows := c.tokenRows()
 	rows = append(rows, c.turnRows(hTurns, cmp.prompts)...)
 	rows = append(rows, c.largestRows(hMax, cmp.maxPrompt)...)
-	return append(rows, c.byteRows(hb, hbMax, fb, fbMax)...), nil
+	rows = append(rows, c.byteRows(hb, hbMax, fb, fbMax)...)
+	same, err := scriptedComparison(ctx, env.st, cmp.preset, client, o, numCtx)
+	return append(rows, same...), err
 }
 
 // feedSQL is the SQL cell that feeds the first agents a result of feedRows rows:
@@ -197,9 +199,9 @@ func (c comparison) tokenRows() []Row {
 	return []Row{
 		c.row("LLM calls, handle summaries", float64(ht.LLMCalls), "calls", ""),
 		c.row("LLM calls, full results pasted", float64(ft.LLMCalls), "calls", ""),
-		withKey(c.row("prompt tokens, handle summaries", float64(ht.PromptTokens), "tokens", src), KeyPromptTokensHandles),
-		withKey(withRatioOver(c.row("prompt tokens, full results pasted", float64(ft.PromptTokens), "tokens", src),
-			float64(ht.PromptTokens), "this ÷ handles"), KeyPromptTokensFull),
+		c.row("prompt tokens, handle summaries", float64(ht.PromptTokens), "tokens", src),
+		withRatioOver(c.row("prompt tokens, full results pasted", float64(ft.PromptTokens), "tokens", src),
+			float64(ht.PromptTokens), "this ÷ handles"),
 		c.row("prompt tokens per LLM call, handle summaries", perCall(ht), "tokens", ""),
 		withRatioOver(c.row("prompt tokens per LLM call, full results pasted", perCall(ft), "tokens", ""),
 			perCall(ht), "this ÷ handles"),
@@ -211,16 +213,7 @@ func (c comparison) tokenRows() []Row {
 
 // turnRows give the median prompt of one agent turn (one LLM call) in each mode.
 func (c comparison) turnRows(handles, full []int64) []Row {
-	med := func(xs []int64) float64 {
-		fs := make([]float64, len(xs))
-		for i, x := range xs {
-			fs[i] = float64(x)
-		}
-		if len(fs) == 0 {
-			return 0
-		}
-		return medianOf(fs)
-	}
+	med := medianTokens
 	note := func(xs []int64) string { return fmt.Sprintf("median prompt_eval_count of %d agent turns", len(xs)) }
 	return []Row{c.row("prompt tokens per agent turn, handle summaries", med(handles), "tokens", note(handles)),
 		withRatioOver(c.row("prompt tokens per agent turn, full results pasted", med(full), "tokens", note(full)),

@@ -54,6 +54,13 @@ func TestQuick(t *testing.T) {
 	}
 	checkRows(t, rep.Rows)
 	checkJSON(t, rep)
+	if cfg.Ollama != nil {
+		keys := rep.Keys()
+		h, f := keys[KeyPromptTokensHandles], keys[KeyPromptTokensFull]
+		if !(h > 0 && f > h) {
+			t.Errorf("prompt tokens with the same tool calls: handles %v, full %v; want 0 < handles < full", h, f)
+		}
+	}
 }
 
 func checkRows(t *testing.T, rows []Row) {

@@ -24,7 +24,7 @@ func approxTokens(s string) int { return (len(s) + 3) / 4 }
 // answer rules.
 func systemPrompt(d Definition, tl []*toolDef, unavailable []string, native bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "You are the %s. Goal: %s\n", d.Role, d.Goal)
+	fmt.Fprintf(&b, "You are the %s.\nGoal: %s\n", d.Role, d.Goal)
 	if d.Backstory != "" {
 		b.WriteString(d.Backstory + "\n")
 	}

@@ -32,6 +32,7 @@ type runSpec struct {
 	llm          llm.Client
 	llmOptions   llm.Options
 	defaultModel string
+	randomModels []string // Config.RandomModels
 	created      time.Time
 	memo         []string // memo key of each step
 }

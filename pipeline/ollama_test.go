@@ -67,7 +67,8 @@ func TestOllamaCampaign(t *testing.T) {
 	if _, err := st.Result(t.Context(), handle); err != nil {
 		t.Errorf("report handle %s: %v", handle, err)
 	}
-	for _, w := range []string{"# Campaign optimization report", "## Findings by agent", "## Handles", "## Execution profile"} {
+	for _, w := range []string{"# Campaign optimization report", "## Executive summary", "## Analysis by agent", "### Handles",
+		"### Tokens and execution profile", "Claim check: "} {
 		if !strings.Contains(md, w) {
 			t.Errorf("report lacks %q", w)
 		}

@@ -41,6 +41,9 @@ type Config struct {
 	// runner, in order per run, after the event is stored and off the runs'
 	// locks. It must not block for long: it delays later writes.
 	OnEvent func(Event)
+	// RandomModels names models whose prose is random (the generated test
+	// model); a report whose agents ran on one says so in a banner.
+	RandomModels []string
 }
 
 // Runner starts, tracks and persists pipeline runs. It is safe for concurrent use.
@@ -101,7 +104,8 @@ func (r *Runner) plan(ctx context.Context, id string, req StartRequest) (*runSpe
 		env, _ = r.tools.EnvOf(ctx, ds)
 	}
 	spec := &runSpec{id: id, req: req, g: g, agents: g.agents, ds: ds, tools: env, st: r.st, llm: r.model,
-		llmOptions: r.cfg.LLMOptions, defaultModel: r.cfg.DefaultModel, created: time.Now().UTC()}
+		llmOptions: r.cfg.LLMOptions, defaultModel: r.cfg.DefaultModel, randomModels: r.cfg.RandomModels,
+		created: time.Now().UTC()}
 	if err := spec.checkModels(); err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func (a reportAction) run(ctx context.Context, sc *stepContext) outcome {
 	handles := report.Tables(in)
 	tables := make([]report.Result, len(handles))
 	for i, h := range handles {
-		tables[i] = fetchResult(ctx, st, h, i < report.MaxTables)
+		tables[i] = fetchResult(ctx, st, h, true)
 	}
 	profile := fetchResult(ctx, st, prof, true)
 	if err := ctx.Err(); err != nil {
@@ -73,7 +73,7 @@ func fetchResult(ctx context.Context, st *store.Store, h string, withPage bool) 
 		res.Summary = &sum
 	}
 	if withPage {
-		res.Page, res.PageErr = st.GetPage(ctx, h, 0, report.MaxRows, false)
+		res.Page, res.PageErr = st.GetPage(ctx, h, 0, report.FactRows, false)
 	}
 	return res
 }
@@ -89,8 +89,15 @@ func (sc *stepContext) reportInput(title string) (report.Run, []StepState) {
 		Fingerprint: spec.ds.Fingerprint, Generated: time.Now()}
 	anc := spec.g.ancestors(sc.i)
 	steps, outs := sc.rec.results(anc)
+	in.Inputs = inputLines(spec.req.Inputs)
+	in.Model, in.RandomModel = spec.agentModels(anc)
+	in.ModelOptions = optionsText(spec.llmOptions)
 	for k, j := range anc {
 		n, o := spec.g.nodes[j], outs[k]
+		in.Method = append(in.Method, methodLine(n.step, steps[k]))
+		if steps[k].Status != StepSucceeded {
+			in.Missing = append(in.Missing, fmt.Sprintf("step `%s` %s", n.step.ID, steps[k].Status))
+		}
 		switch {
 		case n.act.agentName() != "":
 			in.Agents = append(in.Agents, report.Agent{Step: n.step.ID, Name: n.act.agentName(),

@@ -23,12 +23,14 @@ func reportStep(title string, deps ...string) Step {
 // presets are the original system's analysis types as pipelines.
 var presets = []Pipeline{
 	{Name: "campaign_optimization",
-		Description: "Market research and competitive analysis in parallel, then brand performance, then campaign optimization, then the report.",
+		Description: "Market research and competitive analysis in parallel, then brand performance; ROI and a budget plan from the tools; then campaign optimization interpreting them, then the report.",
 		Steps: []Step{
 			agentStep("market_research_analyst"),
 			agentStep("competitive_analyst"),
 			agentStep("brand_performance_specialist", "market_research_analyst", "competitive_analyst"),
-			agentStep("campaign_optimizer", "brand_performance_specialist"),
+			toolStep("roi", "roi", `{}`),
+			toolStep("budget", "budget_plan", `{}`),
+			agentStep("campaign_optimizer", "brand_performance_specialist", "roi", "budget"),
 			reportStep("Campaign optimization report", "campaign_optimizer"),
 		}},
 	{Name: "roi_analysis",
@@ -39,10 +41,12 @@ var presets = []Pipeline{
 			reportStep("ROI analysis report", "campaign_optimizer"),
 		}},
 	{Name: "sales_forecast",
-		Description: "Market research, then a sales forecast with seasonality, then the report.",
+		Description: "Market research; the sales_forecast and seasonality tools; then a forecasting specialist interpreting them, then the report.",
 		Steps: []Step{
 			agentStep("market_research_analyst"),
-			agentStep("forecasting_specialist", "market_research_analyst"),
+			toolStep("forecast", "sales_forecast", `{}`),
+			toolStep("seasonality", "seasonality", `{}`),
+			agentStep("forecasting_specialist", "market_research_analyst", "forecast", "seasonality"),
 			reportStep("Sales forecast report", "forecasting_specialist"),
 		}},
 	{Name: "brand_performance",

@@ -56,7 +56,7 @@ func TestCampaignEndToEndScripted(t *testing.T) {
 		counts[ev.Type]++
 	}
 	want := map[EventType]int{EventRunStarted: 1, EventStageStarted: 4, EventStageFinished: 4,
-		EventStepStarted: 5, EventStepFinished: 5, EventLLMCall: 8, EventToolCall: 4, EventRunFinished: 1}
+		EventStepStarted: 7, EventStepFinished: 7, EventLLMCall: 8, EventToolCall: 6, EventRunFinished: 1}
 	if diff := cmp.Diff(want, counts); diff != "" {
 		t.Errorf("event counts (-want +got):\n%s", diff)
 	}

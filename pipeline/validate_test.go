@@ -17,12 +17,12 @@ func TestPresetsValidate(t *testing.T) {
 	r := newTestRunner(t, st, newScript(nil), 2)
 	want := map[string][]Stage{
 		"campaign_optimization": {
-			{0, []string{"market_research_analyst", "competitive_analyst"}},
+			{0, []string{"market_research_analyst", "competitive_analyst", "roi", "budget"}},
 			{1, []string{"brand_performance_specialist"}},
 			{2, []string{"campaign_optimizer"}},
 			{3, []string{"report"}}},
 		"roi_analysis": {{0, []string{"data_analyst"}}, {1, []string{"campaign_optimizer"}}, {2, []string{"report"}}},
-		"sales_forecast": {{0, []string{"market_research_analyst"}}, {1, []string{"forecasting_specialist"}},
+		"sales_forecast": {{0, []string{"market_research_analyst", "forecast", "seasonality"}}, {1, []string{"forecasting_specialist"}},
 			{2, []string{"report"}}},
 		"brand_performance": {{0, []string{"competitive_analyst"}}, {1, []string{"brand_strategist"}},
 			{2, []string{"report"}}},

@@ -92,3 +92,46 @@ func TestReportErrors(t *testing.T) {
 		t.Errorf("report of an unknown run: %v, want ErrNotFound", err)
 	}
 }
+
+// TestCanceledRunHasPartialReport cancels campaign_optimization while its
+// final agent runs: the report says what is missing and still shows the facts
+// of the tool steps and the findings of the agents that finished.
+func TestCanceledRunHasPartialReport(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{"campaign_optimizer": {block: true}})
+	m.def = behaviour{useTool: true}
+	r := newTestRunner(t, st, m, 2)
+	run, err := r.Start(t.Context(), StartRequest{Dataset: testDataset, Pipeline: campaign(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Watch(t.Context(), run.ID, 0, func(ev Event) error {
+		if ev.Type == EventStepStarted && ev.StepID == "campaign_optimizer" {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("watch: %v", err)
+	}
+	if _, err := r.Cancel(t.Context(), run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Watch(t.Context(), run.ID, 0, func(Event) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	handle, md, err := r.Report(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handle != "" {
+		t.Errorf("a partial report is not stored, got handle %s", handle)
+	}
+	for _, w := range []string{"# Partial report: campaign_optimization", "**Partial report.** Missing:",
+		"step `campaign_optimizer` canceled", "step `report` ", "has the highest ROI", "Largest allocation",
+		"### market_research_analyst (step `market_research_analyst`)", "tool roi"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("partial report lacks %q:\n%s", w, md)
+		}
+	}
+}

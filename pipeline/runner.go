@@ -273,6 +273,10 @@ func (r *Runner) Report(ctx context.Context, runID string) (handle, markdown str
 	if !run.Status.Final() {
 		return "", "", fmt.Errorf("report of run %q (%s): %w", runID, run.Status, ErrNotFinished)
 	}
+	if run.ReportHandle == "" && hasReportStep(run.Pipeline) && run.Status != RunSucceeded {
+		md, err := r.partialReport(ctx, run)
+		return "", md, err
+	}
 	if run.ReportHandle == "" {
 		return "", "", fmt.Errorf("report of run %q: %w: the run produced no report", runID, ErrNotFound)
 	}

@@ -160,6 +160,9 @@ func (rec *recorder) finish(ctx context.Context, proc procUsage) Run {
 	for i, st := range r.Steps {
 		if rec.spec.g.nodes[i].act.isReport() && st.Status.Done() {
 			r.ReportHandle = st.ResultHandle
+			if c := rec.out[i].claims; c != nil {
+				r.Claims = *c
+			}
 		}
 	}
 	return rec.snapshotLocked()

@@ -74,7 +74,6 @@ func parseOutput(out string) (string, []report.Finding) {
 	return strings.TrimSpace(strings.Join(sum, "\n")), fs
 }
 
-
 // hasReportStep tells whether p has a report step.
 func hasReportStep(p Pipeline) bool {
 	for _, s := range p.Steps {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -32,6 +33,20 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(md, w) {
 			t.Errorf("report lacks %q", w)
 		}
+	}
+	// The run counts the report's findings by claim check, as the report says.
+	findings := 0
+	for _, s := range run.Steps {
+		if s.Kind == KindAgent {
+			findings += strings.Count("\n"+s.Output, "\n- ")
+		}
+	}
+	c := run.Claims
+	if c.Verified+c.PartlyVerified+c.Unverified+c.NoNumbers != findings || findings == 0 {
+		t.Errorf("claims %+v, want %d findings counted", c, findings)
+	}
+	if w := fmt.Sprintf("%d findings verified, %d partly verified, %d unverified", c.Verified, c.PartlyVerified, c.Unverified); !strings.Contains(md, w) {
+		t.Errorf("report lacks %q", w)
 	}
 	// Every handle a finding cites is rendered as a table whose first row is the
 	// handle's own first row, and is listed.

@@ -97,6 +97,7 @@ type outcome struct {
 	resultHandle string
 	results      []store.Summary // summaries handed to dependents
 	toolCalls    int
+	claims       *ClaimCounts // a report step's claim check
 	llm, sql     time.Duration
 	err          error
 }

@@ -62,8 +62,9 @@ func (a reportAction) run(ctx context.Context, sc *stepContext) outcome {
 	if err != nil {
 		return outcome{err: fmt.Errorf("report: save: %w", err)}
 	}
-	return outcome{summary: "report " + sum.Handle, resultHandle: sum.Handle,
-		handles: []string{sum.Handle, prof}, sql: time.Since(start)}
+	n := report.CheckRun(in, tables).Counts
+	return outcome{summary: "report " + sum.Handle, resultHandle: sum.Handle, handles: []string{sum.Handle, prof},
+		claims: &ClaimCounts{n.Verified, n.Partly, n.Unverified, n.NoNumbers}, sql: time.Since(start)}
 }
 
 // fetchResult reads a handle's summary and, when withPage, its first rows.

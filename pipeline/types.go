@@ -211,6 +211,7 @@ type Run struct {
 	Profile      RunProfile            `json:"profile"`
 	Errors       []string              `json:"errors,omitempty"`
 	ReportHandle string                `json:"report_handle,omitempty"`
+	Claims       ClaimCounts           `json:"claims"` // the report's claim check of the agents' findings
 	CreatedAt    time.Time             `json:"created_at"`
 	FinishedAt   time.Time             `json:"finished_at"`
 }
@@ -269,4 +270,13 @@ type Event struct {
 	LLM     *LLMCall   `json:"llm,omitempty"`
 	Tool    *ToolCall  `json:"tool,omitempty"`
 	Run     *Run       `json:"run,omitempty"` // set on run_finished
+}
+
+// ClaimCounts counts a report's agent findings by how the numbers in them
+// matched the rows of the handles they cite.
+type ClaimCounts struct {
+	Verified       int `json:"verified"`
+	PartlyVerified int `json:"partly_verified"`
+	Unverified     int `json:"unverified"`
+	NoNumbers      int `json:"no_numbers"`
 }

@@ -203,7 +203,7 @@ func runToProto(r pipeline.Run) *mrswarmv1.Run {
 			Overhead: durationpb.New(p.Overhead), CpuUser: durationpb.New(p.CPUUser),
 			CpuSystem: durationpb.New(p.CPUSystem), PeakRssBytes: p.PeakRSS,
 		},
-		Errors: r.Errors, ReportHandle: r.ReportHandle,
+		Errors: r.Errors, ReportHandle: r.ReportHandle, Claims: claimsToProto(r.Claims),
 		CreatedAt: timeToProto(r.CreatedAt), FinishedAt: timeToProto(r.FinishedAt),
 	}
 }

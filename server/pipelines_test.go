@@ -137,8 +137,8 @@ func TestPipelineRunGRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.GetSteps()) != 5 || run.GetTokens().GetLlmCalls() != int32(model.calls.Load()) || run.GetInputs().GetBudget() != 250000 {
-		t.Errorf("run: %d steps, %d LLM calls (model saw %d), budget %v; want 5 steps, equal calls, 250000",
+	if len(run.GetSteps()) != 7 || run.GetTokens().GetLlmCalls() != int32(model.calls.Load()) || run.GetInputs().GetBudget() != 250000 {
+		t.Errorf("run: %d steps, %d LLM calls (model saw %d), budget %v; want 7 steps, equal calls, 250000",
 			len(run.GetSteps()), run.GetTokens().GetLlmCalls(), model.calls.Load(), run.GetInputs().GetBudget())
 	}
 	for _, s := range run.GetSteps() {
@@ -149,6 +149,11 @@ func TestPipelineRunGRPC(t *testing.T) {
 	report, err := ts.pipes.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: started.GetRunId()})
 	if err != nil || report.GetHandle() == "" || !strings.Contains(report.GetMarkdown(), "Campaign optimization report") {
 		t.Errorf("report: handle %q, markdown %.80q, %v", report.GetHandle(), report.GetMarkdown(), err)
+	}
+	c := run.GetClaims()
+	if w := fmt.Sprintf("%d findings verified, %d partly verified, %d unverified against the handles they cite (%d without numbers)",
+		c.GetVerified(), c.GetPartlyVerified(), c.GetUnverified(), c.GetNoNumbers()); c == nil || !strings.Contains(report.GetMarkdown(), w) {
+		t.Errorf("GetRun claims %v; the report does not say %q", c, w)
 	}
 
 	// Re-attaching after seq N-2 delivers exactly the last two events.

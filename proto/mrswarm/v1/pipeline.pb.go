@@ -1642,7 +1642,10 @@ type Run struct {
 	CreatedAt    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	FinishedAt   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
 	// Per agent token totals.
-	AgentTokens   map[string]*TokenUsage `protobuf:"bytes,15,rep,name=agent_tokens,json=agentTokens,proto3" json:"agent_tokens,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	AgentTokens map[string]*TokenUsage `protobuf:"bytes,15,rep,name=agent_tokens,json=agentTokens,proto3" json:"agent_tokens,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The report's claim check: agent findings by how their numbers matched the
+	// rows of the handles they cite.
+	Claims        *ClaimCounts `protobuf:"bytes,16,opt,name=claims,proto3" json:"claims,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1782,6 +1785,81 @@ func (x *Run) GetAgentTokens() map[string]*TokenUsage {
 	return nil
 }
 
+func (x *Run) GetClaims() *ClaimCounts {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+type ClaimCounts struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Verified       int32                  `protobuf:"varint,1,opt,name=verified,proto3" json:"verified,omitempty"`
+	PartlyVerified int32                  `protobuf:"varint,2,opt,name=partly_verified,json=partlyVerified,proto3" json:"partly_verified,omitempty"`
+	Unverified     int32                  `protobuf:"varint,3,opt,name=unverified,proto3" json:"unverified,omitempty"`
+	NoNumbers      int32                  `protobuf:"varint,4,opt,name=no_numbers,json=noNumbers,proto3" json:"no_numbers,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ClaimCounts) Reset() {
+	*x = ClaimCounts{}
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimCounts) ProtoMessage() {}
+
+func (x *ClaimCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimCounts.ProtoReflect.Descriptor instead.
+func (*ClaimCounts) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ClaimCounts) GetVerified() int32 {
+	if x != nil {
+		return x.Verified
+	}
+	return 0
+}
+
+func (x *ClaimCounts) GetPartlyVerified() int32 {
+	if x != nil {
+		return x.PartlyVerified
+	}
+	return 0
+}
+
+func (x *ClaimCounts) GetUnverified() int32 {
+	if x != nil {
+		return x.Unverified
+	}
+	return 0
+}
+
+func (x *ClaimCounts) GetNoNumbers() int32 {
+	if x != nil {
+		return x.NoNumbers
+	}
+	return 0
+}
+
 type LLMCall struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Model            string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
@@ -1801,7 +1879,7 @@ type LLMCall struct {
 
 func (x *LLMCall) Reset() {
 	*x = LLMCall{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[17]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +1891,7 @@ func (x *LLMCall) String() string {
 func (*LLMCall) ProtoMessage() {}
 
 func (x *LLMCall) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[17]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +1904,7 @@ func (x *LLMCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LLMCall.ProtoReflect.Descriptor instead.
 func (*LLMCall) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{17}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *LLMCall) GetModel() string {
@@ -1913,7 +1991,7 @@ type ToolCall struct {
 
 func (x *ToolCall) Reset() {
 	*x = ToolCall{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[18]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2003,7 @@ func (x *ToolCall) String() string {
 func (*ToolCall) ProtoMessage() {}
 
 func (x *ToolCall) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[18]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2016,7 @@ func (x *ToolCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToolCall.ProtoReflect.Descriptor instead.
 func (*ToolCall) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{18}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ToolCall) GetTool() string {
@@ -1998,7 +2076,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[19]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2010,7 +2088,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[19]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2023,7 +2101,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{19}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Event) GetSeq() int64 {
@@ -2111,7 +2189,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[20]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2123,7 +2201,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[20]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2136,7 +2214,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{20}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{21}
 }
 
 type ListAgentsResponse struct {
@@ -2148,7 +2226,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[21]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2160,7 +2238,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[21]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2173,7 +2251,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{21}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*Agent {
@@ -2191,7 +2269,7 @@ type ListPresetsRequest struct {
 
 func (x *ListPresetsRequest) Reset() {
 	*x = ListPresetsRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[22]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2281,7 @@ func (x *ListPresetsRequest) String() string {
 func (*ListPresetsRequest) ProtoMessage() {}
 
 func (x *ListPresetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[22]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2294,7 @@ func (x *ListPresetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPresetsRequest.ProtoReflect.Descriptor instead.
 func (*ListPresetsRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{22}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{23}
 }
 
 type ListPresetsResponse struct {
@@ -2228,7 +2306,7 @@ type ListPresetsResponse struct {
 
 func (x *ListPresetsResponse) Reset() {
 	*x = ListPresetsResponse{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[23]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2240,7 +2318,7 @@ func (x *ListPresetsResponse) String() string {
 func (*ListPresetsResponse) ProtoMessage() {}
 
 func (x *ListPresetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[23]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2253,7 +2331,7 @@ func (x *ListPresetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPresetsResponse.ProtoReflect.Descriptor instead.
 func (*ListPresetsResponse) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{23}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListPresetsResponse) GetPresets() []*Pipeline {
@@ -2278,7 +2356,7 @@ type ValidatePipelineRequest struct {
 
 func (x *ValidatePipelineRequest) Reset() {
 	*x = ValidatePipelineRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[24]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2290,7 +2368,7 @@ func (x *ValidatePipelineRequest) String() string {
 func (*ValidatePipelineRequest) ProtoMessage() {}
 
 func (x *ValidatePipelineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[24]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2303,7 +2381,7 @@ func (x *ValidatePipelineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatePipelineRequest.ProtoReflect.Descriptor instead.
 func (*ValidatePipelineRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{24}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ValidatePipelineRequest) GetDataset() string {
@@ -2371,7 +2449,7 @@ type ValidatePipelineResponse struct {
 
 func (x *ValidatePipelineResponse) Reset() {
 	*x = ValidatePipelineResponse{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[25]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2383,7 +2461,7 @@ func (x *ValidatePipelineResponse) String() string {
 func (*ValidatePipelineResponse) ProtoMessage() {}
 
 func (x *ValidatePipelineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[25]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2396,7 +2474,7 @@ func (x *ValidatePipelineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatePipelineResponse.ProtoReflect.Descriptor instead.
 func (*ValidatePipelineResponse) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{25}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ValidatePipelineResponse) GetPipeline() *Pipeline {
@@ -2424,7 +2502,7 @@ type WatchRunRequest struct {
 
 func (x *WatchRunRequest) Reset() {
 	*x = WatchRunRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[26]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2436,7 +2514,7 @@ func (x *WatchRunRequest) String() string {
 func (*WatchRunRequest) ProtoMessage() {}
 
 func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[26]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2449,7 +2527,7 @@ func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchRunRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{26}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WatchRunRequest) GetRunId() string {
@@ -2475,7 +2553,7 @@ type GetRunRequest struct {
 
 func (x *GetRunRequest) Reset() {
 	*x = GetRunRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[27]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2487,7 +2565,7 @@ func (x *GetRunRequest) String() string {
 func (*GetRunRequest) ProtoMessage() {}
 
 func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[27]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2500,7 +2578,7 @@ func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunRequest.ProtoReflect.Descriptor instead.
 func (*GetRunRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{27}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetRunRequest) GetRunId() string {
@@ -2520,7 +2598,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[28]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2610,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[28]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2623,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{28}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListRunsRequest) GetLimit() int32 {
@@ -2564,7 +2642,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[29]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2576,7 +2654,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[29]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2589,7 +2667,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{29}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListRunsResponse) GetRuns() []*Run {
@@ -2608,7 +2686,7 @@ type CancelRunRequest struct {
 
 func (x *CancelRunRequest) Reset() {
 	*x = CancelRunRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[30]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2620,7 +2698,7 @@ func (x *CancelRunRequest) String() string {
 func (*CancelRunRequest) ProtoMessage() {}
 
 func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[30]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2633,7 +2711,7 @@ func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunRequest.ProtoReflect.Descriptor instead.
 func (*CancelRunRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{30}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelRunRequest) GetRunId() string {
@@ -2652,7 +2730,7 @@ type GetRunReportRequest struct {
 
 func (x *GetRunReportRequest) Reset() {
 	*x = GetRunReportRequest{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[31]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2664,7 +2742,7 @@ func (x *GetRunReportRequest) String() string {
 func (*GetRunReportRequest) ProtoMessage() {}
 
 func (x *GetRunReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[31]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2677,7 +2755,7 @@ func (x *GetRunReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunReportRequest.ProtoReflect.Descriptor instead.
 func (*GetRunReportRequest) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{31}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetRunReportRequest) GetRunId() string {
@@ -2698,7 +2776,7 @@ type RunReport struct {
 
 func (x *RunReport) Reset() {
 	*x = RunReport{}
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[32]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2710,7 +2788,7 @@ func (x *RunReport) String() string {
 func (*RunReport) ProtoMessage() {}
 
 func (x *RunReport) ProtoReflect() protoreflect.Message {
-	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[32]
+	mi := &file_mrswarm_v1_pipeline_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2723,7 +2801,7 @@ func (x *RunReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunReport.ProtoReflect.Descriptor instead.
 func (*RunReport) Descriptor() ([]byte, []int) {
-	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{32}
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RunReport) GetRunId() string {
@@ -2863,7 +2941,7 @@ const file_mrswarm_v1_pipeline_proto_rawDesc = "" +
 	"\n" +
 	"started_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
 	"\vfinished_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"finishedAt\"\xfd\x05\n" +
+	"finishedAt\"\xae\x06\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x15.mrswarm.v1.RunStatusR\x06status\x12\x18\n" +
@@ -2882,10 +2960,19 @@ const file_mrswarm_v1_pipeline_proto_rawDesc = "" +
 	"created_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
 	"\vfinished_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x12C\n" +
-	"\fagent_tokens\x18\x0f \x03(\v2 .mrswarm.v1.Run.AgentTokensEntryR\vagentTokens\x1aV\n" +
+	"\fagent_tokens\x18\x0f \x03(\v2 .mrswarm.v1.Run.AgentTokensEntryR\vagentTokens\x12/\n" +
+	"\x06claims\x18\x10 \x01(\v2\x17.mrswarm.v1.ClaimCountsR\x06claims\x1aV\n" +
 	"\x10AgentTokensEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.mrswarm.v1.TokenUsageR\x05value:\x028\x01\"\x93\x03\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.mrswarm.v1.TokenUsageR\x05value:\x028\x01\"\x91\x01\n" +
+	"\vClaimCounts\x12\x1a\n" +
+	"\bverified\x18\x01 \x01(\x05R\bverified\x12'\n" +
+	"\x0fpartly_verified\x18\x02 \x01(\x05R\x0epartlyVerified\x12\x1e\n" +
+	"\n" +
+	"unverified\x18\x03 \x01(\x05R\n" +
+	"unverified\x12\x1d\n" +
+	"\n" +
+	"no_numbers\x18\x04 \x01(\x05R\tnoNumbers\"\x93\x03\n" +
 	"\aLLMCall\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12#\n" +
 	"\rprompt_tokens\x18\x02 \x01(\x03R\fpromptTokens\x12+\n" +
@@ -3017,7 +3104,7 @@ func file_mrswarm_v1_pipeline_proto_rawDescGZIP() []byte {
 }
 
 var file_mrswarm_v1_pipeline_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_mrswarm_v1_pipeline_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_mrswarm_v1_pipeline_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_mrswarm_v1_pipeline_proto_goTypes = []any{
 	(ContextMode)(0),                 // 0: mrswarm.v1.ContextMode
 	(ToolMode)(0),                    // 1: mrswarm.v1.ToolMode
@@ -3041,36 +3128,37 @@ var file_mrswarm_v1_pipeline_proto_goTypes = []any{
 	(*RunProfile)(nil),               // 19: mrswarm.v1.RunProfile
 	(*StepState)(nil),                // 20: mrswarm.v1.StepState
 	(*Run)(nil),                      // 21: mrswarm.v1.Run
-	(*LLMCall)(nil),                  // 22: mrswarm.v1.LLMCall
-	(*ToolCall)(nil),                 // 23: mrswarm.v1.ToolCall
-	(*Event)(nil),                    // 24: mrswarm.v1.Event
-	(*ListAgentsRequest)(nil),        // 25: mrswarm.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),       // 26: mrswarm.v1.ListAgentsResponse
-	(*ListPresetsRequest)(nil),       // 27: mrswarm.v1.ListPresetsRequest
-	(*ListPresetsResponse)(nil),      // 28: mrswarm.v1.ListPresetsResponse
-	(*ValidatePipelineRequest)(nil),  // 29: mrswarm.v1.ValidatePipelineRequest
-	(*ValidatePipelineResponse)(nil), // 30: mrswarm.v1.ValidatePipelineResponse
-	(*WatchRunRequest)(nil),          // 31: mrswarm.v1.WatchRunRequest
-	(*GetRunRequest)(nil),            // 32: mrswarm.v1.GetRunRequest
-	(*ListRunsRequest)(nil),          // 33: mrswarm.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),         // 34: mrswarm.v1.ListRunsResponse
-	(*CancelRunRequest)(nil),         // 35: mrswarm.v1.CancelRunRequest
-	(*GetRunReportRequest)(nil),      // 36: mrswarm.v1.GetRunReportRequest
-	(*RunReport)(nil),                // 37: mrswarm.v1.RunReport
-	nil,                              // 38: mrswarm.v1.RunInputs.ExtraEntry
-	nil,                              // 39: mrswarm.v1.Run.AgentTokensEntry
-	(*structpb.Struct)(nil),          // 40: google.protobuf.Struct
-	(*durationpb.Duration)(nil),      // 41: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),    // 42: google.protobuf.Timestamp
+	(*ClaimCounts)(nil),              // 22: mrswarm.v1.ClaimCounts
+	(*LLMCall)(nil),                  // 23: mrswarm.v1.LLMCall
+	(*ToolCall)(nil),                 // 24: mrswarm.v1.ToolCall
+	(*Event)(nil),                    // 25: mrswarm.v1.Event
+	(*ListAgentsRequest)(nil),        // 26: mrswarm.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),       // 27: mrswarm.v1.ListAgentsResponse
+	(*ListPresetsRequest)(nil),       // 28: mrswarm.v1.ListPresetsRequest
+	(*ListPresetsResponse)(nil),      // 29: mrswarm.v1.ListPresetsResponse
+	(*ValidatePipelineRequest)(nil),  // 30: mrswarm.v1.ValidatePipelineRequest
+	(*ValidatePipelineResponse)(nil), // 31: mrswarm.v1.ValidatePipelineResponse
+	(*WatchRunRequest)(nil),          // 32: mrswarm.v1.WatchRunRequest
+	(*GetRunRequest)(nil),            // 33: mrswarm.v1.GetRunRequest
+	(*ListRunsRequest)(nil),          // 34: mrswarm.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),         // 35: mrswarm.v1.ListRunsResponse
+	(*CancelRunRequest)(nil),         // 36: mrswarm.v1.CancelRunRequest
+	(*GetRunReportRequest)(nil),      // 37: mrswarm.v1.GetRunReportRequest
+	(*RunReport)(nil),                // 38: mrswarm.v1.RunReport
+	nil,                              // 39: mrswarm.v1.RunInputs.ExtraEntry
+	nil,                              // 40: mrswarm.v1.Run.AgentTokensEntry
+	(*structpb.Struct)(nil),          // 41: google.protobuf.Struct
+	(*durationpb.Duration)(nil),      // 42: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),    // 43: google.protobuf.Timestamp
 }
 var file_mrswarm_v1_pipeline_proto_depIdxs = []int32{
-	40, // 0: mrswarm.v1.ToolStep.args:type_name -> google.protobuf.Struct
+	41, // 0: mrswarm.v1.ToolStep.args:type_name -> google.protobuf.Struct
 	6,  // 1: mrswarm.v1.Step.agent:type_name -> mrswarm.v1.AgentStep
 	7,  // 2: mrswarm.v1.Step.tool:type_name -> mrswarm.v1.ToolStep
 	8,  // 3: mrswarm.v1.Step.sql:type_name -> mrswarm.v1.SQLStep
 	9,  // 4: mrswarm.v1.Step.report:type_name -> mrswarm.v1.ReportStep
 	10, // 5: mrswarm.v1.Pipeline.steps:type_name -> mrswarm.v1.Step
-	38, // 6: mrswarm.v1.RunInputs.extra:type_name -> mrswarm.v1.RunInputs.ExtraEntry
+	39, // 6: mrswarm.v1.RunInputs.extra:type_name -> mrswarm.v1.RunInputs.ExtraEntry
 	0,  // 7: mrswarm.v1.RunOptions.context_mode:type_name -> mrswarm.v1.ContextMode
 	1,  // 8: mrswarm.v1.RunOptions.tool_mode:type_name -> mrswarm.v1.ToolMode
 	11, // 9: mrswarm.v1.StartRunRequest.pipeline:type_name -> mrswarm.v1.Pipeline
@@ -3079,22 +3167,22 @@ var file_mrswarm_v1_pipeline_proto_depIdxs = []int32{
 	5,  // 12: mrswarm.v1.StartRunRequest.agents:type_name -> mrswarm.v1.Agent
 	11, // 13: mrswarm.v1.StartRunResponse.pipeline:type_name -> mrswarm.v1.Pipeline
 	16, // 14: mrswarm.v1.StartRunResponse.stages:type_name -> mrswarm.v1.Stage
-	41, // 15: mrswarm.v1.StepProfile.wall:type_name -> google.protobuf.Duration
-	41, // 16: mrswarm.v1.StepProfile.queue_wait:type_name -> google.protobuf.Duration
-	41, // 17: mrswarm.v1.StepProfile.llm:type_name -> google.protobuf.Duration
-	41, // 18: mrswarm.v1.StepProfile.sql:type_name -> google.protobuf.Duration
-	41, // 19: mrswarm.v1.StepProfile.overhead:type_name -> google.protobuf.Duration
-	41, // 20: mrswarm.v1.RunProfile.wall:type_name -> google.protobuf.Duration
-	41, // 21: mrswarm.v1.RunProfile.llm:type_name -> google.protobuf.Duration
-	41, // 22: mrswarm.v1.RunProfile.sql:type_name -> google.protobuf.Duration
-	41, // 23: mrswarm.v1.RunProfile.overhead:type_name -> google.protobuf.Duration
-	41, // 24: mrswarm.v1.RunProfile.cpu_user:type_name -> google.protobuf.Duration
-	41, // 25: mrswarm.v1.RunProfile.cpu_system:type_name -> google.protobuf.Duration
+	42, // 15: mrswarm.v1.StepProfile.wall:type_name -> google.protobuf.Duration
+	42, // 16: mrswarm.v1.StepProfile.queue_wait:type_name -> google.protobuf.Duration
+	42, // 17: mrswarm.v1.StepProfile.llm:type_name -> google.protobuf.Duration
+	42, // 18: mrswarm.v1.StepProfile.sql:type_name -> google.protobuf.Duration
+	42, // 19: mrswarm.v1.StepProfile.overhead:type_name -> google.protobuf.Duration
+	42, // 20: mrswarm.v1.RunProfile.wall:type_name -> google.protobuf.Duration
+	42, // 21: mrswarm.v1.RunProfile.llm:type_name -> google.protobuf.Duration
+	42, // 22: mrswarm.v1.RunProfile.sql:type_name -> google.protobuf.Duration
+	42, // 23: mrswarm.v1.RunProfile.overhead:type_name -> google.protobuf.Duration
+	42, // 24: mrswarm.v1.RunProfile.cpu_user:type_name -> google.protobuf.Duration
+	42, // 25: mrswarm.v1.RunProfile.cpu_system:type_name -> google.protobuf.Duration
 	3,  // 26: mrswarm.v1.StepState.status:type_name -> mrswarm.v1.StepStatus
 	17, // 27: mrswarm.v1.StepState.tokens:type_name -> mrswarm.v1.TokenUsage
 	18, // 28: mrswarm.v1.StepState.profile:type_name -> mrswarm.v1.StepProfile
-	42, // 29: mrswarm.v1.StepState.started_at:type_name -> google.protobuf.Timestamp
-	42, // 30: mrswarm.v1.StepState.finished_at:type_name -> google.protobuf.Timestamp
+	43, // 29: mrswarm.v1.StepState.started_at:type_name -> google.protobuf.Timestamp
+	43, // 30: mrswarm.v1.StepState.finished_at:type_name -> google.protobuf.Timestamp
 	2,  // 31: mrswarm.v1.Run.status:type_name -> mrswarm.v1.RunStatus
 	11, // 32: mrswarm.v1.Run.pipeline:type_name -> mrswarm.v1.Pipeline
 	12, // 33: mrswarm.v1.Run.inputs:type_name -> mrswarm.v1.RunInputs
@@ -3103,54 +3191,55 @@ var file_mrswarm_v1_pipeline_proto_depIdxs = []int32{
 	16, // 36: mrswarm.v1.Run.stages:type_name -> mrswarm.v1.Stage
 	17, // 37: mrswarm.v1.Run.tokens:type_name -> mrswarm.v1.TokenUsage
 	19, // 38: mrswarm.v1.Run.profile:type_name -> mrswarm.v1.RunProfile
-	42, // 39: mrswarm.v1.Run.created_at:type_name -> google.protobuf.Timestamp
-	42, // 40: mrswarm.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
-	39, // 41: mrswarm.v1.Run.agent_tokens:type_name -> mrswarm.v1.Run.AgentTokensEntry
-	41, // 42: mrswarm.v1.LLMCall.total:type_name -> google.protobuf.Duration
-	41, // 43: mrswarm.v1.LLMCall.load:type_name -> google.protobuf.Duration
-	41, // 44: mrswarm.v1.LLMCall.prompt_eval:type_name -> google.protobuf.Duration
-	41, // 45: mrswarm.v1.LLMCall.eval:type_name -> google.protobuf.Duration
-	41, // 46: mrswarm.v1.LLMCall.wall:type_name -> google.protobuf.Duration
-	41, // 47: mrswarm.v1.ToolCall.duration:type_name -> google.protobuf.Duration
-	42, // 48: mrswarm.v1.Event.time:type_name -> google.protobuf.Timestamp
-	4,  // 49: mrswarm.v1.Event.type:type_name -> mrswarm.v1.EventType
-	20, // 50: mrswarm.v1.Event.step:type_name -> mrswarm.v1.StepState
-	22, // 51: mrswarm.v1.Event.llm_call:type_name -> mrswarm.v1.LLMCall
-	23, // 52: mrswarm.v1.Event.tool_call:type_name -> mrswarm.v1.ToolCall
-	21, // 53: mrswarm.v1.Event.run:type_name -> mrswarm.v1.Run
-	5,  // 54: mrswarm.v1.ListAgentsResponse.agents:type_name -> mrswarm.v1.Agent
-	11, // 55: mrswarm.v1.ListPresetsResponse.presets:type_name -> mrswarm.v1.Pipeline
-	11, // 56: mrswarm.v1.ValidatePipelineRequest.pipeline:type_name -> mrswarm.v1.Pipeline
-	5,  // 57: mrswarm.v1.ValidatePipelineRequest.agents:type_name -> mrswarm.v1.Agent
-	11, // 58: mrswarm.v1.ValidatePipelineResponse.pipeline:type_name -> mrswarm.v1.Pipeline
-	16, // 59: mrswarm.v1.ValidatePipelineResponse.stages:type_name -> mrswarm.v1.Stage
-	21, // 60: mrswarm.v1.ListRunsResponse.runs:type_name -> mrswarm.v1.Run
-	17, // 61: mrswarm.v1.Run.AgentTokensEntry.value:type_name -> mrswarm.v1.TokenUsage
-	25, // 62: mrswarm.v1.PipelineService.ListAgents:input_type -> mrswarm.v1.ListAgentsRequest
-	27, // 63: mrswarm.v1.PipelineService.ListPresets:input_type -> mrswarm.v1.ListPresetsRequest
-	29, // 64: mrswarm.v1.PipelineService.ValidatePipeline:input_type -> mrswarm.v1.ValidatePipelineRequest
-	14, // 65: mrswarm.v1.PipelineService.StartRun:input_type -> mrswarm.v1.StartRunRequest
-	31, // 66: mrswarm.v1.PipelineService.WatchRun:input_type -> mrswarm.v1.WatchRunRequest
-	14, // 67: mrswarm.v1.PipelineService.RunPipeline:input_type -> mrswarm.v1.StartRunRequest
-	32, // 68: mrswarm.v1.PipelineService.GetRun:input_type -> mrswarm.v1.GetRunRequest
-	33, // 69: mrswarm.v1.PipelineService.ListRuns:input_type -> mrswarm.v1.ListRunsRequest
-	35, // 70: mrswarm.v1.PipelineService.CancelRun:input_type -> mrswarm.v1.CancelRunRequest
-	36, // 71: mrswarm.v1.PipelineService.GetRunReport:input_type -> mrswarm.v1.GetRunReportRequest
-	26, // 72: mrswarm.v1.PipelineService.ListAgents:output_type -> mrswarm.v1.ListAgentsResponse
-	28, // 73: mrswarm.v1.PipelineService.ListPresets:output_type -> mrswarm.v1.ListPresetsResponse
-	30, // 74: mrswarm.v1.PipelineService.ValidatePipeline:output_type -> mrswarm.v1.ValidatePipelineResponse
-	15, // 75: mrswarm.v1.PipelineService.StartRun:output_type -> mrswarm.v1.StartRunResponse
-	24, // 76: mrswarm.v1.PipelineService.WatchRun:output_type -> mrswarm.v1.Event
-	24, // 77: mrswarm.v1.PipelineService.RunPipeline:output_type -> mrswarm.v1.Event
-	21, // 78: mrswarm.v1.PipelineService.GetRun:output_type -> mrswarm.v1.Run
-	34, // 79: mrswarm.v1.PipelineService.ListRuns:output_type -> mrswarm.v1.ListRunsResponse
-	21, // 80: mrswarm.v1.PipelineService.CancelRun:output_type -> mrswarm.v1.Run
-	37, // 81: mrswarm.v1.PipelineService.GetRunReport:output_type -> mrswarm.v1.RunReport
-	72, // [72:82] is the sub-list for method output_type
-	62, // [62:72] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	43, // 39: mrswarm.v1.Run.created_at:type_name -> google.protobuf.Timestamp
+	43, // 40: mrswarm.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
+	40, // 41: mrswarm.v1.Run.agent_tokens:type_name -> mrswarm.v1.Run.AgentTokensEntry
+	22, // 42: mrswarm.v1.Run.claims:type_name -> mrswarm.v1.ClaimCounts
+	42, // 43: mrswarm.v1.LLMCall.total:type_name -> google.protobuf.Duration
+	42, // 44: mrswarm.v1.LLMCall.load:type_name -> google.protobuf.Duration
+	42, // 45: mrswarm.v1.LLMCall.prompt_eval:type_name -> google.protobuf.Duration
+	42, // 46: mrswarm.v1.LLMCall.eval:type_name -> google.protobuf.Duration
+	42, // 47: mrswarm.v1.LLMCall.wall:type_name -> google.protobuf.Duration
+	42, // 48: mrswarm.v1.ToolCall.duration:type_name -> google.protobuf.Duration
+	43, // 49: mrswarm.v1.Event.time:type_name -> google.protobuf.Timestamp
+	4,  // 50: mrswarm.v1.Event.type:type_name -> mrswarm.v1.EventType
+	20, // 51: mrswarm.v1.Event.step:type_name -> mrswarm.v1.StepState
+	23, // 52: mrswarm.v1.Event.llm_call:type_name -> mrswarm.v1.LLMCall
+	24, // 53: mrswarm.v1.Event.tool_call:type_name -> mrswarm.v1.ToolCall
+	21, // 54: mrswarm.v1.Event.run:type_name -> mrswarm.v1.Run
+	5,  // 55: mrswarm.v1.ListAgentsResponse.agents:type_name -> mrswarm.v1.Agent
+	11, // 56: mrswarm.v1.ListPresetsResponse.presets:type_name -> mrswarm.v1.Pipeline
+	11, // 57: mrswarm.v1.ValidatePipelineRequest.pipeline:type_name -> mrswarm.v1.Pipeline
+	5,  // 58: mrswarm.v1.ValidatePipelineRequest.agents:type_name -> mrswarm.v1.Agent
+	11, // 59: mrswarm.v1.ValidatePipelineResponse.pipeline:type_name -> mrswarm.v1.Pipeline
+	16, // 60: mrswarm.v1.ValidatePipelineResponse.stages:type_name -> mrswarm.v1.Stage
+	21, // 61: mrswarm.v1.ListRunsResponse.runs:type_name -> mrswarm.v1.Run
+	17, // 62: mrswarm.v1.Run.AgentTokensEntry.value:type_name -> mrswarm.v1.TokenUsage
+	26, // 63: mrswarm.v1.PipelineService.ListAgents:input_type -> mrswarm.v1.ListAgentsRequest
+	28, // 64: mrswarm.v1.PipelineService.ListPresets:input_type -> mrswarm.v1.ListPresetsRequest
+	30, // 65: mrswarm.v1.PipelineService.ValidatePipeline:input_type -> mrswarm.v1.ValidatePipelineRequest
+	14, // 66: mrswarm.v1.PipelineService.StartRun:input_type -> mrswarm.v1.StartRunRequest
+	32, // 67: mrswarm.v1.PipelineService.WatchRun:input_type -> mrswarm.v1.WatchRunRequest
+	14, // 68: mrswarm.v1.PipelineService.RunPipeline:input_type -> mrswarm.v1.StartRunRequest
+	33, // 69: mrswarm.v1.PipelineService.GetRun:input_type -> mrswarm.v1.GetRunRequest
+	34, // 70: mrswarm.v1.PipelineService.ListRuns:input_type -> mrswarm.v1.ListRunsRequest
+	36, // 71: mrswarm.v1.PipelineService.CancelRun:input_type -> mrswarm.v1.CancelRunRequest
+	37, // 72: mrswarm.v1.PipelineService.GetRunReport:input_type -> mrswarm.v1.GetRunReportRequest
+	27, // 73: mrswarm.v1.PipelineService.ListAgents:output_type -> mrswarm.v1.ListAgentsResponse
+	29, // 74: mrswarm.v1.PipelineService.ListPresets:output_type -> mrswarm.v1.ListPresetsResponse
+	31, // 75: mrswarm.v1.PipelineService.ValidatePipeline:output_type -> mrswarm.v1.ValidatePipelineResponse
+	15, // 76: mrswarm.v1.PipelineService.StartRun:output_type -> mrswarm.v1.StartRunResponse
+	25, // 77: mrswarm.v1.PipelineService.WatchRun:output_type -> mrswarm.v1.Event
+	25, // 78: mrswarm.v1.PipelineService.RunPipeline:output_type -> mrswarm.v1.Event
+	21, // 79: mrswarm.v1.PipelineService.GetRun:output_type -> mrswarm.v1.Run
+	35, // 80: mrswarm.v1.PipelineService.ListRuns:output_type -> mrswarm.v1.ListRunsResponse
+	21, // 81: mrswarm.v1.PipelineService.CancelRun:output_type -> mrswarm.v1.Run
+	38, // 82: mrswarm.v1.PipelineService.GetRunReport:output_type -> mrswarm.v1.RunReport
+	73, // [73:83] is the sub-list for method output_type
+	63, // [63:73] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_mrswarm_v1_pipeline_proto_init() }
@@ -3169,7 +3258,7 @@ func file_mrswarm_v1_pipeline_proto_init() {
 		(*StartRunRequest_Preset)(nil),
 		(*StartRunRequest_Pipeline)(nil),
 	}
-	file_mrswarm_v1_pipeline_proto_msgTypes[24].OneofWrappers = []any{
+	file_mrswarm_v1_pipeline_proto_msgTypes[25].OneofWrappers = []any{
 		(*ValidatePipelineRequest_Preset)(nil),
 		(*ValidatePipelineRequest_Pipeline)(nil),
 	}
@@ -3179,7 +3268,7 @@ func file_mrswarm_v1_pipeline_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mrswarm_v1_pipeline_proto_rawDesc), len(file_mrswarm_v1_pipeline_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -99,10 +99,13 @@ func factWriters() map[string]factWriter {
 }
 
 // Facts writes the headline facts of each tool result among rs, in order.
-// Results from other sources, without rows, or with unexpected columns have none.
+// Results from other sources, without rows, or with unexpected columns have
+// none; a fact already written from an earlier result (the same tool call made
+// twice) is not repeated.
 func Facts(rs []Result) []Fact {
 	ws := factWriters()
 	var out []Fact
+	seen := map[string]bool{}
 	for _, res := range rs {
 		tool := toolName(res)
 		w, ok := ws[tool]
@@ -111,7 +114,10 @@ func Facts(rs []Result) []Fact {
 			continue
 		}
 		for _, s := range w.write(t) {
-			out = append(out, Fact{Tool: tool, Handle: res.Handle, Text: s})
+			if !seen[s] {
+				out = append(out, Fact{Tool: tool, Handle: res.Handle, Text: s})
+			}
+			seen[s] = true
 		}
 	}
 	return out

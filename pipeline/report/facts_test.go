@@ -96,6 +96,9 @@ func TestMarketShareFactsMatchTheData(t *testing.T) {
 	if len(facts) != 1 || facts[0].Text != want || facts[0].Handle != res.Handle || facts[0].Tool != "market_share" {
 		t.Fatalf("facts %+v\nwant %q", facts, want)
 	}
+	if again := Facts([]Result{res, res}); len(again) != 1 {
+		t.Errorf("the same result twice gives facts %v, want one", again)
+	}
 	if leader != "Tropicana" || !strings.Contains(want, "10.98 %") {
 		t.Errorf("the real data's leader is %s: %s", leader, want)
 	}

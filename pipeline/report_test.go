@@ -150,3 +150,31 @@ func TestCanceledRunHasPartialReport(t *testing.T) {
 		}
 	}
 }
+
+// TestForecastPresetShowsForecast: the sales_forecast preset's report has the
+// forecast tool's rows and its headline facts, whatever the agents chose.
+func TestForecastPresetShowsForecast(t *testing.T) {
+	st := newStore(t)
+	r := newTestRunner(t, st, newScript(nil), 2)
+	p, _ := Preset("sales_forecast")
+	run, _ := runToEnd(t, r, StartRequest{Pipeline: p})
+	if run.Status != RunSucceeded {
+		t.Fatalf("status %s: %v", run.Status, run.Errors)
+	}
+	_, md, err := r.Report(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := step(t, run, "forecast").ResultHandle
+	page, err := st.GetPage(t.Context(), fc, 0, 1, false)
+	if err != nil || len(page.Rows) == 0 {
+		t.Fatalf("forecast rows: %v, %v", page.Rows, err)
+	}
+	first := report.FormatCell("forecast", page.Rows[0][2])
+	for _, w := range []string{"#### tool sales_forecast (`" + fc + "`)", "| period_start | period_end | forecast | lower | upper |",
+		"First period " + report.FormatValue(page.Rows[0][0]) + ": " + first, "#### tool seasonality", "peaks in"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+}

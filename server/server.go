@@ -24,6 +24,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mrswarm/mrswarm/internal/metrics"
+	"github.com/mrswarm/mrswarm/internal/ollamaproc"
 	"github.com/mrswarm/mrswarm/internal/procstat"
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
@@ -94,7 +95,9 @@ func serve(ctx context.Context, cfg Config, m *metrics.Metrics, grpcLis, httpLis
 	catalog := tools.NewCatalog(st)
 	runner := pipeline.NewRunner(st, model, pipeline.Config{
 		MaxParallel: maxParallel(cfg, lp), DefaultModel: cfg.Model, LLMOptions: cfg.LLMOptions, Logger: log,
-		Tools: catalog, Process: procstat.New(0), OnEvent: m.ObserveEvent})
+		Tools: catalog, Process: procstat.New(0), OnEvent: m.ObserveEvent,
+		// The generated tiny models' prose is random, however Ollama was started.
+		RandomModels: []string{ollamaproc.DefaultModel, ollamaproc.DefaultToolsModel}})
 	if err := runner.Recover(ctx); err != nil {
 		return fmt.Errorf("recover runs: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 )
@@ -116,7 +117,7 @@ func TestPipelineRunGRPC(t *testing.T) {
 		t.Fatalf("StartRun: %v", err)
 	}
 	if got := len(started.GetStages()); got != 4 {
-		t.Errorf("campaign_optimization has %d stages, want 4 (two analysts in parallel, then three in a row)", got)
+		t.Errorf("campaign_optimization has %d stages, want 4 (two analysts and two tools in parallel, then three in a row)", got)
 	}
 	stream, err := ts.pipes.WatchRun(ctx, &mrswarmv1.WatchRunRequest{RunId: started.GetRunId()})
 	if err != nil {
@@ -137,9 +138,10 @@ func TestPipelineRunGRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.GetSteps()) != 7 || run.GetTokens().GetLlmCalls() != int32(model.calls.Load()) || run.GetInputs().GetBudget() != 250000 {
-		t.Errorf("run: %d steps, %d LLM calls (model saw %d), budget %v; want 7 steps, equal calls, 250000",
-			len(run.GetSteps()), run.GetTokens().GetLlmCalls(), model.calls.Load(), run.GetInputs().GetBudget())
+	preset, _ := pipeline.Preset("campaign_optimization")
+	if len(run.GetSteps()) != len(preset.Steps) || run.GetTokens().GetLlmCalls() != int32(model.calls.Load()) || run.GetInputs().GetBudget() != 250000 {
+		t.Errorf("run: %d steps, %d LLM calls (model saw %d), budget %v; want %d steps, equal calls, 250000",
+			len(run.GetSteps()), run.GetTokens().GetLlmCalls(), model.calls.Load(), run.GetInputs().GetBudget(), len(preset.Steps))
 	}
 	for _, s := range run.GetSteps() {
 		if s.GetStatus() != mrswarmv1.StepStatus_STEP_STATUS_SUCCEEDED {

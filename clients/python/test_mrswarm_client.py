@@ -253,7 +253,8 @@ class ClientTest(unittest.TestCase):
     def test_validate_lists_every_problem(self):
         self.assertIn("campaign_optimization", [p["name"] for p in self.c.presets()])
         stages = self.c.validate("beverage", preset="campaign_optimization")["stages"]
-        self.assertEqual(len(stages[0]["step_ids"]), 2)
+        # Two analysts and the roi and budget tool steps start together.
+        self.assertEqual(len(stages[0]["step_ids"]), 4)
         bad = {"name": "bad", "steps": [
             {"id": "a", "depends_on": ["b"], "sql": {"sql": "SELECT 1"}},
             {"id": "b", "depends_on": ["a"], "sql": {"sql": "SELECT 2"}},

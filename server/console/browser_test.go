@@ -14,6 +14,7 @@ import (
 
 	"github.com/mrswarm/mrswarm/internal/browsertest"
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
+	"github.com/mrswarm/mrswarm/pipeline"
 )
 
 func TestMain(m *testing.M) { ollamatest.Main(m) }
@@ -172,13 +173,29 @@ func pageHandle(t *testing.T, tab context.Context, url, handle string, rows int)
 	}
 }
 
+// presetShape returns the number of steps and of agent steps of preset name.
+func presetShape(t *testing.T, name string) (steps, agents int) {
+	t.Helper()
+	p, ok := pipeline.Preset(name)
+	if !ok {
+		t.Fatalf("no preset %s", name)
+	}
+	for _, s := range p.Steps {
+		if s.Agent != nil {
+			agents++
+		}
+	}
+	return len(p.Steps), agents
+}
+
 func watchRun(t *testing.T, tab context.Context, url, runID string) {
 	deadline, _ := tab.Deadline()
+	steps, agents := presetShape(t, "campaign_optimization")
 	nodes := `[...document.querySelectorAll('svg.dag .node')]`
-	waitFor(t, tab, "every node of the graph to finish", `(() => {
-		const nodes = `+nodes+`;
-		return nodes.length === 5 && nodes.every((n) => !['pending', 'running'].includes(n.dataset.status));
-	})()`, time.Until(deadline))
+	waitFor(t, tab, "every node of the graph to finish", fmt.Sprintf(`(() => {
+		const nodes = %s;
+		return nodes.length === %d && nodes.every((n) => !['pending', 'running'].includes(n.dataset.status));
+	})()`, nodes, steps), time.Until(deadline))
 	states := eval[[]string](t, tab, nodes+`.map((n) => n.dataset.step + ' ' + n.dataset.status)`)
 	for _, st := range states {
 		if !strings.HasSuffix(st, " succeeded") {
@@ -195,7 +212,7 @@ func watchRun(t *testing.T, tab context.Context, url, runID string) {
 		} `json:"tokens"`
 	}
 	getJSON(t, url+"/v1/runs/"+runID, &run)
-	if run.Status != "RUN_STATUS_SUCCEEDED" || len(run.Steps) != 5 {
+	if run.Status != "RUN_STATUS_SUCCEEDED" || len(run.Steps) != steps {
 		t.Fatalf("run %s: %s with %d steps", runID, run.Status, len(run.Steps))
 	}
 	if bars := eval[int](t, tab, `document.querySelectorAll('svg.gantt g.bar').length`); bars != len(run.Steps) {
@@ -204,8 +221,8 @@ func watchRun(t *testing.T, tab context.Context, url, runID string) {
 	if llm := eval[int](t, tab, `document.querySelectorAll('svg.gantt g.bar[data-step=market_research_analyst] .seg-llm').length`); llm != 1 {
 		t.Errorf("the agent step's bar has %d LLM segments, want 1", llm)
 	}
-	if agents := eval[int](t, tab, `document.querySelectorAll('[data-testid=agent-tokens] .bar-row').length`); agents != 4 {
-		t.Errorf("tokens per agent: %d rows, want 4 agents", agents)
+	if rows := eval[int](t, tab, `document.querySelectorAll('[data-testid=agent-tokens] .bar-row').length`); rows != agents {
+		t.Errorf("tokens per agent: %d rows, want %d agents", rows, agents)
 	}
 	n, _ := strconv.Atoi(run.Tokens.Total)
 	if shown := eval[string](t, tab, `[...document.querySelectorAll('.stat')].find((s) => s.textContent.startsWith('tokens')).querySelector('.value').textContent`); shown != thousands(n) {

@@ -285,7 +285,7 @@ func (c *countingLLM) take() (total, largest int64) {
 }
 
 // firstStage keeps the steps that depend on nothing (for campaign_optimization:
-// the two independent analysts).
+// the two independent analysts and the roi and budget tool steps).
 func firstStage(p pipeline.Pipeline) pipeline.Pipeline {
 	out := p
 	out.Steps = nil

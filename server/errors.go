@@ -13,6 +13,7 @@ import (
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/report/chart"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -27,9 +28,11 @@ var codeOf = []struct {
 	{store.ErrInvalid, codes.InvalidArgument},
 	{pipeline.ErrInvalid, codes.InvalidArgument},
 	{agent.ErrInvalidDefinition, codes.InvalidArgument},
+	{chart.ErrKind, codes.InvalidArgument},
 	{store.ErrPermission, codes.PermissionDenied},
 	{store.ErrPrecondition, codes.FailedPrecondition},
 	{pipeline.ErrNotFinished, codes.FailedPrecondition},
+	{chart.ErrNoChart, codes.FailedPrecondition},
 	{llm.ErrModelNotFound, codes.FailedPrecondition},
 	{store.ErrLimit, codes.ResourceExhausted},
 	{llm.ErrUnavailable, codes.Unavailable},

@@ -12,6 +12,7 @@ import (
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/report/chart"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -33,6 +34,8 @@ func TestToStatus(t *testing.T) {
 		{"precondition", wrap(store.ErrPrecondition), codes.FailedPrecondition, ""},
 		{"run not finished", wrap(pipeline.ErrNotFinished), codes.FailedPrecondition, ""},
 		{"model not found", wrap(llm.ErrModelNotFound), codes.FailedPrecondition, ""},
+		{"chart kind does not fit", wrap(chart.ErrKind), codes.InvalidArgument, ""},
+		{"no chart fits", wrap(chart.ErrNoChart), codes.FailedPrecondition, ""},
 		{"limit", wrap(store.ErrLimit), codes.ResourceExhausted, ""},
 		{"llm unavailable", wrap(llm.ErrUnavailable), codes.Unavailable, ""},
 		{"statement timeout", wrap(store.ErrTimeout), codes.DeadlineExceeded, ""},

@@ -331,6 +331,57 @@ func (EventType) EnumDescriptor() ([]byte, []int) {
 	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{4}
 }
 
+type ReportFormat int32
+
+const (
+	ReportFormat_REPORT_FORMAT_UNSPECIFIED ReportFormat = 0
+	ReportFormat_REPORT_FORMAT_MARKDOWN    ReportFormat = 1
+	// One self-contained HTML document: inline CSS and SVG charts, no external
+	// references, print-friendly.
+	ReportFormat_REPORT_FORMAT_HTML ReportFormat = 2
+)
+
+// Enum value maps for ReportFormat.
+var (
+	ReportFormat_name = map[int32]string{
+		0: "REPORT_FORMAT_UNSPECIFIED",
+		1: "REPORT_FORMAT_MARKDOWN",
+		2: "REPORT_FORMAT_HTML",
+	}
+	ReportFormat_value = map[string]int32{
+		"REPORT_FORMAT_UNSPECIFIED": 0,
+		"REPORT_FORMAT_MARKDOWN":    1,
+		"REPORT_FORMAT_HTML":        2,
+	}
+)
+
+func (x ReportFormat) Enum() *ReportFormat {
+	p := new(ReportFormat)
+	*p = x
+	return p
+}
+
+func (x ReportFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReportFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_mrswarm_v1_pipeline_proto_enumTypes[5].Descriptor()
+}
+
+func (ReportFormat) Type() protoreflect.EnumType {
+	return &file_mrswarm_v1_pipeline_proto_enumTypes[5]
+}
+
+func (x ReportFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReportFormat.Descriptor instead.
+func (ReportFormat) EnumDescriptor() ([]byte, []int) {
+	return file_mrswarm_v1_pipeline_proto_rawDescGZIP(), []int{5}
+}
+
 // Agent is a role with a goal, a task template, tools and a step budget.
 type Agent struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -2722,8 +2773,10 @@ func (x *CancelRunRequest) GetRunId() string {
 }
 
 type GetRunReportRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// MARKDOWN (the default) or HTML.
+	Format        ReportFormat `protobuf:"varint,2,opt,name=format,proto3,enum=mrswarm.v1.ReportFormat" json:"format,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2765,11 +2818,20 @@ func (x *GetRunReportRequest) GetRunId() string {
 	return ""
 }
 
+func (x *GetRunReportRequest) GetFormat() ReportFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ReportFormat_REPORT_FORMAT_UNSPECIFIED
+}
+
 type RunReport struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	Handle        string                 `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
-	Markdown      string                 `protobuf:"bytes,3,opt,name=markdown,proto3" json:"markdown,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	RunId    string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Handle   string                 `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
+	Markdown string                 `protobuf:"bytes,3,opt,name=markdown,proto3" json:"markdown,omitempty"`
+	// The HTML document, when asked for REPORT_FORMAT_HTML.
+	Html          string `protobuf:"bytes,4,opt,name=html,proto3" json:"html,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2821,6 +2883,13 @@ func (x *RunReport) GetHandle() string {
 func (x *RunReport) GetMarkdown() string {
 	if x != nil {
 		return x.Markdown
+	}
+	return ""
+}
+
+func (x *RunReport) GetHtml() string {
+	if x != nil {
+		return x.Html
 	}
 	return ""
 }
@@ -3030,13 +3099,15 @@ const file_mrswarm_v1_pipeline_proto_rawDesc = "" +
 	"\x10ListRunsResponse\x12#\n" +
 	"\x04runs\x18\x01 \x03(\v2\x0f.mrswarm.v1.RunR\x04runs\")\n" +
 	"\x10CancelRunRequest\x12\x15\n" +
-	"\x06run_id\x18\x01 \x01(\tR\x05runId\",\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\"^\n" +
 	"\x13GetRunReportRequest\x12\x15\n" +
-	"\x06run_id\x18\x01 \x01(\tR\x05runId\"V\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x120\n" +
+	"\x06format\x18\x02 \x01(\x0e2\x18.mrswarm.v1.ReportFormatR\x06format\"j\n" +
 	"\tRunReport\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x16\n" +
 	"\x06handle\x18\x02 \x01(\tR\x06handle\x12\x1a\n" +
-	"\bmarkdown\x18\x03 \x01(\tR\bmarkdown*\\\n" +
+	"\bmarkdown\x18\x03 \x01(\tR\bmarkdown\x12\x12\n" +
+	"\x04html\x18\x04 \x01(\tR\x04html*\\\n" +
 	"\vContextMode\x12\x1c\n" +
 	"\x18CONTEXT_MODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CONTEXT_MODE_HANDLES\x10\x01\x12\x15\n" +
@@ -3077,7 +3148,11 @@ const file_mrswarm_v1_pipeline_proto_rawDesc = "" +
 	"\x17EVENT_TYPE_STEP_SKIPPED\x10\b\x12\x1d\n" +
 	"\x19EVENT_TYPE_STAGE_FINISHED\x10\t\x12\x1b\n" +
 	"\x17EVENT_TYPE_RUN_FINISHED\x10\n" +
-	"2\xd4\x05\n" +
+	"*a\n" +
+	"\fReportFormat\x12\x1d\n" +
+	"\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16REPORT_FORMAT_MARKDOWN\x10\x01\x12\x16\n" +
+	"\x12REPORT_FORMAT_HTML\x10\x022\xd4\x05\n" +
 	"\x0fPipelineService\x12K\n" +
 	"\n" +
 	"ListAgents\x12\x1d.mrswarm.v1.ListAgentsRequest\x1a\x1e.mrswarm.v1.ListAgentsResponse\x12N\n" +
@@ -3103,7 +3178,7 @@ func file_mrswarm_v1_pipeline_proto_rawDescGZIP() []byte {
 	return file_mrswarm_v1_pipeline_proto_rawDescData
 }
 
-var file_mrswarm_v1_pipeline_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_mrswarm_v1_pipeline_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_mrswarm_v1_pipeline_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_mrswarm_v1_pipeline_proto_goTypes = []any{
 	(ContextMode)(0),                 // 0: mrswarm.v1.ContextMode
@@ -3111,135 +3186,137 @@ var file_mrswarm_v1_pipeline_proto_goTypes = []any{
 	(RunStatus)(0),                   // 2: mrswarm.v1.RunStatus
 	(StepStatus)(0),                  // 3: mrswarm.v1.StepStatus
 	(EventType)(0),                   // 4: mrswarm.v1.EventType
-	(*Agent)(nil),                    // 5: mrswarm.v1.Agent
-	(*AgentStep)(nil),                // 6: mrswarm.v1.AgentStep
-	(*ToolStep)(nil),                 // 7: mrswarm.v1.ToolStep
-	(*SQLStep)(nil),                  // 8: mrswarm.v1.SQLStep
-	(*ReportStep)(nil),               // 9: mrswarm.v1.ReportStep
-	(*Step)(nil),                     // 10: mrswarm.v1.Step
-	(*Pipeline)(nil),                 // 11: mrswarm.v1.Pipeline
-	(*RunInputs)(nil),                // 12: mrswarm.v1.RunInputs
-	(*RunOptions)(nil),               // 13: mrswarm.v1.RunOptions
-	(*StartRunRequest)(nil),          // 14: mrswarm.v1.StartRunRequest
-	(*StartRunResponse)(nil),         // 15: mrswarm.v1.StartRunResponse
-	(*Stage)(nil),                    // 16: mrswarm.v1.Stage
-	(*TokenUsage)(nil),               // 17: mrswarm.v1.TokenUsage
-	(*StepProfile)(nil),              // 18: mrswarm.v1.StepProfile
-	(*RunProfile)(nil),               // 19: mrswarm.v1.RunProfile
-	(*StepState)(nil),                // 20: mrswarm.v1.StepState
-	(*Run)(nil),                      // 21: mrswarm.v1.Run
-	(*ClaimCounts)(nil),              // 22: mrswarm.v1.ClaimCounts
-	(*LLMCall)(nil),                  // 23: mrswarm.v1.LLMCall
-	(*ToolCall)(nil),                 // 24: mrswarm.v1.ToolCall
-	(*Event)(nil),                    // 25: mrswarm.v1.Event
-	(*ListAgentsRequest)(nil),        // 26: mrswarm.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),       // 27: mrswarm.v1.ListAgentsResponse
-	(*ListPresetsRequest)(nil),       // 28: mrswarm.v1.ListPresetsRequest
-	(*ListPresetsResponse)(nil),      // 29: mrswarm.v1.ListPresetsResponse
-	(*ValidatePipelineRequest)(nil),  // 30: mrswarm.v1.ValidatePipelineRequest
-	(*ValidatePipelineResponse)(nil), // 31: mrswarm.v1.ValidatePipelineResponse
-	(*WatchRunRequest)(nil),          // 32: mrswarm.v1.WatchRunRequest
-	(*GetRunRequest)(nil),            // 33: mrswarm.v1.GetRunRequest
-	(*ListRunsRequest)(nil),          // 34: mrswarm.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),         // 35: mrswarm.v1.ListRunsResponse
-	(*CancelRunRequest)(nil),         // 36: mrswarm.v1.CancelRunRequest
-	(*GetRunReportRequest)(nil),      // 37: mrswarm.v1.GetRunReportRequest
-	(*RunReport)(nil),                // 38: mrswarm.v1.RunReport
-	nil,                              // 39: mrswarm.v1.RunInputs.ExtraEntry
-	nil,                              // 40: mrswarm.v1.Run.AgentTokensEntry
-	(*structpb.Struct)(nil),          // 41: google.protobuf.Struct
-	(*durationpb.Duration)(nil),      // 42: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),    // 43: google.protobuf.Timestamp
+	(ReportFormat)(0),                // 5: mrswarm.v1.ReportFormat
+	(*Agent)(nil),                    // 6: mrswarm.v1.Agent
+	(*AgentStep)(nil),                // 7: mrswarm.v1.AgentStep
+	(*ToolStep)(nil),                 // 8: mrswarm.v1.ToolStep
+	(*SQLStep)(nil),                  // 9: mrswarm.v1.SQLStep
+	(*ReportStep)(nil),               // 10: mrswarm.v1.ReportStep
+	(*Step)(nil),                     // 11: mrswarm.v1.Step
+	(*Pipeline)(nil),                 // 12: mrswarm.v1.Pipeline
+	(*RunInputs)(nil),                // 13: mrswarm.v1.RunInputs
+	(*RunOptions)(nil),               // 14: mrswarm.v1.RunOptions
+	(*StartRunRequest)(nil),          // 15: mrswarm.v1.StartRunRequest
+	(*StartRunResponse)(nil),         // 16: mrswarm.v1.StartRunResponse
+	(*Stage)(nil),                    // 17: mrswarm.v1.Stage
+	(*TokenUsage)(nil),               // 18: mrswarm.v1.TokenUsage
+	(*StepProfile)(nil),              // 19: mrswarm.v1.StepProfile
+	(*RunProfile)(nil),               // 20: mrswarm.v1.RunProfile
+	(*StepState)(nil),                // 21: mrswarm.v1.StepState
+	(*Run)(nil),                      // 22: mrswarm.v1.Run
+	(*ClaimCounts)(nil),              // 23: mrswarm.v1.ClaimCounts
+	(*LLMCall)(nil),                  // 24: mrswarm.v1.LLMCall
+	(*ToolCall)(nil),                 // 25: mrswarm.v1.ToolCall
+	(*Event)(nil),                    // 26: mrswarm.v1.Event
+	(*ListAgentsRequest)(nil),        // 27: mrswarm.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),       // 28: mrswarm.v1.ListAgentsResponse
+	(*ListPresetsRequest)(nil),       // 29: mrswarm.v1.ListPresetsRequest
+	(*ListPresetsResponse)(nil),      // 30: mrswarm.v1.ListPresetsResponse
+	(*ValidatePipelineRequest)(nil),  // 31: mrswarm.v1.ValidatePipelineRequest
+	(*ValidatePipelineResponse)(nil), // 32: mrswarm.v1.ValidatePipelineResponse
+	(*WatchRunRequest)(nil),          // 33: mrswarm.v1.WatchRunRequest
+	(*GetRunRequest)(nil),            // 34: mrswarm.v1.GetRunRequest
+	(*ListRunsRequest)(nil),          // 35: mrswarm.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),         // 36: mrswarm.v1.ListRunsResponse
+	(*CancelRunRequest)(nil),         // 37: mrswarm.v1.CancelRunRequest
+	(*GetRunReportRequest)(nil),      // 38: mrswarm.v1.GetRunReportRequest
+	(*RunReport)(nil),                // 39: mrswarm.v1.RunReport
+	nil,                              // 40: mrswarm.v1.RunInputs.ExtraEntry
+	nil,                              // 41: mrswarm.v1.Run.AgentTokensEntry
+	(*structpb.Struct)(nil),          // 42: google.protobuf.Struct
+	(*durationpb.Duration)(nil),      // 43: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),    // 44: google.protobuf.Timestamp
 }
 var file_mrswarm_v1_pipeline_proto_depIdxs = []int32{
-	41, // 0: mrswarm.v1.ToolStep.args:type_name -> google.protobuf.Struct
-	6,  // 1: mrswarm.v1.Step.agent:type_name -> mrswarm.v1.AgentStep
-	7,  // 2: mrswarm.v1.Step.tool:type_name -> mrswarm.v1.ToolStep
-	8,  // 3: mrswarm.v1.Step.sql:type_name -> mrswarm.v1.SQLStep
-	9,  // 4: mrswarm.v1.Step.report:type_name -> mrswarm.v1.ReportStep
-	10, // 5: mrswarm.v1.Pipeline.steps:type_name -> mrswarm.v1.Step
-	39, // 6: mrswarm.v1.RunInputs.extra:type_name -> mrswarm.v1.RunInputs.ExtraEntry
+	42, // 0: mrswarm.v1.ToolStep.args:type_name -> google.protobuf.Struct
+	7,  // 1: mrswarm.v1.Step.agent:type_name -> mrswarm.v1.AgentStep
+	8,  // 2: mrswarm.v1.Step.tool:type_name -> mrswarm.v1.ToolStep
+	9,  // 3: mrswarm.v1.Step.sql:type_name -> mrswarm.v1.SQLStep
+	10, // 4: mrswarm.v1.Step.report:type_name -> mrswarm.v1.ReportStep
+	11, // 5: mrswarm.v1.Pipeline.steps:type_name -> mrswarm.v1.Step
+	40, // 6: mrswarm.v1.RunInputs.extra:type_name -> mrswarm.v1.RunInputs.ExtraEntry
 	0,  // 7: mrswarm.v1.RunOptions.context_mode:type_name -> mrswarm.v1.ContextMode
 	1,  // 8: mrswarm.v1.RunOptions.tool_mode:type_name -> mrswarm.v1.ToolMode
-	11, // 9: mrswarm.v1.StartRunRequest.pipeline:type_name -> mrswarm.v1.Pipeline
-	12, // 10: mrswarm.v1.StartRunRequest.inputs:type_name -> mrswarm.v1.RunInputs
-	13, // 11: mrswarm.v1.StartRunRequest.options:type_name -> mrswarm.v1.RunOptions
-	5,  // 12: mrswarm.v1.StartRunRequest.agents:type_name -> mrswarm.v1.Agent
-	11, // 13: mrswarm.v1.StartRunResponse.pipeline:type_name -> mrswarm.v1.Pipeline
-	16, // 14: mrswarm.v1.StartRunResponse.stages:type_name -> mrswarm.v1.Stage
-	42, // 15: mrswarm.v1.StepProfile.wall:type_name -> google.protobuf.Duration
-	42, // 16: mrswarm.v1.StepProfile.queue_wait:type_name -> google.protobuf.Duration
-	42, // 17: mrswarm.v1.StepProfile.llm:type_name -> google.protobuf.Duration
-	42, // 18: mrswarm.v1.StepProfile.sql:type_name -> google.protobuf.Duration
-	42, // 19: mrswarm.v1.StepProfile.overhead:type_name -> google.protobuf.Duration
-	42, // 20: mrswarm.v1.RunProfile.wall:type_name -> google.protobuf.Duration
-	42, // 21: mrswarm.v1.RunProfile.llm:type_name -> google.protobuf.Duration
-	42, // 22: mrswarm.v1.RunProfile.sql:type_name -> google.protobuf.Duration
-	42, // 23: mrswarm.v1.RunProfile.overhead:type_name -> google.protobuf.Duration
-	42, // 24: mrswarm.v1.RunProfile.cpu_user:type_name -> google.protobuf.Duration
-	42, // 25: mrswarm.v1.RunProfile.cpu_system:type_name -> google.protobuf.Duration
+	12, // 9: mrswarm.v1.StartRunRequest.pipeline:type_name -> mrswarm.v1.Pipeline
+	13, // 10: mrswarm.v1.StartRunRequest.inputs:type_name -> mrswarm.v1.RunInputs
+	14, // 11: mrswarm.v1.StartRunRequest.options:type_name -> mrswarm.v1.RunOptions
+	6,  // 12: mrswarm.v1.StartRunRequest.agents:type_name -> mrswarm.v1.Agent
+	12, // 13: mrswarm.v1.StartRunResponse.pipeline:type_name -> mrswarm.v1.Pipeline
+	17, // 14: mrswarm.v1.StartRunResponse.stages:type_name -> mrswarm.v1.Stage
+	43, // 15: mrswarm.v1.StepProfile.wall:type_name -> google.protobuf.Duration
+	43, // 16: mrswarm.v1.StepProfile.queue_wait:type_name -> google.protobuf.Duration
+	43, // 17: mrswarm.v1.StepProfile.llm:type_name -> google.protobuf.Duration
+	43, // 18: mrswarm.v1.StepProfile.sql:type_name -> google.protobuf.Duration
+	43, // 19: mrswarm.v1.StepProfile.overhead:type_name -> google.protobuf.Duration
+	43, // 20: mrswarm.v1.RunProfile.wall:type_name -> google.protobuf.Duration
+	43, // 21: mrswarm.v1.RunProfile.llm:type_name -> google.protobuf.Duration
+	43, // 22: mrswarm.v1.RunProfile.sql:type_name -> google.protobuf.Duration
+	43, // 23: mrswarm.v1.RunProfile.overhead:type_name -> google.protobuf.Duration
+	43, // 24: mrswarm.v1.RunProfile.cpu_user:type_name -> google.protobuf.Duration
+	43, // 25: mrswarm.v1.RunProfile.cpu_system:type_name -> google.protobuf.Duration
 	3,  // 26: mrswarm.v1.StepState.status:type_name -> mrswarm.v1.StepStatus
-	17, // 27: mrswarm.v1.StepState.tokens:type_name -> mrswarm.v1.TokenUsage
-	18, // 28: mrswarm.v1.StepState.profile:type_name -> mrswarm.v1.StepProfile
-	43, // 29: mrswarm.v1.StepState.started_at:type_name -> google.protobuf.Timestamp
-	43, // 30: mrswarm.v1.StepState.finished_at:type_name -> google.protobuf.Timestamp
+	18, // 27: mrswarm.v1.StepState.tokens:type_name -> mrswarm.v1.TokenUsage
+	19, // 28: mrswarm.v1.StepState.profile:type_name -> mrswarm.v1.StepProfile
+	44, // 29: mrswarm.v1.StepState.started_at:type_name -> google.protobuf.Timestamp
+	44, // 30: mrswarm.v1.StepState.finished_at:type_name -> google.protobuf.Timestamp
 	2,  // 31: mrswarm.v1.Run.status:type_name -> mrswarm.v1.RunStatus
-	11, // 32: mrswarm.v1.Run.pipeline:type_name -> mrswarm.v1.Pipeline
-	12, // 33: mrswarm.v1.Run.inputs:type_name -> mrswarm.v1.RunInputs
-	13, // 34: mrswarm.v1.Run.options:type_name -> mrswarm.v1.RunOptions
-	20, // 35: mrswarm.v1.Run.steps:type_name -> mrswarm.v1.StepState
-	16, // 36: mrswarm.v1.Run.stages:type_name -> mrswarm.v1.Stage
-	17, // 37: mrswarm.v1.Run.tokens:type_name -> mrswarm.v1.TokenUsage
-	19, // 38: mrswarm.v1.Run.profile:type_name -> mrswarm.v1.RunProfile
-	43, // 39: mrswarm.v1.Run.created_at:type_name -> google.protobuf.Timestamp
-	43, // 40: mrswarm.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
-	40, // 41: mrswarm.v1.Run.agent_tokens:type_name -> mrswarm.v1.Run.AgentTokensEntry
-	22, // 42: mrswarm.v1.Run.claims:type_name -> mrswarm.v1.ClaimCounts
-	42, // 43: mrswarm.v1.LLMCall.total:type_name -> google.protobuf.Duration
-	42, // 44: mrswarm.v1.LLMCall.load:type_name -> google.protobuf.Duration
-	42, // 45: mrswarm.v1.LLMCall.prompt_eval:type_name -> google.protobuf.Duration
-	42, // 46: mrswarm.v1.LLMCall.eval:type_name -> google.protobuf.Duration
-	42, // 47: mrswarm.v1.LLMCall.wall:type_name -> google.protobuf.Duration
-	42, // 48: mrswarm.v1.ToolCall.duration:type_name -> google.protobuf.Duration
-	43, // 49: mrswarm.v1.Event.time:type_name -> google.protobuf.Timestamp
+	12, // 32: mrswarm.v1.Run.pipeline:type_name -> mrswarm.v1.Pipeline
+	13, // 33: mrswarm.v1.Run.inputs:type_name -> mrswarm.v1.RunInputs
+	14, // 34: mrswarm.v1.Run.options:type_name -> mrswarm.v1.RunOptions
+	21, // 35: mrswarm.v1.Run.steps:type_name -> mrswarm.v1.StepState
+	17, // 36: mrswarm.v1.Run.stages:type_name -> mrswarm.v1.Stage
+	18, // 37: mrswarm.v1.Run.tokens:type_name -> mrswarm.v1.TokenUsage
+	20, // 38: mrswarm.v1.Run.profile:type_name -> mrswarm.v1.RunProfile
+	44, // 39: mrswarm.v1.Run.created_at:type_name -> google.protobuf.Timestamp
+	44, // 40: mrswarm.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
+	41, // 41: mrswarm.v1.Run.agent_tokens:type_name -> mrswarm.v1.Run.AgentTokensEntry
+	23, // 42: mrswarm.v1.Run.claims:type_name -> mrswarm.v1.ClaimCounts
+	43, // 43: mrswarm.v1.LLMCall.total:type_name -> google.protobuf.Duration
+	43, // 44: mrswarm.v1.LLMCall.load:type_name -> google.protobuf.Duration
+	43, // 45: mrswarm.v1.LLMCall.prompt_eval:type_name -> google.protobuf.Duration
+	43, // 46: mrswarm.v1.LLMCall.eval:type_name -> google.protobuf.Duration
+	43, // 47: mrswarm.v1.LLMCall.wall:type_name -> google.protobuf.Duration
+	43, // 48: mrswarm.v1.ToolCall.duration:type_name -> google.protobuf.Duration
+	44, // 49: mrswarm.v1.Event.time:type_name -> google.protobuf.Timestamp
 	4,  // 50: mrswarm.v1.Event.type:type_name -> mrswarm.v1.EventType
-	20, // 51: mrswarm.v1.Event.step:type_name -> mrswarm.v1.StepState
-	23, // 52: mrswarm.v1.Event.llm_call:type_name -> mrswarm.v1.LLMCall
-	24, // 53: mrswarm.v1.Event.tool_call:type_name -> mrswarm.v1.ToolCall
-	21, // 54: mrswarm.v1.Event.run:type_name -> mrswarm.v1.Run
-	5,  // 55: mrswarm.v1.ListAgentsResponse.agents:type_name -> mrswarm.v1.Agent
-	11, // 56: mrswarm.v1.ListPresetsResponse.presets:type_name -> mrswarm.v1.Pipeline
-	11, // 57: mrswarm.v1.ValidatePipelineRequest.pipeline:type_name -> mrswarm.v1.Pipeline
-	5,  // 58: mrswarm.v1.ValidatePipelineRequest.agents:type_name -> mrswarm.v1.Agent
-	11, // 59: mrswarm.v1.ValidatePipelineResponse.pipeline:type_name -> mrswarm.v1.Pipeline
-	16, // 60: mrswarm.v1.ValidatePipelineResponse.stages:type_name -> mrswarm.v1.Stage
-	21, // 61: mrswarm.v1.ListRunsResponse.runs:type_name -> mrswarm.v1.Run
-	17, // 62: mrswarm.v1.Run.AgentTokensEntry.value:type_name -> mrswarm.v1.TokenUsage
-	26, // 63: mrswarm.v1.PipelineService.ListAgents:input_type -> mrswarm.v1.ListAgentsRequest
-	28, // 64: mrswarm.v1.PipelineService.ListPresets:input_type -> mrswarm.v1.ListPresetsRequest
-	30, // 65: mrswarm.v1.PipelineService.ValidatePipeline:input_type -> mrswarm.v1.ValidatePipelineRequest
-	14, // 66: mrswarm.v1.PipelineService.StartRun:input_type -> mrswarm.v1.StartRunRequest
-	32, // 67: mrswarm.v1.PipelineService.WatchRun:input_type -> mrswarm.v1.WatchRunRequest
-	14, // 68: mrswarm.v1.PipelineService.RunPipeline:input_type -> mrswarm.v1.StartRunRequest
-	33, // 69: mrswarm.v1.PipelineService.GetRun:input_type -> mrswarm.v1.GetRunRequest
-	34, // 70: mrswarm.v1.PipelineService.ListRuns:input_type -> mrswarm.v1.ListRunsRequest
-	36, // 71: mrswarm.v1.PipelineService.CancelRun:input_type -> mrswarm.v1.CancelRunRequest
-	37, // 72: mrswarm.v1.PipelineService.GetRunReport:input_type -> mrswarm.v1.GetRunReportRequest
-	27, // 73: mrswarm.v1.PipelineService.ListAgents:output_type -> mrswarm.v1.ListAgentsResponse
-	29, // 74: mrswarm.v1.PipelineService.ListPresets:output_type -> mrswarm.v1.ListPresetsResponse
-	31, // 75: mrswarm.v1.PipelineService.ValidatePipeline:output_type -> mrswarm.v1.ValidatePipelineResponse
-	15, // 76: mrswarm.v1.PipelineService.StartRun:output_type -> mrswarm.v1.StartRunResponse
-	25, // 77: mrswarm.v1.PipelineService.WatchRun:output_type -> mrswarm.v1.Event
-	25, // 78: mrswarm.v1.PipelineService.RunPipeline:output_type -> mrswarm.v1.Event
-	21, // 79: mrswarm.v1.PipelineService.GetRun:output_type -> mrswarm.v1.Run
-	35, // 80: mrswarm.v1.PipelineService.ListRuns:output_type -> mrswarm.v1.ListRunsResponse
-	21, // 81: mrswarm.v1.PipelineService.CancelRun:output_type -> mrswarm.v1.Run
-	38, // 82: mrswarm.v1.PipelineService.GetRunReport:output_type -> mrswarm.v1.RunReport
-	73, // [73:83] is the sub-list for method output_type
-	63, // [63:73] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	21, // 51: mrswarm.v1.Event.step:type_name -> mrswarm.v1.StepState
+	24, // 52: mrswarm.v1.Event.llm_call:type_name -> mrswarm.v1.LLMCall
+	25, // 53: mrswarm.v1.Event.tool_call:type_name -> mrswarm.v1.ToolCall
+	22, // 54: mrswarm.v1.Event.run:type_name -> mrswarm.v1.Run
+	6,  // 55: mrswarm.v1.ListAgentsResponse.agents:type_name -> mrswarm.v1.Agent
+	12, // 56: mrswarm.v1.ListPresetsResponse.presets:type_name -> mrswarm.v1.Pipeline
+	12, // 57: mrswarm.v1.ValidatePipelineRequest.pipeline:type_name -> mrswarm.v1.Pipeline
+	6,  // 58: mrswarm.v1.ValidatePipelineRequest.agents:type_name -> mrswarm.v1.Agent
+	12, // 59: mrswarm.v1.ValidatePipelineResponse.pipeline:type_name -> mrswarm.v1.Pipeline
+	17, // 60: mrswarm.v1.ValidatePipelineResponse.stages:type_name -> mrswarm.v1.Stage
+	22, // 61: mrswarm.v1.ListRunsResponse.runs:type_name -> mrswarm.v1.Run
+	5,  // 62: mrswarm.v1.GetRunReportRequest.format:type_name -> mrswarm.v1.ReportFormat
+	18, // 63: mrswarm.v1.Run.AgentTokensEntry.value:type_name -> mrswarm.v1.TokenUsage
+	27, // 64: mrswarm.v1.PipelineService.ListAgents:input_type -> mrswarm.v1.ListAgentsRequest
+	29, // 65: mrswarm.v1.PipelineService.ListPresets:input_type -> mrswarm.v1.ListPresetsRequest
+	31, // 66: mrswarm.v1.PipelineService.ValidatePipeline:input_type -> mrswarm.v1.ValidatePipelineRequest
+	15, // 67: mrswarm.v1.PipelineService.StartRun:input_type -> mrswarm.v1.StartRunRequest
+	33, // 68: mrswarm.v1.PipelineService.WatchRun:input_type -> mrswarm.v1.WatchRunRequest
+	15, // 69: mrswarm.v1.PipelineService.RunPipeline:input_type -> mrswarm.v1.StartRunRequest
+	34, // 70: mrswarm.v1.PipelineService.GetRun:input_type -> mrswarm.v1.GetRunRequest
+	35, // 71: mrswarm.v1.PipelineService.ListRuns:input_type -> mrswarm.v1.ListRunsRequest
+	37, // 72: mrswarm.v1.PipelineService.CancelRun:input_type -> mrswarm.v1.CancelRunRequest
+	38, // 73: mrswarm.v1.PipelineService.GetRunReport:input_type -> mrswarm.v1.GetRunReportRequest
+	28, // 74: mrswarm.v1.PipelineService.ListAgents:output_type -> mrswarm.v1.ListAgentsResponse
+	30, // 75: mrswarm.v1.PipelineService.ListPresets:output_type -> mrswarm.v1.ListPresetsResponse
+	32, // 76: mrswarm.v1.PipelineService.ValidatePipeline:output_type -> mrswarm.v1.ValidatePipelineResponse
+	16, // 77: mrswarm.v1.PipelineService.StartRun:output_type -> mrswarm.v1.StartRunResponse
+	26, // 78: mrswarm.v1.PipelineService.WatchRun:output_type -> mrswarm.v1.Event
+	26, // 79: mrswarm.v1.PipelineService.RunPipeline:output_type -> mrswarm.v1.Event
+	22, // 80: mrswarm.v1.PipelineService.GetRun:output_type -> mrswarm.v1.Run
+	36, // 81: mrswarm.v1.PipelineService.ListRuns:output_type -> mrswarm.v1.ListRunsResponse
+	22, // 82: mrswarm.v1.PipelineService.CancelRun:output_type -> mrswarm.v1.Run
+	39, // 83: mrswarm.v1.PipelineService.GetRunReport:output_type -> mrswarm.v1.RunReport
+	74, // [74:84] is the sub-list for method output_type
+	64, // [64:74] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_mrswarm_v1_pipeline_proto_init() }
@@ -3267,7 +3344,7 @@ func file_mrswarm_v1_pipeline_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mrswarm_v1_pipeline_proto_rawDesc), len(file_mrswarm_v1_pipeline_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -765,6 +765,132 @@ func (x *StreamResultRequest) GetFormat() PageFormat {
 	return PageFormat_PAGE_FORMAT_UNSPECIFIED
 }
 
+type GetResultChartRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Handle string                 `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	// bar, line, forecast, seasonality or budget; empty: the best that fits.
+	// A kind that does not fit is InvalidArgument naming the kinds that fit; a
+	// result no chart fits is FailedPrecondition.
+	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetResultChartRequest) Reset() {
+	*x = GetResultChartRequest{}
+	mi := &file_mrswarm_v1_result_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetResultChartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetResultChartRequest) ProtoMessage() {}
+
+func (x *GetResultChartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_result_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetResultChartRequest.ProtoReflect.Descriptor instead.
+func (*GetResultChartRequest) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetResultChartRequest) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+func (x *GetResultChartRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+type ResultChart struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Handle string                 `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	// The kind drawn.
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Every kind that fits the result, best first.
+	Kinds []string `protobuf:"bytes,3,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	// The chart as an SVG document (no external references).
+	Svg           string `protobuf:"bytes,4,opt,name=svg,proto3" json:"svg,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResultChart) Reset() {
+	*x = ResultChart{}
+	mi := &file_mrswarm_v1_result_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResultChart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResultChart) ProtoMessage() {}
+
+func (x *ResultChart) ProtoReflect() protoreflect.Message {
+	mi := &file_mrswarm_v1_result_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResultChart.ProtoReflect.Descriptor instead.
+func (*ResultChart) Descriptor() ([]byte, []int) {
+	return file_mrswarm_v1_result_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ResultChart) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+func (x *ResultChart) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ResultChart) GetKinds() []string {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *ResultChart) GetSvg() string {
+	if x != nil {
+		return x.Svg
+	}
+	return ""
+}
+
 var File_mrswarm_v1_result_proto protoreflect.FileDescriptor
 
 const file_mrswarm_v1_result_proto_rawDesc = "" +
@@ -811,12 +937,20 @@ const file_mrswarm_v1_result_proto_rawDesc = "" +
 	"\x06handle\x18\x01 \x01(\tR\x06handle\x12\x1d\n" +
 	"\n" +
 	"chunk_rows\x18\x02 \x01(\x05R\tchunkRows\x12.\n" +
-	"\x06format\x18\x03 \x01(\x0e2\x16.mrswarm.v1.PageFormatR\x06format*T\n" +
+	"\x06format\x18\x03 \x01(\x0e2\x16.mrswarm.v1.PageFormatR\x06format\"C\n" +
+	"\x15GetResultChartRequest\x12\x16\n" +
+	"\x06handle\x18\x01 \x01(\tR\x06handle\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\"a\n" +
+	"\vResultChart\x12\x16\n" +
+	"\x06handle\x18\x01 \x01(\tR\x06handle\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05kinds\x18\x03 \x03(\tR\x05kinds\x12\x10\n" +
+	"\x03svg\x18\x04 \x01(\tR\x03svg*T\n" +
 	"\n" +
 	"PageFormat\x12\x1b\n" +
 	"\x17PAGE_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PAGE_FORMAT_JSON\x10\x01\x12\x13\n" +
-	"\x0fPAGE_FORMAT_CSV\x10\x022\xe9\x04\n" +
+	"\x0fPAGE_FORMAT_CSV\x10\x022\xb7\x05\n" +
 	"\rResultService\x12?\n" +
 	"\x06RunSQL\x12\x19.mrswarm.v1.RunSQLRequest\x1a\x1a.mrswarm.v1.RunSQLResponse\x12D\n" +
 	"\tGetResult\x12\x1c.mrswarm.v1.GetResultRequest\x1a\x19.mrswarm.v1.ResultSummary\x12N\n" +
@@ -825,7 +959,8 @@ const file_mrswarm_v1_result_proto_rawDesc = "" +
 	"\tPinResult\x12\x1c.mrswarm.v1.PinResultRequest\x1a\x1d.mrswarm.v1.PinResultResponse\x12N\n" +
 	"\vUnpinResult\x12\x1e.mrswarm.v1.UnpinResultRequest\x1a\x1f.mrswarm.v1.UnpinResultResponse\x12I\n" +
 	"\rGetResultPage\x12 .mrswarm.v1.GetResultPageRequest\x1a\x16.mrswarm.v1.ResultPage\x12I\n" +
-	"\fStreamResult\x12\x1f.mrswarm.v1.StreamResultRequest\x1a\x16.mrswarm.v1.ResultPage0\x01B7Z5github.com/mrswarm/mrswarm/proto/mrswarm/v1;mrswarmv1b\x06proto3"
+	"\fStreamResult\x12\x1f.mrswarm.v1.StreamResultRequest\x1a\x16.mrswarm.v1.ResultPage0\x01\x12L\n" +
+	"\x0eGetResultChart\x12!.mrswarm.v1.GetResultChartRequest\x1a\x17.mrswarm.v1.ResultChartB7Z5github.com/mrswarm/mrswarm/proto/mrswarm/v1;mrswarmv1b\x06proto3"
 
 var (
 	file_mrswarm_v1_result_proto_rawDescOnce sync.Once
@@ -840,35 +975,37 @@ func file_mrswarm_v1_result_proto_rawDescGZIP() []byte {
 }
 
 var file_mrswarm_v1_result_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mrswarm_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_mrswarm_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_mrswarm_v1_result_proto_goTypes = []any{
-	(PageFormat)(0),              // 0: mrswarm.v1.PageFormat
-	(*RunSQLRequest)(nil),        // 1: mrswarm.v1.RunSQLRequest
-	(*RunSQLResponse)(nil),       // 2: mrswarm.v1.RunSQLResponse
-	(*GetResultRequest)(nil),     // 3: mrswarm.v1.GetResultRequest
-	(*ListResultsRequest)(nil),   // 4: mrswarm.v1.ListResultsRequest
-	(*ListResultsResponse)(nil),  // 5: mrswarm.v1.ListResultsResponse
-	(*DeleteResultRequest)(nil),  // 6: mrswarm.v1.DeleteResultRequest
-	(*DeleteResultResponse)(nil), // 7: mrswarm.v1.DeleteResultResponse
-	(*PinResultRequest)(nil),     // 8: mrswarm.v1.PinResultRequest
-	(*PinResultResponse)(nil),    // 9: mrswarm.v1.PinResultResponse
-	(*UnpinResultRequest)(nil),   // 10: mrswarm.v1.UnpinResultRequest
-	(*UnpinResultResponse)(nil),  // 11: mrswarm.v1.UnpinResultResponse
-	(*GetResultPageRequest)(nil), // 12: mrswarm.v1.GetResultPageRequest
-	(*ResultPage)(nil),           // 13: mrswarm.v1.ResultPage
-	(*StreamResultRequest)(nil),  // 14: mrswarm.v1.StreamResultRequest
-	(*ResultSummary)(nil),        // 15: mrswarm.v1.ResultSummary
-	(*durationpb.Duration)(nil),  // 16: google.protobuf.Duration
-	(*Column)(nil),               // 17: mrswarm.v1.Column
-	(*structpb.ListValue)(nil),   // 18: google.protobuf.ListValue
+	(PageFormat)(0),               // 0: mrswarm.v1.PageFormat
+	(*RunSQLRequest)(nil),         // 1: mrswarm.v1.RunSQLRequest
+	(*RunSQLResponse)(nil),        // 2: mrswarm.v1.RunSQLResponse
+	(*GetResultRequest)(nil),      // 3: mrswarm.v1.GetResultRequest
+	(*ListResultsRequest)(nil),    // 4: mrswarm.v1.ListResultsRequest
+	(*ListResultsResponse)(nil),   // 5: mrswarm.v1.ListResultsResponse
+	(*DeleteResultRequest)(nil),   // 6: mrswarm.v1.DeleteResultRequest
+	(*DeleteResultResponse)(nil),  // 7: mrswarm.v1.DeleteResultResponse
+	(*PinResultRequest)(nil),      // 8: mrswarm.v1.PinResultRequest
+	(*PinResultResponse)(nil),     // 9: mrswarm.v1.PinResultResponse
+	(*UnpinResultRequest)(nil),    // 10: mrswarm.v1.UnpinResultRequest
+	(*UnpinResultResponse)(nil),   // 11: mrswarm.v1.UnpinResultResponse
+	(*GetResultPageRequest)(nil),  // 12: mrswarm.v1.GetResultPageRequest
+	(*ResultPage)(nil),            // 13: mrswarm.v1.ResultPage
+	(*StreamResultRequest)(nil),   // 14: mrswarm.v1.StreamResultRequest
+	(*GetResultChartRequest)(nil), // 15: mrswarm.v1.GetResultChartRequest
+	(*ResultChart)(nil),           // 16: mrswarm.v1.ResultChart
+	(*ResultSummary)(nil),         // 17: mrswarm.v1.ResultSummary
+	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(*Column)(nil),                // 19: mrswarm.v1.Column
+	(*structpb.ListValue)(nil),    // 20: google.protobuf.ListValue
 }
 var file_mrswarm_v1_result_proto_depIdxs = []int32{
-	15, // 0: mrswarm.v1.RunSQLResponse.result:type_name -> mrswarm.v1.ResultSummary
-	16, // 1: mrswarm.v1.RunSQLResponse.duration:type_name -> google.protobuf.Duration
-	15, // 2: mrswarm.v1.ListResultsResponse.results:type_name -> mrswarm.v1.ResultSummary
+	17, // 0: mrswarm.v1.RunSQLResponse.result:type_name -> mrswarm.v1.ResultSummary
+	18, // 1: mrswarm.v1.RunSQLResponse.duration:type_name -> google.protobuf.Duration
+	17, // 2: mrswarm.v1.ListResultsResponse.results:type_name -> mrswarm.v1.ResultSummary
 	0,  // 3: mrswarm.v1.GetResultPageRequest.format:type_name -> mrswarm.v1.PageFormat
-	17, // 4: mrswarm.v1.ResultPage.columns:type_name -> mrswarm.v1.Column
-	18, // 5: mrswarm.v1.ResultPage.rows:type_name -> google.protobuf.ListValue
+	19, // 4: mrswarm.v1.ResultPage.columns:type_name -> mrswarm.v1.Column
+	20, // 5: mrswarm.v1.ResultPage.rows:type_name -> google.protobuf.ListValue
 	0,  // 6: mrswarm.v1.StreamResultRequest.format:type_name -> mrswarm.v1.PageFormat
 	1,  // 7: mrswarm.v1.ResultService.RunSQL:input_type -> mrswarm.v1.RunSQLRequest
 	3,  // 8: mrswarm.v1.ResultService.GetResult:input_type -> mrswarm.v1.GetResultRequest
@@ -878,16 +1015,18 @@ var file_mrswarm_v1_result_proto_depIdxs = []int32{
 	10, // 12: mrswarm.v1.ResultService.UnpinResult:input_type -> mrswarm.v1.UnpinResultRequest
 	12, // 13: mrswarm.v1.ResultService.GetResultPage:input_type -> mrswarm.v1.GetResultPageRequest
 	14, // 14: mrswarm.v1.ResultService.StreamResult:input_type -> mrswarm.v1.StreamResultRequest
-	2,  // 15: mrswarm.v1.ResultService.RunSQL:output_type -> mrswarm.v1.RunSQLResponse
-	15, // 16: mrswarm.v1.ResultService.GetResult:output_type -> mrswarm.v1.ResultSummary
-	5,  // 17: mrswarm.v1.ResultService.ListResults:output_type -> mrswarm.v1.ListResultsResponse
-	7,  // 18: mrswarm.v1.ResultService.DeleteResult:output_type -> mrswarm.v1.DeleteResultResponse
-	9,  // 19: mrswarm.v1.ResultService.PinResult:output_type -> mrswarm.v1.PinResultResponse
-	11, // 20: mrswarm.v1.ResultService.UnpinResult:output_type -> mrswarm.v1.UnpinResultResponse
-	13, // 21: mrswarm.v1.ResultService.GetResultPage:output_type -> mrswarm.v1.ResultPage
-	13, // 22: mrswarm.v1.ResultService.StreamResult:output_type -> mrswarm.v1.ResultPage
-	15, // [15:23] is the sub-list for method output_type
-	7,  // [7:15] is the sub-list for method input_type
+	15, // 15: mrswarm.v1.ResultService.GetResultChart:input_type -> mrswarm.v1.GetResultChartRequest
+	2,  // 16: mrswarm.v1.ResultService.RunSQL:output_type -> mrswarm.v1.RunSQLResponse
+	17, // 17: mrswarm.v1.ResultService.GetResult:output_type -> mrswarm.v1.ResultSummary
+	5,  // 18: mrswarm.v1.ResultService.ListResults:output_type -> mrswarm.v1.ListResultsResponse
+	7,  // 19: mrswarm.v1.ResultService.DeleteResult:output_type -> mrswarm.v1.DeleteResultResponse
+	9,  // 20: mrswarm.v1.ResultService.PinResult:output_type -> mrswarm.v1.PinResultResponse
+	11, // 21: mrswarm.v1.ResultService.UnpinResult:output_type -> mrswarm.v1.UnpinResultResponse
+	13, // 22: mrswarm.v1.ResultService.GetResultPage:output_type -> mrswarm.v1.ResultPage
+	13, // 23: mrswarm.v1.ResultService.StreamResult:output_type -> mrswarm.v1.ResultPage
+	16, // 24: mrswarm.v1.ResultService.GetResultChart:output_type -> mrswarm.v1.ResultChart
+	16, // [16:25] is the sub-list for method output_type
+	7,  // [7:16] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -905,7 +1044,7 @@ func file_mrswarm_v1_result_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mrswarm_v1_result_proto_rawDesc), len(file_mrswarm_v1_result_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

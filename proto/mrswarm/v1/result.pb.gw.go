@@ -341,6 +341,59 @@ func request_ResultService_StreamResult_0(ctx context.Context, marshaler runtime
 	return stream, metadata, nil
 }
 
+var filter_ResultService_GetResultChart_0 = &utilities.DoubleArray{Encoding: map[string]int{"handle": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_ResultService_GetResultChart_0(ctx context.Context, marshaler runtime.Marshaler, client ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetResultChartRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["handle"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "handle")
+	}
+	protoReq.Handle, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "handle", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ResultService_GetResultChart_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetResultChart(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ResultService_GetResultChart_0(ctx context.Context, marshaler runtime.Marshaler, server ResultServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetResultChartRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["handle"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "handle")
+	}
+	protoReq.Handle, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "handle", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ResultService_GetResultChart_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.GetResultChart(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterResultServiceHandlerServer registers the http handlers for service ResultService to "mux".
 // UnaryRPC     :call ResultServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -493,6 +546,26 @@ func RegisterResultServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
 		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 		return
+	})
+	mux.Handle(http.MethodGet, pattern_ResultService_GetResultChart_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/mrswarm.v1.ResultService/GetResultChart", runtime.WithHTTPPathPattern("/v1/results/{handle}/chart.svg"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ResultService_GetResultChart_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ResultService_GetResultChart_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -670,27 +743,46 @@ func RegisterResultServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_ResultService_StreamResult_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_ResultService_GetResultChart_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/mrswarm.v1.ResultService/GetResultChart", runtime.WithHTTPPathPattern("/v1/results/{handle}/chart.svg"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ResultService_GetResultChart_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ResultService_GetResultChart_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_ResultService_RunSQL_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "sql"}, ""))
-	pattern_ResultService_GetResult_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, ""))
-	pattern_ResultService_ListResults_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "results"}, ""))
-	pattern_ResultService_DeleteResult_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, ""))
-	pattern_ResultService_PinResult_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, "pin"))
-	pattern_ResultService_UnpinResult_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, "unpin"))
-	pattern_ResultService_GetResultPage_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "results", "handle", "rows"}, ""))
-	pattern_ResultService_StreamResult_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "results", "handle", "stream"}, ""))
+	pattern_ResultService_RunSQL_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "sql"}, ""))
+	pattern_ResultService_GetResult_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, ""))
+	pattern_ResultService_ListResults_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "results"}, ""))
+	pattern_ResultService_DeleteResult_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, ""))
+	pattern_ResultService_PinResult_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, "pin"))
+	pattern_ResultService_UnpinResult_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "results", "handle"}, "unpin"))
+	pattern_ResultService_GetResultPage_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "results", "handle", "rows"}, ""))
+	pattern_ResultService_StreamResult_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "results", "handle", "stream"}, ""))
+	pattern_ResultService_GetResultChart_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "results", "handle", "chart.svg"}, ""))
 )
 
 var (
-	forward_ResultService_RunSQL_0        = runtime.ForwardResponseMessage
-	forward_ResultService_GetResult_0     = runtime.ForwardResponseMessage
-	forward_ResultService_ListResults_0   = runtime.ForwardResponseMessage
-	forward_ResultService_DeleteResult_0  = runtime.ForwardResponseMessage
-	forward_ResultService_PinResult_0     = runtime.ForwardResponseMessage
-	forward_ResultService_UnpinResult_0   = runtime.ForwardResponseMessage
-	forward_ResultService_GetResultPage_0 = runtime.ForwardResponseMessage
-	forward_ResultService_StreamResult_0  = runtime.ForwardResponseStream
+	forward_ResultService_RunSQL_0         = runtime.ForwardResponseMessage
+	forward_ResultService_GetResult_0      = runtime.ForwardResponseMessage
+	forward_ResultService_ListResults_0    = runtime.ForwardResponseMessage
+	forward_ResultService_DeleteResult_0   = runtime.ForwardResponseMessage
+	forward_ResultService_PinResult_0      = runtime.ForwardResponseMessage
+	forward_ResultService_UnpinResult_0    = runtime.ForwardResponseMessage
+	forward_ResultService_GetResultPage_0  = runtime.ForwardResponseMessage
+	forward_ResultService_StreamResult_0   = runtime.ForwardResponseStream
+	forward_ResultService_GetResultChart_0 = runtime.ForwardResponseMessage
 )

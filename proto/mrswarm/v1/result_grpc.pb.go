@@ -19,14 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ResultService_RunSQL_FullMethodName        = "/mrswarm.v1.ResultService/RunSQL"
-	ResultService_GetResult_FullMethodName     = "/mrswarm.v1.ResultService/GetResult"
-	ResultService_ListResults_FullMethodName   = "/mrswarm.v1.ResultService/ListResults"
-	ResultService_DeleteResult_FullMethodName  = "/mrswarm.v1.ResultService/DeleteResult"
-	ResultService_PinResult_FullMethodName     = "/mrswarm.v1.ResultService/PinResult"
-	ResultService_UnpinResult_FullMethodName   = "/mrswarm.v1.ResultService/UnpinResult"
-	ResultService_GetResultPage_FullMethodName = "/mrswarm.v1.ResultService/GetResultPage"
-	ResultService_StreamResult_FullMethodName  = "/mrswarm.v1.ResultService/StreamResult"
+	ResultService_RunSQL_FullMethodName         = "/mrswarm.v1.ResultService/RunSQL"
+	ResultService_GetResult_FullMethodName      = "/mrswarm.v1.ResultService/GetResult"
+	ResultService_ListResults_FullMethodName    = "/mrswarm.v1.ResultService/ListResults"
+	ResultService_DeleteResult_FullMethodName   = "/mrswarm.v1.ResultService/DeleteResult"
+	ResultService_PinResult_FullMethodName      = "/mrswarm.v1.ResultService/PinResult"
+	ResultService_UnpinResult_FullMethodName    = "/mrswarm.v1.ResultService/UnpinResult"
+	ResultService_GetResultPage_FullMethodName  = "/mrswarm.v1.ResultService/GetResultPage"
+	ResultService_StreamResult_FullMethodName   = "/mrswarm.v1.ResultService/StreamResult"
+	ResultService_GetResultChart_FullMethodName = "/mrswarm.v1.ResultService/GetResultChart"
 )
 
 // ResultServiceClient is the client API for ResultService service.
@@ -49,6 +50,11 @@ type ResultServiceClient interface {
 	GetResultPage(ctx context.Context, in *GetResultPageRequest, opts ...grpc.CallOption) (*ResultPage, error)
 	// StreamResult streams every row of a result in chunks.
 	StreamResult(ctx context.Context, in *StreamResultRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResultPage], error)
+	// GetResultChart draws a result as an SVG chart: bars for rankings and
+	// shares, a line for a time series, the forecast with its interval band, the
+	// seasonality index, the budget allocation. Which kinds fit follows from the
+	// tool that made the result and its columns.
+	GetResultChart(ctx context.Context, in *GetResultChartRequest, opts ...grpc.CallOption) (*ResultChart, error)
 }
 
 type resultServiceClient struct {
@@ -148,6 +154,16 @@ func (c *resultServiceClient) StreamResult(ctx context.Context, in *StreamResult
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ResultService_StreamResultClient = grpc.ServerStreamingClient[ResultPage]
 
+func (c *resultServiceClient) GetResultChart(ctx context.Context, in *GetResultChartRequest, opts ...grpc.CallOption) (*ResultChart, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResultChart)
+	err := c.cc.Invoke(ctx, ResultService_GetResultChart_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ResultServiceServer is the server API for ResultService service.
 // All implementations must embed UnimplementedResultServiceServer
 // for forward compatibility.
@@ -168,6 +184,11 @@ type ResultServiceServer interface {
 	GetResultPage(context.Context, *GetResultPageRequest) (*ResultPage, error)
 	// StreamResult streams every row of a result in chunks.
 	StreamResult(*StreamResultRequest, grpc.ServerStreamingServer[ResultPage]) error
+	// GetResultChart draws a result as an SVG chart: bars for rankings and
+	// shares, a line for a time series, the forecast with its interval band, the
+	// seasonality index, the budget allocation. Which kinds fit follows from the
+	// tool that made the result and its columns.
+	GetResultChart(context.Context, *GetResultChartRequest) (*ResultChart, error)
 	mustEmbedUnimplementedResultServiceServer()
 }
 
@@ -201,6 +222,9 @@ func (UnimplementedResultServiceServer) GetResultPage(context.Context, *GetResul
 }
 func (UnimplementedResultServiceServer) StreamResult(*StreamResultRequest, grpc.ServerStreamingServer[ResultPage]) error {
 	return status.Error(codes.Unimplemented, "method StreamResult not implemented")
+}
+func (UnimplementedResultServiceServer) GetResultChart(context.Context, *GetResultChartRequest) (*ResultChart, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetResultChart not implemented")
 }
 func (UnimplementedResultServiceServer) mustEmbedUnimplementedResultServiceServer() {}
 func (UnimplementedResultServiceServer) testEmbeddedByValue()                       {}
@@ -360,6 +384,24 @@ func _ResultService_StreamResult_Handler(srv interface{}, stream grpc.ServerStre
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ResultService_StreamResultServer = grpc.ServerStreamingServer[ResultPage]
 
+func _ResultService_GetResultChart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetResultChartRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResultServiceServer).GetResultChart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResultService_GetResultChart_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResultServiceServer).GetResultChart(ctx, req.(*GetResultChartRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ResultService_ServiceDesc is the grpc.ServiceDesc for ResultService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -394,6 +436,10 @@ var ResultService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetResultPage",
 			Handler:    _ResultService_GetResultPage_Handler,
+		},
+		{
+			MethodName: "GetResultChart",
+			Handler:    _ResultService_GetResultChart_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

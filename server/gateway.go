@@ -27,7 +27,8 @@ var registers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 // GET /openapi.json and GET /healthz (info_http.go; with the LLM hosts of lp
 // when not nil), GET /metrics (metricsHandler),
 // POST /v1/datasets/{name}:upload and the CSV-aware rows and stream routes
-// (rows_http.go), GET /v1/results/{handle}/chart.svg (charts.go), and the web console at GET / (server/console).
+// (rows_http.go), GET /v1/results/{handle}/chart.svg (charts.go),
+// GET /v1/runs/{run_id}/report with format=html (report_http.go), and the web console at GET / (server/console).
 //
 // JSON uses the proto field names (snake_case) and emits every field, zero
 // values included; 64-bit integers are strings and enums are their names, as in
@@ -56,6 +57,9 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, metricsHandler http.
 		return nil, err
 	}
 	if err := registerCharts(mux, mrswarmv1.NewResultServiceClient(conn)); err != nil {
+		return nil, err
+	}
+	if err := registerReport(mux, mrswarmv1.NewPipelineServiceClient(conn)); err != nil {
 		return nil, err
 	}
 	up := &uploadHandler{mux: mux, client: mrswarmv1.NewDatasetServiceClient(conn)}

@@ -134,11 +134,21 @@ func (s *pipelineServer) GetRunReport(ctx context.Context, req *mrswarmv1.GetRun
 	if err := requireFields("run_id", req.GetRunId()); err != nil {
 		return nil, err
 	}
-	handle, md, err := s.runner.Report(ctx, req.GetRunId())
-	if err != nil {
-		return nil, toStatus(err)
+	switch req.GetFormat() {
+	case mrswarmv1.ReportFormat_REPORT_FORMAT_UNSPECIFIED, mrswarmv1.ReportFormat_REPORT_FORMAT_MARKDOWN:
+		handle, md, err := s.runner.Report(ctx, req.GetRunId())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		return &mrswarmv1.RunReport{RunId: req.GetRunId(), Handle: handle, Markdown: md}, nil
+	case mrswarmv1.ReportFormat_REPORT_FORMAT_HTML:
+		handle, doc, err := s.runner.ReportHTML(ctx, req.GetRunId())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		return &mrswarmv1.RunReport{RunId: req.GetRunId(), Handle: handle, Html: doc}, nil
 	}
-	return &mrswarmv1.RunReport{RunId: req.GetRunId(), Handle: handle, Markdown: md}, nil
+	return nil, invalidf("format %v is unknown; use REPORT_FORMAT_MARKDOWN or REPORT_FORMAT_HTML", req.GetFormat())
 }
 
 // start validates a StartRunRequest and starts the run.

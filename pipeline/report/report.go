@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mrswarm/mrswarm/pipeline/report/chart"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -280,7 +281,16 @@ func (d *doc) table(h string) string {
 	if res.PageErr != nil {
 		return fmt.Sprintf("%s#### `%s`\n\n_not available: %v_\n\n", anchor, h, res.PageErr)
 	}
-	return fmt.Sprintf("%s#### %s (`%s`)\n\n%s\n", anchor, Label(res), h, MarkdownTable(res.Page))
+	return fmt.Sprintf("%s#### %s (`%s`)\n\n%s\n%s", anchor, Label(res), h, MarkdownTable(res.Page), chartLine(res))
+}
+
+// chartLine links the chart that fits a result best ("" when none fits).
+func chartLine(res Result) string {
+	ks := chart.Kinds(chart.Input{Tool: toolName(res), Page: res.Page})
+	if len(ks) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("![%s chart of %s](%s)\n\n", ks[0], res.Handle, ChartLink(res.Handle, ks[0]))
 }
 
 // Label names what made a result: "tool market_share", "SQL query", "agent

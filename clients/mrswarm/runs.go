@@ -192,6 +192,15 @@ func (c *Client) Report(ctx context.Context, runID string) (*mrswarmv1.RunReport
 	return c.pipelines.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: runID})
 }
 
+// ReportHTML returns a finished run's report as one self-contained HTML
+// document (RunReport.Html): inline CSS and SVG charts, nothing loaded from
+// elsewhere, print-friendly.
+func (c *Client) ReportHTML(ctx context.Context, runID string) (*mrswarmv1.RunReport, error) {
+	ctx, cancel := c.call(ctx)
+	defer cancel()
+	return c.pipelines.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: runID, Format: mrswarmv1.ReportFormat_REPORT_FORMAT_HTML})
+}
+
 // Presets lists the built-in pipelines.
 func (c *Client) Presets(ctx context.Context) ([]*mrswarmv1.Pipeline, error) {
 	ctx, cancel := c.call(ctx)

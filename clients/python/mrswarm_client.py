@@ -512,6 +512,28 @@ class Client:
         """Returns the markdown text of a run's report."""
         return self.report(run_id).get("markdown", "")
 
+    def report_html(self, run_id):
+        """Returns a run's report as one self-contained HTML document (inline CSS
+        and SVG charts, nothing loaded from elsewhere, print-friendly).
+
+        In Jupyter: IPython.display.HTML(c.report_html(run_id)); or save it and
+        open it in a browser.
+        """
+        resp = self._send("GET", "/v1/runs/{}/report", run_id, params={"format": "html"})
+        if resp.status_code >= 400:
+            self._decode(resp)  # raises MrswarmError
+        resp.encoding = "utf-8"
+        return resp.text
+
+    def chart_svg(self, handle, kind=None):
+        """Returns a result drawn as an SVG chart (bar, line, forecast,
+        seasonality or budget; None: the kind that fits best)."""
+        resp = self._send("GET", "/v1/results/{}/chart.svg", handle, params={"kind": kind} if kind else None)
+        if resp.status_code >= 400:
+            self._decode(resp)  # raises MrswarmError
+        resp.encoding = "utf-8"
+        return resp.text
+
 
 def _source(preset, pipeline):
     if (preset is None) == (pipeline is None):

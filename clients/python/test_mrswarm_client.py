@@ -9,6 +9,7 @@ every chat until the run is canceled, so agent steps stay running on demand.
 import csv
 import io
 import os
+import re
 import socket
 import threading
 import unittest
@@ -231,6 +232,21 @@ class ClientTest(unittest.TestCase):
         md = self.c.report_markdown(run_id)
         self.assertIn("Test report", md)
         self.assertEqual(self.c.report(run_id)["handle"], run["report_handle"])
+        doc = self.c.report_html(run_id)
+        self.assertTrue(doc.startswith("<!DOCTYPE html>"), doc[:80])
+        self.assertIn("<title>Test report</title>", doc)
+        charts = re.findall(r"\]\((/v1/results/res_[0-9a-z]+/chart\.svg[^)]*)\)", md)
+        self.assertEqual(len(charts), 1, md)  # the SQL step's brands; the KPI row has no chart
+        self.assertEqual(doc.count("<svg"), len(charts))
+        self.assertNotIn(" src=", doc)
+        svg = self.c.chart_svg(re.search(r"res_[0-9a-z]+", charts[0]).group(0))
+        self.assertIn("<svg", svg)
+        with self.assertRaises(MrswarmError) as cm:
+            self.c.chart_svg(run["report_handle"], kind="forecast")
+        self.assertEqual((cm.exception.code, cm.exception.http_status), ("FAILED_PRECONDITION", 400))
+        with self.assertRaises(MrswarmError) as cm:
+            self.c.report_html("run_nope")
+        self.assertEqual(cm.exception.code, "NOT_FOUND")
 
     def test_watch_from_seq(self):
         events = list(self.c.run_stream("beverage", pipeline=tool_sql_pipeline(2), options={"force": True}))

@@ -180,11 +180,13 @@ func follow(ctx context.Context, c *mrswarm.Client, out io.Writer, runID string,
 	return nil
 }
 
-// cmdReport prints a run's markdown report: mrswarm report RUN_ID.
+// cmdReport prints a run's report: mrswarm report [--html] RUN_ID, markdown
+// by default, with --html one self-contained HTML document.
 func cmdReport(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs, cf := newFlagSet("report", errOut)
-	file := fs.String("o", "", "write the markdown to `file` instead of stdout")
-	pos, err := parseArgs(fs, args, 1, 1, "RUN_ID [-o report.md]")
+	file := fs.String("o", "", "write the report to `file` instead of stdout")
+	asHTML := fs.Bool("html", false, "one self-contained HTML document (inline charts and styles) instead of markdown")
+	pos, err := parseArgs(fs, args, 1, 1, "[--html] RUN_ID [-o report.md]")
 	if err != nil {
 		return err
 	}
@@ -193,18 +195,22 @@ func cmdReport(ctx context.Context, args []string, out, errOut io.Writer) error 
 		return err
 	}
 	defer c.Close()
-	rep, err := c.Report(ctx, pos[0])
+	report, doc := c.Report, (*mrswarmv1.RunReport).GetMarkdown
+	if *asHTML {
+		report, doc = c.ReportHTML, (*mrswarmv1.RunReport).GetHtml
+	}
+	rep, err := report(ctx, pos[0])
 	if err != nil {
 		return err
 	}
 	if *file != "" {
-		if err := os.WriteFile(*file, []byte(rep.GetMarkdown()), 0o644); err != nil {
+		if err := os.WriteFile(*file, []byte(doc(rep)), 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "report of %s (handle %s) written to %s\n", rep.GetRunId(), rep.GetHandle(), *file)
 		return nil
 	}
-	_, err = io.WriteString(out, rep.GetMarkdown())
+	_, err = io.WriteString(out, doc(rep))
 	return err
 }
 

@@ -170,6 +170,10 @@ func TestCLIRun(t *testing.T) {
 	if md := mustCLI(t, addr, "report", runID[1]); !strings.Contains(md, "CLI test report") {
 		t.Errorf("report:\n%s", md)
 	}
+	if doc := mustCLI(t, addr, "report", "--html", runID[1]); !strings.HasPrefix(doc, "<!DOCTYPE html>") ||
+		!strings.Contains(doc, "<title>CLI test report</title>") || strings.Count(doc, "<svg") != 1 {
+		t.Errorf("report --html is not the HTML document with the SQL step's chart:\n%.2000s", doc)
+	}
 	if out := mustCLI(t, addr, "run", "--dataset", "beverage", "--file", good); !strings.Contains(out, "(3 cached)") {
 		t.Errorf("unchanged re-run is not cached:\n%s", out)
 	}

@@ -42,7 +42,7 @@ var commands = map[string]command{
 	"watch":    {"follow a run's events from a sequence number", cmdWatch},
 	"runs":     {"list recent runs", cmdRuns},
 	"cancel":   {"cancel a run", cmdCancel},
-	"report":   {"print a run's markdown report", cmdReport},
+	"report":   {"print a run's report (markdown, or --html)", cmdReport},
 }
 
 func main() {

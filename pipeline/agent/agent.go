@@ -87,6 +87,11 @@ type Task struct {
 	// MinToolCalls is how many tool calls the agent must make before it may answer
 	// (0: the model decides; capped at Def.MaxSteps). It keeps an agent grounded in data.
 	MinToolCalls int
+	// Verify, when set, checks the numbers of a final answer against the data
+	// its findings cite and returns the discrepancies, one line each (none: the
+	// answer stands). An answer with discrepancies gets one repair turn that
+	// lists them; the repaired answer is final whatever its check says.
+	Verify func(ctx context.Context, answer Result) []string
 }
 
 // Tools is what the agent loop needs of a dataset's analysis tools; *tools.Env
@@ -98,11 +103,12 @@ type Tools interface {
 
 // Call is one LLM call as the token tracker sees it.
 type Call struct {
-	Turn  int
-	Model string
-	Usage llm.Usage
-	Retry bool
-	Host  string // the server that answered
+	Turn   int
+	Model  string
+	Usage  llm.Usage
+	Retry  bool
+	Repair bool   // the repair turn of an answer with unverified numbers
+	Host   string // the server that answered
 }
 
 // ToolUse is one tool call made by the agent.
@@ -134,6 +140,7 @@ type Result struct {
 	Handles   []string  // every handle the agent produced (tool results), in order
 	Turns     int
 	ToolCalls int
+	Repairs   []string      // the discrepancies a repair turn was asked to fix (nil: none)
 	LLMTime   time.Duration // sum of wall time of LLM calls
 	SQLTime   time.Duration // sum of tool call durations
 }

@@ -27,6 +27,9 @@ type runner struct {
 	unread []readResult // tool results the model has not answered after yet
 	steps  int          // tool calls made
 	res    Result
+	// repairing is set once the final answer failed its check: the next turn
+	// is the one repair turn.
+	repairing bool
 }
 
 // Run drives one agent to a final answer using schema-constrained (or native) tool calls.
@@ -49,6 +52,9 @@ func Run(ctx context.Context, model llm.Client, st *store.Store, task Task, obs 
 		}
 		mode := r.branches()
 		a, err := r.turn(ctx, turn, mode)
+		if err != nil && r.repairing && errors.Is(err, ErrInvalidOutput) {
+			return r.res, nil // the repair failed: the first answer stands, marked by its check
+		}
 		if err != nil {
 			if mode == finalOnly && len(r.tools) > 0 && errors.Is(err, ErrInvalidOutput) {
 				err = fmt.Errorf("%w after %d tool calls: %w", ErrBudgetExhausted, r.steps, err)
@@ -59,6 +65,9 @@ func Run(ctx context.Context, model llm.Client, st *store.Store, task Task, obs 
 		r.msgs = append(r.msgs, a.msg)
 		if a.final {
 			r.res.Summary, r.res.Findings = a.summary, a.findings
+			if r.needsRepair(ctx) {
+				continue
+			}
 			return r.res, nil
 		}
 		if err := r.runTools(ctx, turn, a.calls); err != nil {
@@ -67,10 +76,25 @@ func Run(ctx context.Context, model llm.Client, st *store.Store, task Task, obs 
 	}
 }
 
+// needsRepair verifies a final answer, once: with discrepancies it asks the
+// model to repair them in one more final-only turn and reports true.
+func (r *runner) needsRepair(ctx context.Context) bool {
+	if r.task.Verify == nil || r.repairing {
+		return false
+	}
+	problems := r.task.Verify(ctx, r.res)
+	if len(problems) == 0 {
+		return false
+	}
+	r.repairing, r.res.Repairs = true, problems
+	r.msgs = append(r.msgs, llm.Message{Role: "user", Content: repairPrompt(problems)})
+	return true
+}
+
 // branches says what the next turn may answer.
 func (r *runner) branches() branches {
 	switch {
-	case r.steps >= r.task.Def.MaxSteps || len(r.tools) == 0:
+	case r.repairing || r.steps >= r.task.Def.MaxSteps || len(r.tools) == 0:
 		return finalOnly
 	case r.steps < r.task.MinToolCalls:
 		return callOnly

@@ -387,3 +387,51 @@ func TestRunBadResponseRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairTurnBounded: Verify's discrepancies get one final-only repair turn
+// whose prompt lists them; a repair whose output stays invalid leaves the first
+// answer in place, and the repaired answer is not verified again.
+func TestRepairTurnBounded(t *testing.T) {
+	st := beverageStore(t)
+	final := func(summary string) reply {
+		return sayFn(func(req llm.Request) string { return finalJSON(summary, lastHandle(req)) })
+	}
+	tests := []struct {
+		name        string
+		replies     []reply
+		wantSummary string
+		wantCalls   int
+	}{
+		{"repaired", []reply{say(callJSON("market_share", `{}`)), final("first"), final("second"), final("third")}, "second", 3},
+		{"repair stays invalid", []reply{say(callJSON("market_share", `{}`)), final("first"), say("{"), say("{"), say("{"), final("late")}, "first", 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &scriptLLM{replies: tc.replies}
+			task := testTask(testDef(2, "market_share"))
+			verified := 0
+			task.Verify = func(_ context.Context, res Result) []string {
+				verified++
+				return []string{fmt.Sprintf("finding 1 %q: 42.5 not in %s", res.Summary, res.Findings[0].Handles[0])}
+			}
+			var rec recorder
+			res, err := Run(t.Context(), m, st, task, rec.observer())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Summary != tc.wantSummary || verified != 1 || len(m.requests()) != tc.wantCalls {
+				t.Fatalf("summary %q after %d checks and %d calls; want %q, 1 check, %d calls", res.Summary, verified, len(m.requests()), tc.wantSummary, tc.wantCalls)
+			}
+			repair := m.requests()[2]
+			if last := repair.Messages[len(repair.Messages)-1].Content; !strings.Contains(last, `- finding 1 "first": 42.5 not in res_`) {
+				t.Errorf("the repair prompt does not list the discrepancy:\n%s", last)
+			}
+			if strings.Contains(string(repair.Format), "call_tool") {
+				t.Error("the repair turn offers tool calls")
+			}
+			if len(res.Repairs) != 1 || !rec.calls[2].Repair || rec.calls[1].Repair {
+				t.Errorf("repairs %q, calls %+v: want the repair recorded on the third call only", res.Repairs, rec.calls)
+			}
+		})
+	}
+}

@@ -104,7 +104,7 @@ func (r *runner) chat(ctx context.Context, req llm.Request, turn int, retry bool
 		model = req.Model
 	}
 	if r.obs.OnLLMCall != nil {
-		r.obs.OnLLMCall(Call{Turn: turn, Model: model, Usage: resp.Usage, Retry: retry, Host: resp.Host})
+		r.obs.OnLLMCall(Call{Turn: turn, Model: model, Usage: resp.Usage, Retry: retry, Repair: r.repairing, Host: resp.Host})
 	}
 	return resp, nil
 }

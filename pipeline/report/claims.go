@@ -201,3 +201,47 @@ func number(cell any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// unverified lists the numbers of a check that were not found, as written.
+func (c Check) unverified() []string {
+	var out []string
+	for _, cl := range c.Claims {
+		if !cl.OK {
+			out = append(out, cl.Text)
+		}
+	}
+	return out
+}
+
+// Discrepancies lists, one line each, the numbers in agent a's summary and
+// findings that the handles they cite do not hold, as [CheckRun] checks them;
+// tables holds the results of [Tables] of a run of a alone. None means every
+// number was found (or there were none).
+func Discrepancies(a Agent, tables []Result) []string {
+	c := CheckRun(Run{Agents: []Agent{a}}, tables).Agents[0]
+	var out []string
+	if bad := c.Summary.unverified(); len(bad) > 0 {
+		out = append(out, fmt.Sprintf("summary: %s not in %s", strings.Join(bad, ", "), citeList(agentTables(a))))
+	}
+	for i, f := range c.Findings {
+		if bad := f.unverified(); len(bad) > 0 {
+			out = append(out, fmt.Sprintf("finding %d %q: %s not in %s", i+1, clipText(oneLine(a.Findings[i].Text), 120),
+				strings.Join(bad, ", "), citeList(a.Findings[i].Handles)))
+		}
+	}
+	return out
+}
+
+func citeList(hs []string) string {
+	if len(hs) == 0 {
+		return "any cited result (it cites none)"
+	}
+	return strings.Join(hs, ", ")
+}
+
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -66,5 +68,30 @@ func TestCheckedOnlyAgainstCitedHandles(t *testing.T) {
 		if !strings.Contains(md, w) {
 			t.Errorf("report lacks %q:\n%s", w, md)
 		}
+	}
+}
+
+func TestDiscrepancies(t *testing.T) {
+	other := Result{Handle: "res_other", Page: store.Page{Columns: []store.Column{{Name: "x"}}, Rows: [][]any{{42.5}}}}
+	a := Agent{Step: "a", Name: "analyst", Handles: []string{"res_share"},
+		Summary: "Tropicana has 10.98 % and 99.1 %.",
+		Findings: []Finding{
+			{Text: "Tropicana has 10.98 %", Handles: []string{"res_share"}},
+			{Text: "Something is 42.5 and 7", Handles: []string{"res_share"}},
+			{Text: "Something is 42.5", Handles: []string{"res_other"}},
+			{Text: "Nothing cited: 3.5"},
+		}}
+	got := Discrepancies(a, []Result{shares(), other})
+	want := []string{
+		"summary: 99.1 % not in res_share, res_other",
+		`finding 2 "Something is 42.5 and 7": 42.5, 7 not in res_share`,
+		`finding 4 "Nothing cited: 3.5": 3.5 not in any cited result (it cites none)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Discrepancies (-want +got):\n%s", diff)
+	}
+	a.Summary, a.Findings = "Tropicana leads with 10.98 %.", a.Findings[:1]
+	if got := Discrepancies(a, []Result{shares()}); got != nil {
+		t.Errorf("a verified answer has discrepancies %q", got)
 	}
 }

@@ -57,8 +57,17 @@ func (m *Metrics) ObserveEvent(ev pipeline.Event) {
 		}
 		if ev.Run != nil {
 			m.runs.WithLabelValues(string(ev.Run.Status)).Inc()
+			m.observeClaims(ev.Run.Claims)
 		}
 	}
+}
+
+// observeClaims counts a finished run's findings by their claim check.
+func (m *Metrics) observeClaims(c pipeline.ClaimCounts) {
+	m.findings.WithLabelValues("verified").Add(float64(c.Verified))
+	m.findings.WithLabelValues("partly_verified").Add(float64(c.PartlyVerified))
+	m.findings.WithLabelValues("unverified").Add(float64(c.Unverified))
+	m.findings.WithLabelValues("no_numbers").Add(float64(c.NoNumbers))
 }
 
 func (m *Metrics) observeLLM(ev pipeline.Event) {

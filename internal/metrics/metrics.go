@@ -34,6 +34,7 @@ type Metrics struct {
 	runs       *prometheus.CounterVec // status
 	runsActive prometheus.Gauge
 	steps      *prometheus.CounterVec // kind, status
+	findings   *prometheus.CounterVec // status (claim check)
 
 	llmCalls         *prometheus.CounterVec   // model, agent
 	promptTokens     *prometheus.CounterVec   // model, agent
@@ -64,7 +65,7 @@ func New(reg *prometheus.Registry) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.rpcRequests, m.rpcLatency,
-		m.runs, m.runsActive, m.steps,
+		m.runs, m.runsActive, m.steps, m.findings,
 		m.llmCalls, m.promptTokens, m.completionTokens, m.llmLatency,
 		m.toolLatency, m.toolErrors,
 		m.datasetLoads, m.datasetLoadLatency,
@@ -106,6 +107,8 @@ func (m *Metrics) newRuns() {
 		Namespace: Namespace, Name: "runs_active", Help: "Pipeline runs started and not yet finished.",
 	})
 	m.steps = counterVec("steps_total", "Pipeline steps finished, by kind and final status.", "kind", "status")
+	m.findings = counterVec("report_findings_total", "Agents' findings in finished runs' reports, by claim check: "+
+		"verified, partly_verified, unverified (numbers not in the handles they cite) or no_numbers.", "status")
 }
 
 func (m *Metrics) newLLM() {

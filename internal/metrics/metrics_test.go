@@ -103,7 +103,8 @@ func runEvents() []pipeline.Event {
 		{RunID: "r1", Type: pipeline.EventToolCall, StepID: "t",
 			Tool: &pipeline.ToolCall{Tool: "roi", Duration: time.Millisecond, Error: "boom"}},
 		{RunID: "r1", Type: pipeline.EventStepFailed, StepID: "t", Step: failed},
-		{RunID: "r1", Type: pipeline.EventRunFinished, Run: &pipeline.Run{ID: "r1", Status: pipeline.RunPartiallyFailed}},
+		{RunID: "r1", Type: pipeline.EventRunFinished, Run: &pipeline.Run{ID: "r1", Status: pipeline.RunPartiallyFailed,
+			Claims: pipeline.ClaimCounts{Verified: 3, PartlyVerified: 1, Unverified: 2}}},
 		{RunID: "r0", Type: pipeline.EventRunFinished, Run: &pipeline.Run{ID: "r0", Status: pipeline.RunInterrupted}},
 	}
 }
@@ -130,6 +131,10 @@ func TestObserveEvent(t *testing.T) {
 		{"runs succeeded", testutil.ToFloat64(m.runs.WithLabelValues("succeeded")), 0},
 		{"runs interrupted", testutil.ToFloat64(m.runs.WithLabelValues("interrupted")), 1},
 		{"runs active", testutil.ToFloat64(m.runsActive), 0},
+		{"verified findings", testutil.ToFloat64(m.findings.WithLabelValues("verified")), 3},
+		{"partly verified findings", testutil.ToFloat64(m.findings.WithLabelValues("partly_verified")), 1},
+		{"unverified findings", testutil.ToFloat64(m.findings.WithLabelValues("unverified")), 2},
+		{"findings without numbers", testutil.ToFloat64(m.findings.WithLabelValues("no_numbers")), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/mrswarm/mrswarm/internal/repo"
@@ -103,4 +104,65 @@ func dataRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// claimsLLM calls market_share, then answers with two findings citing its
+// handle: one with a number the handle does not hold, one without numbers.
+type claimsLLM struct{}
+
+var lastHandle = regexp.MustCompile(`res_[0-9a-f]{8}`)
+
+func (claimsLLM) Capabilities(context.Context, string) ([]string, error) {
+	return []string{llm.CapabilityCompletion}, nil
+}
+
+func (claimsLLM) Chat(_ context.Context, req llm.Request) (llm.Response, error) {
+	answer := `{"action":"call_tool","tool":"market_share","args":{}}`
+	if hs := lastHandle.FindAllString(string(req.Format), -1); len(hs) > 0 {
+		h := hs[len(hs)-1]
+		answer = `{"action":"final","summary":"done","findings":[{"text":"The leader holds 42.5 %","handles":["` + h +
+			`"]},{"text":"The leader leads","handles":["` + h + `"]}]}`
+	}
+	return llm.Response{Model: req.Model, DoneReason: "stop", Message: llm.Message{Role: "assistant", Content: answer},
+		Usage: llm.Usage{PromptTokens: 100, CompletionTokens: 10, Wall: time.Millisecond}}, nil
+}
+
+// TestClaimMetricsRealRun: /metrics counts a finished run's findings by the
+// claim check of its report.
+func TestClaimMetricsRealRun(t *testing.T) {
+	ctx := t.Context()
+	st, err := store.Open(ctx, "", store.Options{DataRoot: dataRoot(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.LoadFile(ctx, "bev", "beverage_sales.csv", store.FormatCSV, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := New(nil)
+	runner := pipeline.NewRunner(st, claimsLLM{}, pipeline.Config{MaxParallel: 2, DefaultModel: "fake", OnEvent: m.ObserveEvent})
+	defer runner.Close(context.WithoutCancel(ctx))
+	p := pipeline.Pipeline{Name: "m", Steps: []pipeline.Step{
+		{ID: "analyst", Agent: &pipeline.AgentStep{Agent: "market_research_analyst"}},
+		{ID: "report", DependsOn: []string{"analyst"}, Report: &pipeline.ReportStep{}},
+	}}
+	run, err := runner.Start(ctx, pipeline.StartRequest{Dataset: "bev", Pipeline: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Watch(ctx, run.ID, 0, func(pipeline.Event) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for testutil.ToFloat64(m.runs.WithLabelValues(string(pipeline.RunSucceeded))) != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := map[string]float64{}
+	for _, s := range []string{"verified", "partly_verified", "unverified", "no_numbers"} {
+		got[s] = testutil.ToFloat64(m.findings.WithLabelValues(s))
+	}
+	want := map[string]float64{"verified": 0, "partly_verified": 0, "unverified": 1, "no_numbers": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mrswarm_report_findings_total (-want +got):\n%s", diff)
+	}
 }

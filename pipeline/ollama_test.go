@@ -73,6 +73,17 @@ func TestOllamaCampaign(t *testing.T) {
 			t.Errorf("report lacks %q", w)
 		}
 	}
+	// Every table from a handle of its own; the facts are the data's, computed
+	// here from the CSV file; the HTML export draws every linked chart inline.
+	checkDistinctTables(t, md)
+	if want := roiFact(t); !strings.Contains(md, want) {
+		t.Errorf("report lacks the ROI fact computed from the CSV file: %q", want)
+	}
+	_, doc, err := r.ReportHTML(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, md, doc)
 	var llmCalls int
 	for _, ev := range events {
 		if ev.Type == EventLLMCall {

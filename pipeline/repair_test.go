@@ -81,7 +81,7 @@ func TestRepairTurn(t *testing.T) {
 			r := newTestRunner(t, st, m, 1)
 			p := chain("analyst:market_research_analyst")
 			p.Steps = append(p.Steps, Step{ID: "report", DependsOn: []string{"analyst"}, Report: &ReportStep{}})
-			run, _ := runToEnd(t, r, StartRequest{Pipeline: p})
+			run, events := runToEnd(t, r, StartRequest{Pipeline: p})
 			if run.Status != RunSucceeded {
 				t.Fatalf("status %s: %v", run.Status, run.Errors)
 			}
@@ -104,6 +104,15 @@ func TestRepairTurn(t *testing.T) {
 				}
 				if strings.Contains(string(reqs[2].Format), `"call_tool"`) {
 					t.Error("the repair turn offers tool calls; it asks for the final answer only")
+				}
+				var msgs []string
+				for _, ev := range events {
+					if ev.Type == EventLLMCall {
+						msgs = append(msgs, ev.Message)
+					}
+				}
+				if len(msgs) != 3 || !strings.Contains(msgs[2], "turn 3 (repair of unverified numbers)") {
+					t.Errorf("llm_call events %q: want the third to name the repair", msgs)
 				}
 			}
 			want := ClaimCounts{Verified: 1}

@@ -142,8 +142,12 @@ func (sc *stepContext) observer(agentName string, m *stepMeter) agent.Observer {
 			sc.tokens.add(sc.id(), agentName, c.Usage)
 			m.addLLM(c.Usage.Wall)
 			u := c.Usage
+			repair := ""
+			if c.Repair {
+				repair = " (repair of unverified numbers)"
+			}
 			sc.emit(Event{Type: EventLLMCall,
-				Message: fmt.Sprintf("%s turn %d: %d prompt + %d completion tokens in %v", c.Model, c.Turn,
+				Message: fmt.Sprintf("%s turn %d%s: %d prompt + %d completion tokens in %v", c.Model, c.Turn, repair,
 					u.PromptTokens, u.CompletionTokens, u.Wall.Round(time.Millisecond)),
 				LLM: &LLMCall{Agent: agentName, Model: c.Model, PromptTokens: u.PromptTokens,
 					CompletionTokens: u.CompletionTokens, Total: u.TotalDuration, Load: u.LoadDuration,

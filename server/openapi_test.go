@@ -139,7 +139,7 @@ func (o *openAPI) check(t *testing.T, ts *testServer, method, path, body string,
 	if !slices.Contains(produces, mt) {
 		t.Errorf("%s %s answered %s; the document says it produces %v", method, path, mt, produces)
 	}
-	if mt == "text/csv" {
+	if mt == "text/csv" || mt == "text/html" || mt == "image/svg+xml" { // documents, not JSON
 		return b
 	}
 	sch := o.schema(t, op, resp.StatusCode)
@@ -207,6 +207,8 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	o.check(t, ts, "GET", "/v1/results/"+h+"/stream?chunk_rows=4", "", 200)
 	o.check(t, ts, "GET", "/v1/results/"+h+"/stream?format=csv", "", 200)
 	o.check(t, ts, "GET", "/v1/results/res_00000000", "", 404)
+	o.check(t, ts, "GET", "/v1/results/"+h+"/chart.svg", "", 200)
+	o.check(t, ts, "GET", "/v1/results/"+h+"/chart.svg?kind=forecast", "", 400)
 
 	o.check(t, ts, "GET", "/v1/agents", "", 200)
 	o.check(t, ts, "GET", "/v1/presets", "", 200)
@@ -220,6 +222,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	o.check(t, ts, "GET", "/v1/runs/"+id, "", 200)
 	o.check(t, ts, "GET", "/v1/runs/"+id+"/events?after_seq=2", "", 200)
 	o.check(t, ts, "GET", "/v1/runs/"+id+"/report", "", 200)
+	o.check(t, ts, "GET", "/v1/runs/"+id+"/report?format=html", "", 200)
 	o.check(t, ts, "POST", "/v1/runs/"+id+":cancel", "{}", 200)
 
 	var started struct {

@@ -149,6 +149,14 @@ func TestCanceledRunHasPartialReport(t *testing.T) {
 			t.Errorf("partial report lacks %q:\n%s", w, md)
 		}
 	}
+	_, doc, err := r.ReportHTML(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, md, doc)
+	if !strings.Contains(doc, "<title>Partial report: campaign_optimization</title>") {
+		t.Errorf("the HTML partial report has no title naming it:\n%.500s", doc)
+	}
 }
 
 // TestForecastPresetShowsForecast: the sales_forecast preset's report has the

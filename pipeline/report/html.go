@@ -45,7 +45,7 @@ type ChartFunc func(h string, k chart.Kind) ([]byte, error)
 
 // HTML turns a markdown report into one self-contained HTML document: inline
 // CSS, each chart link replaced by the chart itself as inline SVG (drawn by
-// charts), links only within the document, and nothing that loads or runs: the
+// charts; see [ChartLinks]), links only within the document, and nothing that loads or runs: the
 // text of agents is escaped, and links or images to anything else are left as
 // their text.
 func HTML(markdown string, charts ChartFunc) (string, error) {
@@ -88,30 +88,24 @@ func (r *htmlRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindHTMLBlock, r.htmlBlock)
 }
 
-// image inlines a chart link's SVG in a figure; any other image is its alt text.
+// image is its alt text: the report loads no image.
 func (r *htmlRenderer) image(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
-	if !entering {
-		return ast.WalkContinue, nil
+	if entering {
+		_, _ = w.WriteString(html.EscapeString(string(nodeText(n, src))))
 	}
-	img := n.(*ast.Image)
-	alt := html.EscapeString(string(nodeText(img, src)))
-	m := chartLinkRE.FindStringSubmatch(string(img.Destination))
-	if m == nil || r.charts == nil {
-		_, _ = w.WriteString(alt)
-		return ast.WalkSkipChildren, nil
-	}
-	svg, err := r.charts(m[1], chart.Kind(m[2]))
-	if err != nil {
-		_, _ = fmt.Fprintf(w, "<em>%s: not available (%s)</em>", alt, html.EscapeString(err.Error()))
-		return ast.WalkSkipChildren, nil
-	}
-	_, _ = fmt.Fprintf(w, "<figure class=\"chart\">%s<figcaption>%s</figcaption></figure>", chart.Inline(svg), alt)
 	return ast.WalkSkipChildren, nil
 }
 
-// link keeps links within the document; any other link is its text.
-func (r *htmlRenderer) link(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+// link draws a chart link's chart inline, keeps links within the document, and
+// leaves any other link as its text.
+func (r *htmlRenderer) link(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
 	dest := string(n.(*ast.Link).Destination)
+	if m := chartLinkRE.FindStringSubmatch(dest); m != nil && r.charts != nil {
+		if entering {
+			r.chart(w, m[1], chart.Kind(m[2]), string(nodeText(n, src)))
+		}
+		return ast.WalkSkipChildren, nil
+	}
 	if !strings.HasPrefix(dest, "#") {
 		return ast.WalkContinue, nil
 	}
@@ -121,6 +115,17 @@ func (r *htmlRenderer) link(w util.BufWriter, _ []byte, n ast.Node, entering boo
 		_, _ = w.WriteString("</a>")
 	}
 	return ast.WalkContinue, nil
+}
+
+// chart writes handle h's chart of kind k as inline SVG with its caption (a
+// span: it sits in the link's paragraph).
+func (r *htmlRenderer) chart(w util.BufWriter, h string, k chart.Kind, caption string) {
+	svg, err := r.charts(h, k)
+	if err != nil {
+		_, _ = fmt.Fprintf(w, "<em>%s: not available (%s)</em>", html.EscapeString(caption), html.EscapeString(err.Error()))
+		return
+	}
+	_, _ = fmt.Fprintf(w, "<span class=\"chart\">%s<span class=\"caption\">%s</span></span>", chart.Inline(svg), html.EscapeString(caption))
 }
 
 func (r *htmlRenderer) autoLink(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -185,19 +190,19 @@ const css = `
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:0;background:#fff}
 main{max-width:60rem;margin:0 auto;padding:1.5rem}
 h1{font-size:1.6rem;margin-top:0}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem;font-variant-numeric:tabular-nums;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 td:not(:first-child){text-align:right}
 blockquote{margin:1rem 0;padding:.5rem 1rem;border-left:4px solid #d4a72c;background:#fff8c5}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;background:#f6f8fa;padding:0 .2em}
-figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}
-figcaption{font-size:.85rem;color:#57606a}
+.chart{display:block;margin:1rem 0}.chart svg{display:block;max-width:100%;height:auto}
+.caption{display:block;font-size:.85rem;color:#57606a}
 @media print{
 body{font-size:11pt}main{max-width:none;padding:0}
 a{color:inherit;text-decoration:none}
 h2,h3,h4{break-after:avoid}
-table,figure{break-inside:avoid}
+table{display:table;font-size:9pt}table,.chart{break-inside:avoid}
 blockquote{background:none}
 }
 `

@@ -284,13 +284,15 @@ func (d *doc) table(h string) string {
 	return fmt.Sprintf("%s#### %s (`%s`)\n\n%s\n%s", anchor, Label(res), h, MarkdownTable(res.Page), chartLine(res))
 }
 
-// chartLine links the chart that fits a result best ("" when none fits).
+// chartLine links the chart that fits a result best ("" when none fits): a
+// link, not an image, so that a markdown viewer without access to the server
+// shows no broken image; the HTML export draws the chart in its place.
 func chartLine(res Result) string {
 	ks := chart.Kinds(chart.Input{Tool: toolName(res), Page: res.Page})
 	if len(ks) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("![%s chart of %s](%s)\n\n", ks[0], res.Handle, ChartLink(res.Handle, ks[0]))
+	return fmt.Sprintf("[%s chart of %s](%s)\n\n", ks[0], res.Handle, ChartLink(res.Handle, ks[0]))
 }
 
 // Label names what made a result: "tool market_share", "SQL query", "agent

@@ -145,3 +145,18 @@ func TestSVGErrors(t *testing.T) {
 		t.Errorf("a chart of no rows: err = %v, want ErrNoChart", err)
 	}
 }
+
+// TestBarsOfASection: market_overview mixes a totals section (no shares) with
+// rankings; its bars show the largest ranked section, never the totals.
+func TestBarsOfASection(t *testing.T) {
+	st := beverage(t)
+	in := toolInput(t, st, "market_overview", `{}`)
+	kind, svg, err := SVG(in, "")
+	if err != nil || kind != Bar {
+		t.Fatalf("SVG = %s, %v; want a bar chart", kind, err)
+	}
+	shown := texts(t, svg)
+	if slices.Contains(shown, "total_revenue") || !slices.Contains(shown, "Tropicana") {
+		t.Errorf("the chart shows %q: want a ranked section (Tropicana among it), not the totals", shown)
+	}
+}

@@ -214,7 +214,8 @@ func drawLine(p *plot.Plot, in Input) error {
 
 func fitsBar(in Input) bool {
 	t := newTable(in.Page)
-	return !slices.Contains(noBars, in.Tool) && t.rows() >= 2 && t.labelColumn() != "" && barMeasure(in) != ""
+	m := barMeasure(in)
+	return !slices.Contains(noBars, in.Tool) && t.labelColumn() != "" && m != "" && len(barRows(t, m)) >= 2
 }
 
 func barMeasure(in Input) string {
@@ -230,7 +231,7 @@ func barMeasure(in Input) string {
 func drawBar(p *plot.Plot, in Input) error {
 	t := newTable(in.Page)
 	label, m := t.labelColumn(), barMeasure(in)
-	rows := barRows(t)
+	rows := barRows(t, m)
 	shown := rows[:min(len(rows), maxBars)]
 	vs := make(plotter.Values, len(shown))
 	names := make([]string, len(shown))
@@ -255,30 +256,24 @@ func drawBar(p *plot.Plot, in Input) error {
 	return nil
 }
 
-// barRows are the rows a bar chart shows: all, or those of the largest section.
-func barRows(t table) []int {
+// barRows are the rows a bar chart shows: those with a value of measure m,
+// and of a result with a section column only those of the section with the
+// most such rows.
+func barRows(t table, m string) []int {
 	var rows []int
-	if !t.isText("section") {
-		for r := range t.rows() {
-			rows = append(rows, r)
-		}
-		return rows
-	}
 	count := map[string]int{}
 	best := ""
 	for r := range t.rows() {
+		if _, ok := t.num(r, m); !ok {
+			continue
+		}
+		rows = append(rows, r)
 		s := t.text(r, "section")
-		count[s]++
-		if count[s] > count[best] {
+		if count[s]++; count[s] > count[best] {
 			best = s
 		}
 	}
-	for r := range t.rows() {
-		if t.text(r, "section") == best {
-			rows = append(rows, r)
-		}
-	}
-	return rows
+	return slices.DeleteFunc(rows, func(r int) bool { return t.text(r, "section") != best })
 }
 
 // ticks places labelled ticks at fixed positions.

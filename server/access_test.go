@@ -219,6 +219,14 @@ func TestTenantIsolationGRPC(t *testing.T) {
 			_, err := rs.GetResultPage(ctx, &mrswarmv1.GetResultPageRequest{Handle: handle})
 			return err
 		},
+		"GetResultChart": func() error {
+			_, err := rs.GetResultChart(ctx, &mrswarmv1.GetResultChartRequest{Handle: handle})
+			return err
+		},
+		"GetRunReport HTML": func() error {
+			_, err := ps.GetRunReport(ctx, &mrswarmv1.GetRunReportRequest{RunId: runID, Format: mrswarmv1.ReportFormat_REPORT_FORMAT_HTML})
+			return err
+		},
 		"DeleteResult": func() error {
 			_, err := rs.DeleteResult(ctx, &mrswarmv1.DeleteResultRequest{Handle: handle})
 			return err
@@ -304,6 +312,7 @@ func TestTenantIsolationREST(t *testing.T) {
 		{"GET", "/v1/datasets/sales"}, {"DELETE", "/v1/datasets/sales"}, {"GET", "/v1/datasets/sales/tools"},
 		{"GET", "/v1/results/" + handle}, {"GET", "/v1/results/" + handle + "/rows"}, {"DELETE", "/v1/results/" + handle},
 		{"GET", "/v1/runs/" + runID}, {"GET", "/v1/runs/" + runID + "/report"}, {"POST", "/v1/runs/" + runID + ":cancel"},
+		{"GET", "/v1/results/" + handle + "/chart.svg"}, {"GET", "/v1/runs/" + runID + "/report?format=html"},
 	} {
 		if code := httpStatus(t, beta, r[0], r[1], nil); code != http.StatusNotFound {
 			t.Errorf("beta %s %s = %d, want 404", r[0], r[1], code)

@@ -84,10 +84,11 @@ func TestOllamaCampaign(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkHTML(t, md, doc)
-	var llmCalls int
+	var llmCalls, repairs int
 	for _, ev := range events {
 		if ev.Type == EventLLMCall {
 			llmCalls++
+			repairs += strings.Count(ev.Message, "(repair of unverified numbers)")
 			if ev.LLM.PromptTokens <= 0 || ev.LLM.Wall <= 0 {
 				t.Errorf("llm_call event without tokens or time: %+v", ev.LLM)
 			}
@@ -97,6 +98,6 @@ func TestOllamaCampaign(t *testing.T) {
 		t.Errorf("%d llm_call events, run counts %d calls", llmCalls, run.Tokens.LLMCalls)
 	}
 	p := run.Profile
-	t.Logf("run %s: wall %v, LLM %v, SQL %v, overhead %v, CPU %v+%v, peak RSS %d MiB; tokens %+v",
-		run.ID, p.Wall, p.LLM, p.SQL, p.Overhead, p.CPUUser, p.CPUSystem, p.PeakRSS>>20, run.Tokens)
+	t.Logf("run %s: wall %v, LLM %v, SQL %v, overhead %v, CPU %v+%v, peak RSS %d MiB; tokens %+v; %d repair turns; claims %+v",
+		run.ID, p.Wall, p.LLM, p.SQL, p.Overhead, p.CPUUser, p.CPUSystem, p.PeakRSS>>20, run.Tokens, repairs, run.Claims)
 }

@@ -73,12 +73,17 @@ func TestRepairTurn(t *testing.T) {
 		{"repaired", []func(float64) string{wrong, right}, 3, report.Verified, "Tropicana leads with 10.98 % of revenue"},
 		{"still wrong", []func(float64) string{wrong, stillWrong, right}, 3, report.Unverified, "Tropicana leads with 43.5 % of revenue"},
 		{"right at once", []func(float64) string{right, wrong}, 2, report.Verified, "Tropicana leads with 10.98 % of revenue"},
+		{"random model", []func(float64) string{wrong, right}, 2, report.Unverified, "Tropicana leads with 42.5 % of revenue"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st := newStore(t)
 			m := &finalsLLM{st: st, finals: tc.finals}
 			r := newTestRunner(t, st, m, 1)
+			if tc.name == "random model" { // the generated test model: no repair, the mark stays
+				r = NewRunner(st, m, Config{MaxParallel: 1, DefaultModel: "scripted", RandomModels: []string{"scripted"}, Logger: quietLogger()})
+				t.Cleanup(func() { r.Close(context.Background()) })
+			}
 			p := chain("analyst:market_research_analyst")
 			p.Steps = append(p.Steps, Step{ID: "report", DependsOn: []string{"analyst"}, Report: &ReportStep{}})
 			run, events := runToEnd(t, r, StartRequest{Pipeline: p})

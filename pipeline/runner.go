@@ -42,7 +42,8 @@ type Config struct {
 	// locks. It must not block for long: it delays later writes.
 	OnEvent func(Event)
 	// RandomModels names models whose prose is random (the generated test
-	// model); a report whose agents ran on one says so in a banner.
+	// model); a report whose agents ran on one says so in a banner, and its
+	// agents get no repair turn for unverified numbers (their marks stay).
 	RandomModels []string
 }
 

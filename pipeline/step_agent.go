@@ -74,7 +74,10 @@ func (a agentAction) run(ctx context.Context, sc *stepContext) outcome {
 	task := agent.Task{Def: def, Prompt: a.Task, Dataset: spec.ds.Name,
 		Inputs: spec.req.Inputs, Upstream: sc.upstream(), Context: spec.req.Options.Context,
 		ToolMode: spec.req.Options.ToolMode, Model: spec.model(a.AgentStep), Options: spec.llmOptions,
-		MinToolCalls: minToolCalls(def), Verify: sc.verifyClaims}
+		MinToolCalls: minToolCalls(def)}
+	if !slices.Contains(spec.randomModels, task.Model) { // a random-weight model's prose cannot be repaired
+		task.Verify = sc.verifyClaims
+	}
 	if spec.tools != nil { // else the agent builds them and reports why it cannot
 		task.Tools = spec.tools
 	}

@@ -56,8 +56,9 @@ func (m *Metrics) ObserveEvent(ev pipeline.Event) {
 			m.runsActive.Dec()
 		}
 		if ev.Run != nil {
-			m.runs.WithLabelValues(string(ev.Run.Status)).Inc()
+			// Claims first: a reader that sees the run counted sees its findings too.
 			m.observeClaims(ev.Run.Claims)
+			m.runs.WithLabelValues(string(ev.Run.Status)).Inc()
 		}
 	}
 }

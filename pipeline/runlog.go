@@ -96,12 +96,14 @@ func (l *runLog) drain() {
 		if err := l.st.WriteRunBatch(context.Background(), l.encode(batch)); err != nil {
 			l.log("store run records", "records", len(batch), "err", err)
 		}
+		// The hook sees a batch before flush returns for it, so an observer has
+		// every event of a run by the time its run_finished reaches watchers.
+		l.notify(batch)
 		l.mu.Lock()
 		l.stored += int64(len(batch))
 		close(l.changed)
 		l.changed = make(chan struct{})
 		l.mu.Unlock()
-		l.notify(batch)
 	}
 }
 

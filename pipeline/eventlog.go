@@ -6,43 +6,37 @@ import (
 	"time"
 )
 
-// eventLog numbers one run's events, keeps them for watchers and queues each
-// for the run log. Its lock is its own: watchers never wait for the scheduler.
+// eventLog numbers one run's events, keeps them for watchers, passes each to
+// the runner's hook and queues it for the run log. Its lock is its own:
+// watchers never wait for the scheduler.
 type eventLog struct {
 	runID string
-	save  func(Event) // queues an event for storage (and the runner's hook)
+	save  func(Event) // queues an event for storage
+	hook  func(Event) // the runner's observer (Config.OnEvent); nil: none
 
 	mu      sync.Mutex // guards events and changed
 	events  []Event    // events[k].Seq == k+1
 	changed chan struct{}
 }
 
-func newEventLog(runID string, save func(Event)) *eventLog {
-	return &eventLog{runID: runID, save: save, changed: make(chan struct{})}
+func newEventLog(runID string, save, hook func(Event)) *eventLog {
+	return &eventLog{runID: runID, save: save, hook: hook, changed: make(chan struct{})}
 }
 
-// emit numbers ev, publishes it to watchers and queues it for storage.
+// emit numbers ev, passes it to the hook, publishes it to watchers and queues
+// it for storage. The hook sees the run's events in order, each before any
+// watcher does, so an observer has every event of a run by the time a
+// watcher sees run_finished.
 func (l *eventLog) emit(ev Event) Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ev = l.numberLocked(ev)
+	if l.hook != nil {
+		l.hook(ev)
+	}
 	l.publishLocked(ev)
 	l.save(ev)
 	return ev
-}
-
-// finish numbers the last event, run_finished, stores it with every earlier
-// one, then publishes it: a watcher that sees it, and anyone reading storage
-// after the run leaves the active set, finds the whole stream stored.
-func (l *eventLog) finish(ev Event, flush func()) {
-	l.mu.Lock()
-	ev = l.numberLocked(ev)
-	l.mu.Unlock()
-	l.save(ev)
-	flush()
-	l.mu.Lock()
-	l.publishLocked(ev)
-	l.mu.Unlock()
 }
 
 // numberLocked gives ev the run's next sequence number and the current time.

@@ -93,6 +93,13 @@ type execution struct {
 
 // execute runs the whole pipeline and finishes the run.
 func (x *execution) execute(ctx context.Context) {
+	if !x.spec.req.Options.Force {
+		// A run finishes before its records are stored: wait for those queued
+		// so far, so a step an earlier run finished is found as a memo.
+		if err := x.runs.flush(ctx); err != nil {
+			x.logger.Warn("wait for stored runs", "run", x.spec.id, "err", err)
+		}
+	}
 	x.sched.run(ctx, x.spec.req.Options.MaxParallel, x.handle)
 	x.finish(ctx)
 }
@@ -157,17 +164,21 @@ func (x *execution) memoized(ctx context.Context, i int) (outcome, bool) {
 	return o, true
 }
 
-// finish decides the run's final status, persists it and emits run_finished.
+// finish decides the run's final status and emits run_finished, then waits
+// until the run log has stored the run before the run leaves the active set.
+// Watchers see run_finished as soon as the run is final, without waiting for
+// storage; until it is stored, Get, List and Watch answer from the active
+// run, so anyone reading storage after the run leaves the active set finds
+// the whole run and its events stored.
 func (x *execution) finish(ctx context.Context) {
 	x.proc.end()
 	run := x.rec.finish(ctx, x.proc.Usage())
 	x.runs.run(run)
-	x.events.finish(Event{Type: EventRunFinished, Run: &run, Message: fmt.Sprintf("run %s %s in %v",
-		run.ID, run.Status, run.Profile.Wall.Round(time.Millisecond))}, func() {
-		if err := x.runs.flush(persistCtx(ctx)); err != nil {
-			x.logger.Error("store run", "run", run.ID, "err", err)
-		}
-	})
+	x.events.emit(Event{Type: EventRunFinished, Run: &run, Message: fmt.Sprintf("run %s %s in %v",
+		run.ID, run.Status, run.Profile.Wall.Round(time.Millisecond))})
+	if err := x.runs.flush(persistCtx(ctx)); err != nil {
+		x.logger.Error("store run", "run", run.ID, "err", err)
+	}
 	x.forget()
 	close(x.done)
 }

@@ -17,14 +17,12 @@ import (
 // is written when the run starts and when it ends, a step record once when the
 // step is final, and events are appended in batches: one goroutine writes
 // whatever accumulated as one transaction, off the runs' locks and off the
-// scheduler's critical path. After each batch is stored it passes the batch's
-// events, in order, to the runner's hook. [runLog.flush] waits until
+// scheduler's critical path. [runLog.flush] waits until
 // everything queued before it is stored, not for records queued later: a
 // caller waits at most for the batch in flight and the one holding its records.
 type runLog struct {
-	st   *store.Store
-	log  func(msg string, args ...any)
-	hook func(Event) // nil: no observer
+	st  *store.Store
+	log func(msg string, args ...any)
 
 	mu      sync.Mutex // guards queue, busy, queued, stored and changed
 	queue   []write
@@ -56,8 +54,8 @@ type stepWrite struct {
 	rec   stepRecord
 }
 
-func newRunLog(st *store.Store, log func(string, ...any), hook func(Event)) *runLog {
-	return &runLog{st: st, log: log, hook: hook, changed: make(chan struct{})}
+func newRunLog(st *store.Store, log func(string, ...any)) *runLog {
+	return &runLog{st: st, log: log, changed: make(chan struct{})}
 }
 
 func (l *runLog) run(r Run)                       { l.add(write{run: &r}) }
@@ -96,26 +94,11 @@ func (l *runLog) drain() {
 		if err := l.st.WriteRunBatch(context.Background(), l.encode(batch)); err != nil {
 			l.log("store run records", "records", len(batch), "err", err)
 		}
-		// The hook sees a batch before flush returns for it, so an observer has
-		// every event of a run by the time its run_finished reaches watchers.
-		l.notify(batch)
 		l.mu.Lock()
 		l.stored += int64(len(batch))
 		close(l.changed)
 		l.changed = make(chan struct{})
 		l.mu.Unlock()
-	}
-}
-
-// notify passes the batch's events to the hook, in order.
-func (l *runLog) notify(batch []write) {
-	if l.hook == nil {
-		return
-	}
-	for _, w := range batch {
-		if w.event != nil {
-			l.hook(*w.event)
-		}
 	}
 }
 

@@ -38,8 +38,9 @@ type Config struct {
 	// nil: a sampler of the runner's own.
 	Process ProcessMeter
 	// OnEvent, when set, is called with every event of every run of this
-	// runner, in order per run, after the event is stored and off the runs'
-	// locks. It must not block for long: it delays later writes.
+	// runner, in order per run, as the event is published and before any
+	// watcher sees it (storage follows in the background). It runs under the
+	// run's event lock: it must be quick and must not call the Runner.
 	OnEvent func(Event)
 	// RandomModels names models whose prose is random (the generated test
 	// model); a report whose agents ran on one says so in a banner, and its
@@ -76,7 +77,7 @@ func NewRunner(st *store.Store, model llm.Client, cfg Config) *Runner {
 		cfg.Process = procstat.New(0)
 	}
 	return &Runner{st: st, model: llm.NewCapabilityCache(model), tools: cfg.Tools, cfg: cfg,
-		active: map[string]*execution{}, runs: newRunLog(st, cfg.Logger.Error, cfg.OnEvent)}
+		active: map[string]*execution{}, runs: newRunLog(st, cfg.Logger.Error)}
 }
 
 // Validate checks p on dataset with the custom agents and returns its stages. The
@@ -147,7 +148,7 @@ func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
 // newExecution wires the parts of one run.
 func (r *Runner) newExecution(spec *runSpec, cancel context.CancelCauseFunc) *execution {
 	tokens := newTracker()
-	events := newEventLog(spec.id, r.runs.event)
+	events := newEventLog(spec.id, r.runs.event, r.cfg.OnEvent)
 	rec := newRecorder(spec, events, tokens, func(sr stepRecord) { r.runs.step(spec.id, sr) })
 	return &execution{spec: spec, sched: newScheduler(spec.g), events: events, rec: rec, tokens: tokens,
 		runs: r.runs, cancel: cancel, done: make(chan struct{}), logger: r.cfg.Logger,
@@ -264,6 +265,23 @@ func (r *Runner) Cancel(ctx context.Context, runID string) (Run, error) {
 	return r.Get(ctx, runID)
 }
 
+// Wait returns once run runID is final and stored (at once for a run that is
+// not active), or when ctx ends. Watchers see run_finished before its records
+// are stored; Get, List and Watch of this Runner answer the same either way,
+// so only a reader of the store itself needs Wait.
+func (r *Runner) Wait(ctx context.Context, runID string) error {
+	x := r.lookup(runID)
+	if x == nil {
+		return nil
+	}
+	select {
+	case <-x.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Report returns the report handle and markdown of a finished run. A run that is
 // not final wraps ErrNotFinished; one without a report wraps ErrNotFound.
 func (r *Runner) Report(ctx context.Context, runID string) (handle, markdown string, err error) {
@@ -356,9 +374,16 @@ func (r *Runner) interrupt(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	r.runs.event(Event{Seq: seq + 1, RunID: id, Time: now, Type: EventRunFinished, Run: &run,
-		Message: fmt.Sprintf("run %s interrupted", id)})
-	return r.runs.flush(ctx)
+	ev := Event{Seq: seq + 1, RunID: id, Time: now, Type: EventRunFinished, Run: &run,
+		Message: fmt.Sprintf("run %s interrupted", id)}
+	r.runs.event(ev)
+	if err := r.runs.flush(ctx); err != nil {
+		return err
+	}
+	if r.cfg.OnEvent != nil {
+		r.cfg.OnEvent(ev)
+	}
+	return nil
 }
 
 // Close cancels active runs (they end interrupted) and waits for them and for

@@ -66,7 +66,10 @@ func TestWatchReattach(t *testing.T) {
 		t.Fatalf("last event %s, run %+v", last.Type, last.Run)
 	}
 
-	// After the run: replay from storage, from any seq, through a new Runner too.
+	// After the run is stored: replay from storage, from any seq, through a new Runner too.
+	if err := r.Wait(t.Context(), run.ID); err != nil {
+		t.Fatal(err)
+	}
 	fresh := newTestRunner(t, st, m, 2)
 	for _, after := range []int64{0, 3, int64(len(all)) - 1, int64(len(all))} {
 		for name, rr := range map[string]*Runner{"same runner": r, "new runner": fresh} {

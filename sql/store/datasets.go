@@ -52,6 +52,23 @@ type queryer interface {
 }
 
 func (s *Store) datasetRecord(ctx context.Context, q queryer, name string) (datasetRecord, error) {
+	if q != queryer(s.db) { // inside a transaction: read what it sees
+		return s.readDatasetRecord(ctx, q, name)
+	}
+	key := datasetKey{TenantOf(ctx), name}
+	rec, ok, gen := s.datasets.get(key)
+	if ok {
+		return rec, nil
+	}
+	rec, err := s.readDatasetRecord(ctx, q, name)
+	if err == nil {
+		s.datasets.put(key, rec, gen)
+	}
+	return rec, err
+}
+
+// readDatasetRecord reads the metadata row of dataset name from q.
+func (s *Store) readDatasetRecord(ctx context.Context, q queryer, name string) (datasetRecord, error) {
 	row := q.QueryRowContext(ctx, `SELECT `+datasetCols+` FROM mrswarm.datasets WHERE tenant = ? AND name = ?`, TenantOf(ctx), name)
 	rec, err := scanDataset(row)
 	if errors.Is(err, dbsql.ErrNoRows) {
@@ -140,6 +157,7 @@ func (s *Store) SetRoles(ctx context.Context, name string, roles map[Role]string
 
 // inTx runs fn in a transaction and commits it, or rolls back on error.
 func (s *Store) inTx(ctx context.Context, fn func(*dbsql.Tx) error) error {
+	defer s.datasets.changed() // after the commit or rollback: it may have written mrswarm.datasets
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

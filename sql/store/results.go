@@ -230,6 +230,8 @@ func scanSummary(sc scanner) (Summary, error) {
 
 // DeleteResult removes a handle and its table.
 func (s *Store) DeleteResult(ctx context.Context, handle string) error {
+	s.deferredMu.Lock()
+	defer s.deferredMu.Unlock()
 	if _, err := s.Result(ctx, handle); err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}

@@ -234,6 +234,10 @@ func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
 	if b.Len() == 0 {
 		return nil
 	}
+	if len(b.Results) > 0 {
+		s.deferredMu.Lock()
+		defer s.deferredMu.Unlock()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write runs: %w", err)

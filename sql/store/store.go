@@ -50,8 +50,14 @@ type Store struct {
 
 	materializeMu sync.Mutex // one inline result made a table at a time
 
-	pendingMu sync.Mutex          // guards pending
-	pending   map[string]*Pending // deferred results not yet written, by handle
+	pendingMu sync.Mutex // guards pending
+	// deferredMu is held while a RunBatch writes deferred results and while a
+	// result is deleted, so a deletion never runs beside the write of the same
+	// result and then sees it come back when that write commits.
+	deferredMu sync.Mutex
+	pending    map[string]*Pending // deferred results not yet written, by handle
+
+	datasets datasetCache // metadata rows of datasets, emptied by every inTx
 
 	retainMu  sync.Mutex   // one eviction pass at a time
 	evictions atomic.Int64 // results evicted since Open

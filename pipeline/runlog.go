@@ -30,6 +30,11 @@ type runLog struct {
 	queued  int64         // records queued since the start
 	stored  int64         // records written (or failed) since the start, in queue order
 	changed chan struct{} // closed and replaced whenever stored grows
+
+	// begun holds the runs whose first record a batch has carried and whose
+	// final one none has yet: their next record updates the stored one. Only
+	// the writing goroutine (one at a time) uses it.
+	begun map[string]bool
 }
 
 // stepRecord is what is stored for a step: its state plus what dependents and a
@@ -40,9 +45,10 @@ type stepRecord struct {
 	Findings []agent.Finding `json:"findings,omitempty"`
 }
 
-// write is one queued record; exactly one field is set.
+// write is one queued record; exactly one of run, step, event and result is set.
 type write struct {
 	run    *Run
+	stored bool // run: its record is stored already (a run recovered from an earlier process)
 	step   *stepWrite
 	event  *Event
 	result *store.Pending
@@ -55,10 +61,11 @@ type stepWrite struct {
 }
 
 func newRunLog(st *store.Store, log func(string, ...any)) *runLog {
-	return &runLog{st: st, log: log, changed: make(chan struct{})}
+	return &runLog{st: st, log: log, changed: make(chan struct{}), begun: map[string]bool{}}
 }
 
 func (l *runLog) run(r Run)                       { l.add(write{run: &r}) }
+func (l *runLog) storedRun(r Run)                 { l.add(write{run: &r, stored: true}) }
 func (l *runLog) step(runID string, r stepRecord) { l.add(write{step: &stepWrite{runID, r}}) }
 func (l *runLog) event(ev Event)                  { l.add(write{event: &ev}) }
 
@@ -116,7 +123,7 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 			}
 			b.Runs = append(b.Runs, store.RunRecord{Tenant: w.run.Tenant, ID: w.run.ID, Status: string(w.run.Status),
 				Dataset: w.run.Dataset, Pipeline: w.run.Pipeline.Name, CreatedAt: w.run.CreatedAt,
-				FinishedAt: w.run.FinishedAt, Data: data})
+				FinishedAt: w.run.FinishedAt, Data: data, Stored: w.stored || l.begun[w.run.ID]})
 		case w.step != nil:
 			st := w.step.rec.State
 			data, _ := json.Marshal(w.step.rec) // plain data: cannot fail
@@ -131,6 +138,13 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 			}
 			b.Events = append(b.Events, store.EventRecord{RunID: w.event.RunID, Seq: w.event.Seq,
 				Type: string(w.event.Type), Time: w.event.Time, Data: data})
+		}
+	}
+	for _, r := range b.Runs {
+		if RunStatus(r.Status).Final() {
+			delete(l.begun, r.ID)
+		} else {
+			l.begun[r.ID] = true
 		}
 	}
 	return b

@@ -369,7 +369,7 @@ func (r *Runner) interrupt(ctx context.Context, id string) error {
 	run.Status, run.FinishedAt = RunInterrupted, now
 	run.Errors = append(run.Errors, "run interrupted: the server stopped while it ran")
 	run.Profile.Wall = now.Sub(run.CreatedAt)
-	r.runs.run(run)
+	r.runs.storedRun(run)
 	seq, err := r.runs.lastSeq(ctx, id)
 	if err != nil {
 		return err

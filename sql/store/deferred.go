@@ -63,12 +63,18 @@ func (s *Store) pendingList(ctx context.Context) []Summary {
 }
 
 // writePending inserts the batch's results that are still pending (one
-// deleted meanwhile is not), ignoring one already written by materialize.
-func (s *Store) writePending(ctx context.Context, q execer, ps []*Pending) error {
+// deleted meanwhile is not). With ignoreStored, one already written (by
+// materialize or flushPending, beside this write) is skipped; without, it is
+// a constraint error, as DuckDB checks a plain INSERT much faster.
+func (s *Store) writePending(ctx context.Context, q execer, ps []*Pending, ignoreStored bool) error {
 	s.pendingMu.Lock()
 	ps = slices.DeleteFunc(slices.Clone(ps), func(p *Pending) bool { return s.pending[p.sum.Handle] != p })
 	s.pendingMu.Unlock()
-	return insertManyWith(ctx, q, `INSERT OR IGNORE INTO mrswarm.results
+	verb := `INSERT`
+	if ignoreStored {
+		verb = `INSERT OR IGNORE`
+	}
+	return insertManyWith(ctx, q, verb+` INTO mrswarm.results
 		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows) VALUES `,
 		13, ps, func(p *Pending) []any {
 			sum := p.sum
@@ -96,7 +102,7 @@ func (s *Store) flushPending(ctx context.Context, h string) error {
 	if !ok {
 		return nil
 	}
-	if err := s.writePending(ctx, s.db, []*Pending{p}); err != nil {
+	if err := s.writePending(ctx, s.db, []*Pending{p}, true); err != nil {
 		return fmt.Errorf("result %s: %w", h, err)
 	}
 	s.stored([]*Pending{p})

@@ -19,6 +19,9 @@ type RunRecord struct {
 	CreatedAt  time.Time
 	FinishedAt time.Time // zero while running
 	Data       []byte
+	// Stored says the run's first record was written by an earlier batch, so
+	// this one updates it (see [RunBatch]).
+	Stored bool
 }
 
 // StepRecord is a persisted step of a run. Data is the pipeline package's JSON of the step.
@@ -214,9 +217,16 @@ func (s *Store) LastEventSeq(ctx context.Context, runID string) (int64, error) {
 	return n, nil
 }
 
-// RunBatch is a set of run writes stored in one transaction: runs and steps are
-// upserted (the last record per key wins), events appended. It is the only way
-// runs, steps and events are written; the pipeline's run log batches them.
+// RunBatch is a set of run writes stored in one transaction. It is the only
+// way runs, steps and events are written; the pipeline's run log batches them.
+//
+// Runs holds run records: those with Stored set update the stored record of
+// their run, the others are a run's first record. A step record is written
+// once, when the step is final, and events are appended. Plain INSERTs and
+// an UPDATE by key cost DuckDB a fraction of an upsert's conflict handling,
+// so those are what a batch runs; a batch that still meets a stored key (a
+// step written twice, a first record of a stored run) is written again with
+// upserts, where the last record per key wins.
 type RunBatch struct {
 	Runs   []RunRecord
 	Steps  []StepRecord
@@ -238,18 +248,11 @@ func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
 		s.deferredMu.Lock()
 		defer s.deferredMu.Unlock()
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.writeRunTx(ctx, b, false)
+	if errors.Is(err, errStoredKey) {
+		err = s.writeRunTx(ctx, b, true)
+	}
 	if err != nil {
-		return fmt.Errorf("write runs: %w", err)
-	}
-	defer tx.Rollback()
-	if err := s.writePending(ctx, tx, b.Results); err != nil {
-		return fmt.Errorf("write runs: results: %w", err)
-	}
-	if err := writeRunBatch(ctx, tx, b); err != nil {
-		return fmt.Errorf("write runs: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write runs: %w", err)
 	}
 	if len(b.Results) > 0 {
@@ -259,22 +262,54 @@ func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
 	return nil
 }
 
+// errStoredKey is a plain INSERT meeting a key that is stored already.
+var errStoredKey = errors.New("store: key stored already")
+
+// writeRunTx writes b in one transaction, with upserts when upsert is set.
+func (s *Store) writeRunTx(ctx context.Context, b RunBatch, upsert bool) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.writePending(ctx, tx, b.Results, upsert); err != nil {
+		if !upsert && isConstraintError(err) {
+			return fmt.Errorf("%w: results: %w", errStoredKey, err)
+		}
+		return fmt.Errorf("results: %w", err)
+	}
+	if err := writeRunBatch(ctx, tx, b, upsert); err != nil {
+		if !upsert && isConstraintError(err) {
+			return fmt.Errorf("%w: %w", errStoredKey, err)
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// isConstraintError reports DuckDB's duplicate-key error.
+func isConstraintError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Constraint Error") || strings.Contains(msg, "Duplicate key")
+}
+
 // batchRows is the most rows one INSERT of writeRunBatch carries.
 const batchRows = 200
 
 // writeRunBatch writes each kind of record with one multi-row INSERT per
-// batchRows rows: a statement costs DuckDB far more than a row does.
-func writeRunBatch(ctx context.Context, tx *dbsql.Tx, b RunBatch) error {
+// batchRows rows (a statement costs DuckDB far more than a row does) and
+// updates stored runs by key; with upsert, every run and step is upserted.
+func writeRunBatch(ctx context.Context, tx *dbsql.Tx, b RunBatch, upsert bool) error {
 	runs := lastPerKey(b.Runs, func(r RunRecord) string { return r.ID })
-	err := insertMany(ctx, tx, `INSERT OR REPLACE INTO mrswarm.runs (`+runColumns+`) VALUES `, 8, runs,
-		func(r RunRecord) []any {
-			return []any{runTenant(r), r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(), nullTime(r.FinishedAt), string(r.Data)}
-		})
-	if err != nil {
+	if err := writeRuns(ctx, tx, runs, upsert); err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}
 	steps := lastPerKey(b.Steps, func(r StepRecord) string { return r.RunID + "\x00" + r.StepID })
-	err = insertMany(ctx, tx, `INSERT OR REPLACE INTO mrswarm.run_steps (`+stepColumns+`) VALUES `, 6, steps,
+	verb := `INSERT`
+	if upsert {
+		verb = `INSERT OR REPLACE`
+	}
+	err := insertMany(ctx, tx, verb+` INTO mrswarm.run_steps (`+stepColumns+`) VALUES `, 6, steps,
 		func(r StepRecord) []any {
 			return []any{r.RunID, r.StepID, r.Status, r.MemoKey, r.UpdatedAt.UTC(), string(r.Data)}
 		})
@@ -287,6 +322,34 @@ func writeRunBatch(ctx context.Context, tx *dbsql.Tx, b RunBatch) error {
 		return fmt.Errorf("events: %w", err)
 	}
 	return nil
+}
+
+// writeRuns inserts first records and updates stored ones (upserts all with
+// upsert). A batch holding a run's first and later records writes the last
+// as its first.
+func writeRuns(ctx context.Context, tx *dbsql.Tx, runs []RunRecord, upsert bool) error {
+	values := func(r RunRecord) []any {
+		return []any{runTenant(r), r.ID, r.Status, r.Dataset, r.Pipeline, r.CreatedAt.UTC(), nullTime(r.FinishedAt), string(r.Data)}
+	}
+	if upsert {
+		return insertMany(ctx, tx, `INSERT OR REPLACE INTO mrswarm.runs (`+runColumns+`) VALUES `, 8, runs, values)
+	}
+	var fresh []RunRecord
+	for _, r := range runs {
+		if !r.Stored {
+			fresh = append(fresh, r)
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE mrswarm.runs SET status = ?, finished_at = ?, data = ? WHERE id = ?`,
+			r.Status, nullTime(r.FinishedAt), string(r.Data), r.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			fresh = append(fresh, r) // its first record never reached storage
+		}
+	}
+	return insertMany(ctx, tx, `INSERT INTO mrswarm.runs (`+runColumns+`) VALUES `, 8, fresh, values)
 }
 
 // lastPerKey keeps the last record of each key, in the order of those last records:

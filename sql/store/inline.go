@@ -108,16 +108,34 @@ func (s *Store) saveInline(ctx context.Context, op, source, dataset string, cols
 	return sum, nil
 }
 
-// decodeInline decodes stored inline rows.
-func decodeInline(data string) ([][]any, error) {
-	rows := [][]any{}
-	if err := json.Unmarshal([]byte(data), &rows); err != nil {
-		return nil, fmt.Errorf("inline rows: %w", err)
+// decodeInline decodes stored inline rows of cols: as the values a page of
+// the result table would hold, and as the values to bind when making it one.
+func decodeInline(data string, cols []Column) (page, bind [][]any, err error) {
+	d := json.NewDecoder(strings.NewReader(data))
+	d.UseNumber()
+	var stored [][]any
+	if err := d.Decode(&stored); err != nil {
+		return nil, nil, fmt.Errorf("inline rows: %w", err)
 	}
-	if rows == nil { // stored as null
-		rows = [][]any{}
+	page, bind = make([][]any, len(stored)), make([][]any, len(stored))
+	for i, r := range stored {
+		if len(r) != len(cols) {
+			return nil, nil, fmt.Errorf("inline rows: row %d has %d values for %d columns", i, len(r), len(cols))
+		}
+		page[i], bind[i] = make([]any, len(r)), make([]any, len(r))
+		for j, v := range r {
+			k := kindOf(cols[j].Type)
+			scanned, err := scanValue(v, k, cols[j].Type)
+			if err != nil {
+				return nil, nil, fmt.Errorf("inline rows: row %d, column %s: %w", i, cols[j].Name, err)
+			}
+			page[i][j], bind[i][j] = jsonValue(scanned, cols[j].Type), v
+			if v != nil && k != kindText && k != kindBool {
+				bind[i][j] = fmt.Sprint(v) // the exact text, which DuckDB casts to the column's type
+			}
+		}
 	}
-	return rows, nil
+	return page, bind, nil
 }
 
 // window returns rows [offset, offset+limit) of rows.
@@ -156,13 +174,13 @@ func (s *Store) materialize(ctx context.Context, h string) error {
 	if err != nil || !data.Valid {
 		return nil // no such result, or a table already: the query reports what it finds
 	}
-	rows, err := decodeInline(data.String)
-	if err != nil {
-		return fmt.Errorf("result %s: %w", h, err)
-	}
 	var columns []Column
 	if err := json.Unmarshal([]byte(cols), &columns); err != nil {
 		return fmt.Errorf("result %s: columns: %w", h, err)
+	}
+	_, rows, err := decodeInline(data.String, columns)
+	if err != nil {
+		return fmt.Errorf("result %s: %w", h, err)
 	}
 	return s.inTx(ctx, func(tx *dbsql.Tx) error {
 		if err := insertRows(ctx, tx, s.ResultTable(h), columns, rows); err != nil {

@@ -138,7 +138,8 @@ func TestInlineResultsLifecycle(t *testing.T) {
 	}
 }
 
-// TestSaveRowsTablesWhenNotInline: rows that are not small text keep the table path.
+// TestSaveRowsTablesWhenNotInline: rows that are too many, or of a type
+// without an exact inline form, keep the table path.
 func TestSaveRowsTablesWhenNotInline(t *testing.T) {
 	s := newStore(t, Options{})
 	big := make([][]any, maxInlineRows+1)
@@ -149,9 +150,9 @@ func TestSaveRowsTablesWhenNotInline(t *testing.T) {
 		cols []Column
 		rows [][]any
 	}{
-		"numbers":       {[]Column{{Name: "n", Type: "BIGINT"}}, [][]any{{int64(1)}}},
-		"many rows":     {[]Column{{Name: "s"}}, big},
-		"a number cell": {[]Column{{Name: "s"}}, [][]any{{1.5}}},
+		"a list":    {[]Column{{Name: "l", Type: "VARCHAR[]"}}, [][]any{{[]any{"a"}}}},
+		"many rows": {[]Column{{Name: "s"}}, big},
+		"a blob":    {[]Column{{Name: "b", Type: "BLOB"}}, [][]any{{"ab"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			sum, err := s.SaveRows(t.Context(), "report", "", tc.cols, tc.rows)

@@ -91,7 +91,7 @@ func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, [][]any
 	if !data.Valid {
 		return sum, nil, nil
 	}
-	rows, err := decodeInline(data.String)
+	rows, _, err := decodeInline(data.String, sum.Columns)
 	return sum, rows, err
 }
 

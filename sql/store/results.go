@@ -116,7 +116,12 @@ func (s *Store) saveResult(ctx context.Context, op, source, dataset string, crea
 // finishResult summarises and records a result table created (and committed)
 // by the caller; on failure the table is dropped.
 func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Summary, error) {
-	sum, err := s.recordResult(ctx, s.db, h, source, dataset)
+	var sum Summary
+	err := s.inTx(ctx, func(tx *dbsql.Tx) error {
+		var err error
+		sum, err = s.recordResult(ctx, tx, h, source, dataset)
+		return err
+	})
 	if err != nil {
 		s.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+s.ResultTable(h))
 		return Summary{}, fmt.Errorf("store result: %w", err)
@@ -126,16 +131,24 @@ func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Su
 }
 
 // recordResult summarises result table h under the statement timeout and
-// inserts its metadata row through db.
-func (s *Store) recordResult(ctx context.Context, db interface {
-	querier
-	ExecContext(ctx context.Context, query string, args ...any) (dbsql.Result, error)
-}, h, source, dataset string) (Summary, error) {
+// inserts its metadata row in tx. A small result whose types have an exact
+// inline form is moved into that row and its table dropped (see inline_typed.go).
+func (s *Store) recordResult(ctx context.Context, tx *dbsql.Tx, h, source, dataset string) (Summary, error) {
 	tctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	sum, err := s.summarize(tctx, db, h)
+	sum, err := s.summarize(tctx, tx, h)
 	if err != nil {
 		return Summary{}, fmt.Errorf("summarize: %w", classify(tctx, ctx, err))
+	}
+	data, inline, err := s.inlineTable(tctx, tx, sum)
+	if err != nil {
+		return Summary{}, fmt.Errorf("read result: %w", classify(tctx, ctx, err))
+	}
+	inlineRows := dbsql.NullString{String: data, Valid: inline}
+	if inline {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE "+s.ResultTable(h)); err != nil {
+			return Summary{}, err
+		}
 	}
 	sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
 	sum.Text = renderText(sum)
@@ -145,10 +158,10 @@ func (s *Store) recordResult(ctx context.Context, db interface {
 		return Summary{}, err
 	}
 	stats, _ := json.Marshal(sum.Stats)
-	_, err = db.ExecContext(ctx, `INSERT INTO mrswarm.results
-		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
-		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt)
+	_, err = tx.ExecContext(ctx, `INSERT INTO mrswarm.results
+		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
+		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, inlineRows)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -180,6 +180,30 @@ ok  	github.com/mrswarm/mrswarm/pipeline	3.2s
 	}
 }
 
+// TestRunsRSSRows: BenchmarkRunsRSS's line becomes one row per moment, the
+// last keyed rss_after_200_runs_mib in the report's top-level keys.
+func TestRunsRSSRows(t *testing.T) {
+	out := `pkg: github.com/mrswarm/mrswarm/pipeline
+BenchmarkTracker-2   	 2000000	       612.5 ns/op
+BenchmarkRunsRSS-2   	       1	113683368720 ns/op	       105.5 after-1-run-MiB	       111.9 after-10-runs-MiB	       153.9 after-200-runs-MiB	        65.48 idle-MiB	        83.40 loaded-MiB
+`
+	rows, err := ParseGoBench(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := RunsRSSRows(rows)
+	var values []float64
+	for _, r := range got[1:] {
+		values = append(values, r.Value)
+	}
+	if diff := cmp.Diff([]float64{65.48, 83.40, 105.5, 111.9, 153.9}, values); diff != "" || got[0].Name != "Tracker" {
+		t.Errorf("rows %+v (-want +got values):\n%s", got, diff)
+	}
+	if keys := (Report{Rows: got}).Keys(); len(keys) != 1 || keys[KeyRSSAfter200RunsMiB] != 153.9 {
+		t.Errorf("keys %v, want only %s = 153.9", keys, KeyRSSAfter200RunsMiB)
+	}
+}
+
 func TestScriptedPaths(t *testing.T) {
 	p := pipeline.Pipeline{Steps: []pipeline.Step{
 		{ID: "mra", Agent: &pipeline.AgentStep{Agent: "market_research_analyst"}},

@@ -21,6 +21,7 @@ const (
 	KeyStepOverheadFan8L0   = "step_overhead_ms_fan8_l0"
 	KeyWallOverCriticalSeed = "wall_over_critical_seed_l20"
 	KeyWallOverCriticalFan8 = "wall_over_critical_fan8_l20"
+	KeyRSSAfter200RunsMiB   = "rss_after_200_runs_mib" // BenchmarkRunsRSS after 200 scripted runs (rss.go)
 )
 
 // withKey names r as the source of a headline key.

@@ -76,6 +76,49 @@ func (s *suite) serverRSS(ctx context.Context) ([]Row, []string, error) {
 	return append(rows, after, peak), nil, err
 }
 
+// runsRSSMoments are the moments BenchmarkRunsRSS (pipeline/rss_bench_test.go)
+// reports, by its metric unit, in order.
+var runsRSSMoments = []struct{ unit, name, key string }{
+	{"idle-MiB", "RSS idle (store open)", ""},
+	{"loaded-MiB", "RSS with the beverage data loaded (15k rows)", ""},
+	{"after-1-run-MiB", "RSS after 1 campaign_optimization run", ""},
+	{"after-10-runs-MiB", "RSS after 10 runs", ""},
+	{"after-200-runs-MiB", "RSS after 200 runs", KeyRSSAfter200RunsMiB},
+}
+
+// RunsRSSRows replaces the row of BenchmarkRunsRSS, which bench.sh runs in a
+// process of its own (a file-backed store, the scripted LLM, agents calling a
+// tool each and the report), by one row per moment it measured; the one after
+// 200 runs is the headline rss_after_200_runs_mib. Other rows are kept as they are.
+func RunsRSSRows(rows []Row) []Row {
+	out := make([]Row, 0, len(rows))
+	for _, r := range rows {
+		if r.Name != "RunsRSS" {
+			out = append(out, r)
+			continue
+		}
+		metrics := map[string]float64{}
+		for _, part := range strings.Split(r.Note, ", ") {
+			f := strings.Fields(part)
+			if len(f) != 2 {
+				continue
+			}
+			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+				metrics[f[1]] = v
+			}
+		}
+		for _, m := range runsRSSMoments {
+			v, ok := metrics[m.unit]
+			if !ok {
+				continue
+			}
+			out = append(out, Row{Section: sectionRSS, Name: m.name, Scale: "pipeline, scripted LLM, one process",
+				Value: v, Unit: "MiB", Samples: 1, Note: "go test ./pipeline -bench RunsRSS -benchtime 1x", Key: m.key})
+		}
+	}
+	return out
+}
+
 type childServer struct {
 	cmd   *exec.Cmd
 	addr  string

@@ -16,6 +16,9 @@ mkdir -p results
 go test -run '^$' -bench '^BenchmarkTracker$' -benchtime 1s -count 1 ./pipeline/ | tee results/gobench.txt
 # response_curves + optimize_budget on 3 years × 8 channels daily and on 1M rows.
 go test -run '^$' -bench '^BenchmarkMarketingMix$' -benchtime 5x -count 1 ./sql/tools/ | tee -a results/gobench.txt
+# Server memory over 200 scripted campaign runs, in a process of its own (idle,
+# loaded, after 1, 10 and 200 runs; rss_after_200_runs_mib).
+go test -run '^$' -bench '^BenchmarkRunsRSS$' -benchtime 1x -count 1 ./pipeline/ | tee -a results/gobench.txt
 
 # LangGraph.js (pinned in bench/peers) for the peer table, installed once; without
 # it the table has no peer rows and the report says why.

@@ -161,7 +161,7 @@ func goBenchRows(path string) ([]bench.Row, error) {
 			rows[i].Name = name
 		}
 	}
-	return rows, err
+	return bench.RunsRSSRows(rows), err
 }
 
 // goBenchNames are readable names of the go benchmarks bench.sh runs.

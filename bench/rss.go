@@ -21,6 +21,10 @@ import (
 
 const sectionRSS = "server memory"
 
+// rssSettle is how long the server idles before each reading: DuckDB's
+// allocator returns freed memory to the system within about two seconds.
+const rssSettle = 2 * time.Second
+
 // serverRSS starts the mrswarm binary as a child process and reads its resident
 // set size from /proc/<pid>/status: idle, after loading the beverage data, and
 // after a campaign_optimization run on the real Ollama.
@@ -38,11 +42,21 @@ func (s *suite) serverRSS(ctx context.Context) ([]Row, []string, error) {
 		return nil, nil, err
 	}
 	defer client.Close()
-	time.Sleep(time.Second) // let start-up garbage settle
 	row := func(name, field string) (Row, error) {
-		kb, err := procStatusKB(srv.cmd.Process.Pid, field)
-		return Row{Section: sectionRSS, Name: name, Scale: "mrswarm serve, child process",
-			Value: float64(kb) / 1024, Unit: "MiB", Samples: 1, Note: "/proc/PID/status " + field}, err
+		time.Sleep(rssSettle)
+		pid := srv.cmd.Process.Pid
+		kb, err := procStatusKB(pid, field)
+		r := Row{Section: sectionRSS, Name: name, Scale: "mrswarm serve, child process",
+			Value: float64(kb) / 1024, Unit: "MiB", Samples: 1, Note: "/proc/PID/status " + field}
+		if field == "VmRSS" {
+			r.Note += fmt.Sprintf(" after %s idle", rssSettle)
+			anon, errA := procStatusKB(pid, "RssAnon")
+			file, errF := procStatusKB(pid, "RssFile")
+			if errA == nil && errF == nil {
+				r.Note += fmt.Sprintf("; %.1f MiB anonymous, %.1f MiB file-backed (code)", float64(anon)/1024, float64(file)/1024)
+			}
+		}
+		return r, err
 	}
 	idle, err := row("RSS idle after start", "VmRSS")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 
 	"github.com/mrswarm/mrswarm/internal/procstat"
 )
@@ -45,8 +46,14 @@ func BenchmarkRunsRSS(b *testing.B) {
 	}
 }
 
-// rssMiB is the process's resident set after a collection returned what Go can.
+// rssSettle is how long the process idles before a reading: DuckDB's
+// allocator returns freed memory to the system within about two seconds.
+const rssSettle = 2 * time.Second
+
+// rssMiB is the process's resident set once it idled rssSettle and a
+// collection returned what Go can.
 func rssMiB() float64 {
+	time.Sleep(rssSettle)
 	runtime.GC()
 	debug.FreeOSMemory()
 	return float64(procstat.CurrentRSS()) / (1 << 20)

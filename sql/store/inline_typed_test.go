@@ -128,7 +128,7 @@ func pageCSV(t *testing.T, s *Store, h string) string {
 // (a result table with them has no JSON summary stats, so they are checked here).
 func TestInlineFloatsNotFinite(t *testing.T) {
 	for _, k := range []cellKind{kindFloat, kindDouble} {
-		for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.0} {
+		for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1)} {
 			var scanned any = f
 			if k == kindFloat {
 				scanned = float32(f)

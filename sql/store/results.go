@@ -157,11 +157,11 @@ func (s *Store) recordResult(ctx context.Context, tx *dbsql.Tx, h, source, datas
 	if err != nil {
 		return Summary{}, err
 	}
-	stats, _ := json.Marshal(sum.Stats)
+	stats := encodeStats(sum.Stats)
 	_, err = tx.ExecContext(ctx, `INSERT INTO mrswarm.results
 		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
-		string(cols), string(head), string(stats), sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, inlineRows)
+		string(cols), string(head), stats, sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, inlineRows)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -223,9 +223,11 @@ func scanSummary(sc scanner) (Summary, error) {
 	if err := json.Unmarshal([]byte(cols), &sum.Columns); err != nil {
 		return sum, err
 	}
-	if err := json.Unmarshal([]byte(stats), &sum.Stats); err != nil {
+	st, err := decodeStats(stats)
+	if err != nil {
 		return sum, err
 	}
+	sum.Stats = st
 	d := json.NewDecoder(strings.NewReader(head))
 	d.UseNumber()
 	if err := d.Decode(&sum.Head); err != nil {

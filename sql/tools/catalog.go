@@ -170,7 +170,13 @@ func (e *Env) Call(ctx context.Context, tool string, args json.RawMessage) (stor
 
 // saveSQL renders t's SQL with a on e and stores its result as a handle.
 func saveSQL(ctx context.Context, st *store.Store, t *tool, e *env, a args) (store.Summary, error) {
-	q, params, err := sqlFor(t, e, a)
+	return saveRendered(ctx, st, t, &render{e: e, a: a})
+}
+
+// saveRendered renders t's SQL with r and stores its result as a handle.
+func saveRendered(ctx context.Context, st *store.Store, t *tool, r *render) (store.Summary, error) {
+	e := r.e
+	q, params, err := renderSQL(t, r)
 	if err != nil {
 		return store.Summary{}, err
 	}

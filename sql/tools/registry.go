@@ -90,7 +90,8 @@ var registry = []tool{
 			enumParam("by", "Compute one index per group of this role, or none.",
 				rolesOf([]store.Role{store.RoleBrand, store.RoleRegion, store.RoleCategory}, "none"), "none")}},
 	{Spec: Spec{Name: "dataset_profile",
-		Description: "Profile of every column (the first 128 of wider datasets): type, role, nulls, distinct values, min/max, numeric mean, plus the number of duplicate rows."}},
+		Description: "Profile of every column (the first 128 of wider datasets): type, role, nulls, distinct values, min/max, numeric mean, plus the number of duplicate rows."},
+		run: runProfile},
 	responseCurvesTool, optimizeBudgetTool,
 	channelPerformance, funnel, // channel.go
 }

@@ -27,11 +27,17 @@ type render struct {
 	e      *env
 	a      args
 	params []any
+	// bounds, when set, are the store's column statistics (dataset_profile).
+	bounds map[string]store.ColumnBounds
 }
 
 // sqlFor renders tool t's SQL with args a on e and returns it with its bound values.
 func sqlFor(t *tool, e *env, a args) (string, []any, error) {
-	r := &render{e: e, a: a}
+	return renderSQL(t, &render{e: e, a: a})
+}
+
+// renderSQL renders tool t's SQL with r and returns it with its bound values.
+func renderSQL(t *tool, r *render) (string, []any, error) {
 	var b strings.Builder
 	if err := templates.ExecuteTemplate(&b, t.Name+".sql", r); err != nil {
 		return "", nil, fmt.Errorf("tools: %s: render sql: %w", t.Name, err)
@@ -174,6 +180,11 @@ type profileColumn struct {
 	Role    string
 	Numeric bool
 	Ordered bool // numeric or temporal: min and max are cheap and meaningful
+	// Ranged is true when Lo and Hi, the exact minimum and maximum, come from
+	// the store's column statistics instead of a scan.
+	Ranged bool
+	Lo, Hi *string
+	NoNulls bool // the column statistics show no NULLs: its non-null count is the row count
 }
 
 // maxProfileColumns bounds dataset_profile's work: its query grows with every
@@ -194,8 +205,19 @@ func (r *render) Columns() []profileColumn {
 		out[i] = profileColumn{Q: quoteIdent(c.Name), Name: c.Name, Type: c.Type,
 			Role: roles[c.Name], Numeric: isNumericType(c.Type),
 			Ordered: isNumericType(c.Type) || isTemporalType(c.Type)}
+		if b, ok := r.bounds[c.Name]; ok {
+			out[i].Ranged, out[i].Lo, out[i].Hi, out[i].NoNulls = b.Ranged, b.Min, b.Max, !b.Nulls
+		}
 	}
 	return out
+}
+
+// BindText binds the text *p, or writes a typed NULL for nil.
+func (r *render) BindText(p *string) (string, error) {
+	if p == nil {
+		return "NULL::VARCHAR", nil
+	}
+	return r.Bind(*p)
 }
 
 func isTemporalType(t string) bool {

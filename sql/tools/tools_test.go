@@ -484,3 +484,45 @@ func checkProfile(t *testing.T, st *store.Store) {
 		t.Errorf("id min/max = %v/%v, want 1/3", rows["id"]["min"], rows["id"]["max"])
 	}
 }
+
+// TestDatasetProfileBounds checks that the unfiltered profile above exactLimit,
+// which reads numeric and date min/max and the absence of NULLs from the store's
+// column statistics, reports what the exact path computes from the values, on a
+// table of several row groups with NULLs, negative numbers and NaN.
+func TestDatasetProfileBounds(t *testing.T) {
+	lines := []string{"id,amount,day,name,share,empty"}
+	for i := range 300_000 {
+		amount, day, name, share := fmt.Sprintf("%d.25", (i*7919)%100_003-50_000), fmt.Sprintf("2024-%02d-%02d", 1+i%12, 1+i%28), fmt.Sprintf("n%d", i%97), "0.5"
+		switch {
+		case i == 250_001:
+			amount, share = "", "nan"
+		case i%50_000 == 7:
+			day, name = "", ""
+		}
+		lines = append(lines, fmt.Sprintf("%d,%s,%s,%s,%s,", i-1000, amount, day, name, share))
+	}
+	st := loadCSV(t, "big", csvOf(lines...))
+	profile := func(limit int64) map[string]map[string]any {
+		defer func(old int64) { exactLimit = old }(exactLimit)
+		exactLimit = limit
+		return byKey(call(t, st, "big", "dataset_profile", `{}`), "column_name")
+	}
+	exact, sampled := profile(1<<40), profile(0)
+	for col, want := range exact {
+		got := sampled[col]
+		for _, k := range []string{"rows", "non_null", "nulls", "mean"} {
+			if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
+				t.Errorf("%s %s = %v, exact %v", col, k, got[k], want[k])
+			}
+		}
+		if got["type"] == "VARCHAR" {
+			continue // text min/max come from the sample above exactLimit
+		}
+		if got["min"] != want["min"] || got["max"] != want["max"] {
+			t.Errorf("%s: min/max %v/%v, exact %v/%v", col, got["min"], got["max"], want["min"], want["max"])
+		}
+	}
+	if len(exact) != 6 || fmt.Sprintf("%v %v %v", exact["amount"]["nulls"], exact["day"]["nulls"], exact["share"]["max"]) != "1 6 nan" {
+		t.Errorf("exact profile: %v", exact)
+	}
+}

@@ -2,7 +2,9 @@
        output as bound values. Up to exactLimit rows everything is exact. Above it, row and
        null counts and numeric/date min, max and mean stay exact over all rows, while distinct
        counts, text min/max and duplicate rows come from a ~20k-row system (vector) sample
-       (sample_rows says how many rows; distinct_exact = false). */ -}}
+       (sample_rows says how many rows; distinct_exact = false). Unfiltered above exactLimit,
+       numeric/date min and max and the non-null count of a column without NULLs come from
+       the store's column statistics (Ranged, NoNulls: exact, read without a scan). */ -}}
 WITH base AS NOT MATERIALIZED (
   SELECT {{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}} FROM {{.Table}} WHERE {{.Where}}
 ),
@@ -15,8 +17,9 @@ smp AS MATERIALIZED (SELECT {{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q
 {{- end}}
 full_agg AS MATERIALIZED (
   SELECT count(*) AS n
-  {{- range $i, $c := .Columns}}, count({{$c.Q}}) AS nn{{$i}}
-    {{- if or $.Exact $c.Ordered}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
+  {{- range $i, $c := .Columns}}, {{if $c.NoNulls}}count(*){{else}}count({{$c.Q}}){{end}} AS nn{{$i}}
+    {{- if $c.Ranged}}, {{$.BindText $c.Lo}} AS lo{{$i}}, {{$.BindText $c.Hi}} AS hi{{$i}}
+    {{- else if or $.Exact $c.Ordered}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
     {{- if $c.Numeric}}, avg({{$c.Q}})::DOUBLE AS mean{{$i}}{{else}}, NULL::DOUBLE AS mean{{$i}}{{end}}
   {{- end}}
   FROM base

@@ -182,8 +182,8 @@ type profileColumn struct {
 	Ordered bool // numeric or temporal: min and max are cheap and meaningful
 	// Ranged is true when Lo and Hi, the exact minimum and maximum, come from
 	// the store's column statistics instead of a scan.
-	Ranged bool
-	Lo, Hi *string
+	Ranged  bool
+	Lo, Hi  *string
 	NoNulls bool // the column statistics show no NULLs: its non-null count is the row count
 }
 

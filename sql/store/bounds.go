@@ -35,66 +35,78 @@ func (s *Store) ColumnBounds(ctx context.Context, name string) (map[string]Colum
 	if err != nil {
 		return nil, fmt.Errorf("column bounds: %w", err)
 	}
-	sel, args := boundsSelect(ds.Columns)
-	vals := make([]any, len(sel))
-	ptrs := make([]any, len(sel))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	q, args := boundsQuery(ds.Columns)
+	rows, err := s.db.QueryContext(ctx, q, append([]any{s.TableRef(ctx, name)}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("column bounds of %q: %w", name, err)
 	}
-	q := `WITH seg AS MATERIALIZED (
+	defer rows.Close()
+	out := make(map[string]ColumnBounds, len(ds.Columns))
+	ranged := map[string]bool{}
+	for rows.Next() {
+		var col string
+		var segs, bad *int64
+		var nulls *bool
+		var lo, hi *string
+		if err := rows.Scan(&col, &segs, &nulls, &lo, &hi, &bad); err != nil {
+			return nil, fmt.Errorf("column bounds of %q: %w", name, err)
+		}
+		b := out[col]
+		if segs != nil { // the row over all of the column's segments
+			b.Nulls = *nulls || *segs == 0
+		} else { // the row over its segments that hold values
+			ranged[col] = *bad == 0
+			b.Min, b.Max = lo, hi
+		}
+		out[col] = b
+	}
+	for _, c := range ds.Columns {
+		b, seen := out[c.Name]
+		if !seen {
+			b.Nulls = true
+		}
+		// A bounded column with no segment holding values is all NULL: its range is known and empty.
+		b.Ranged = seen && boundedType.MatchString(strings.ToUpper(c.Type)) && (ranged[c.Name] || b.Min == nil && b.Max == nil)
+		if !b.Ranged {
+			b.Min, b.Max = nil, nil
+		}
+		out[c.Name] = b
+	}
+	return out, rows.Err()
+}
+
+// boundsQuery reads, per column, whether any segment holds NULLs, and per
+// column of a bounded type the smallest minimum and largest maximum of its
+// segments that hold values, with how many of those lack a readable bound (one
+// branch per type, since the bounds are compared as values of it).
+func boundsQuery(cols []Column) (string, []any) {
+	byType := map[string][]any{}
+	var types []string
+	for _, c := range cols {
+		t := strings.ToUpper(c.Type)
+		if !boundedType.MatchString(t) {
+			continue
+		}
+		if byType[t] == nil {
+			types = append(types, t)
+		}
+		byType[t] = append(byType[t], c.Name)
+	}
+	var b strings.Builder
+	b.WriteString(`WITH seg AS MATERIALIZED (
 		SELECT column_name AS col, segment_type <> 'VALIDITY' AS data, stats LIKE '%Has No Null: true%' AS filled,
 		       stats LIKE '%Has Null: true%' AS nulls,
 		       regexp_extract(stats, '^\[Min: (.*), Max: (.*)\]\[Has Null', ['lo', 'hi']) AS mm
 		FROM pragma_storage_info(CAST(? AS VARCHAR)))
-		SELECT ` + strings.Join(sel, ", ") + ` FROM seg`
-	if err := s.db.QueryRowContext(ctx, q, append([]any{s.TableRef(ctx, name)}, args...)...).Scan(ptrs...); err != nil {
-		return nil, fmt.Errorf("column bounds of %q: %w", name, err)
-	}
-	return scanBounds(ds.Columns, vals), nil
-}
-
-// boundsSelect builds, per column, the aggregates over its segments: whether any
-// holds NULLs, and for a bounded type the smallest minimum and largest maximum
-// of the segments with values and how many of those lack a readable bound.
-func boundsSelect(cols []Column) ([]string, []any) {
-	var sel []string
+	SELECT col, count(*), bool_or(nulls), NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT FROM seg GROUP BY col`)
 	var args []any
-	for _, c := range cols {
-		sel = append(sel, "count(*) FILTER (WHERE col = ?)", "coalesce(bool_or(nulls) FILTER (WHERE col = ?), true)")
-		args = append(args, c.Name, c.Name)
-		if !boundedType.MatchString(strings.ToUpper(c.Type)) {
-			continue
-		}
-		t := strings.ToUpper(c.Type)
-		in := "FILTER (WHERE col = ? AND data AND filled)"
-		sel = append(sel, "min(TRY_CAST(mm.lo AS "+t+")) "+in+"::VARCHAR", "max(TRY_CAST(mm.hi AS "+t+")) "+in+"::VARCHAR",
-			"count(*) FILTER (WHERE col = ? AND data AND filled AND (TRY_CAST(mm.lo AS "+t+") IS NULL OR TRY_CAST(mm.hi AS "+t+") IS NULL))")
-		args = append(args, c.Name, c.Name, c.Name)
+	for _, t := range types {
+		names := byType[t]
+		fmt.Fprintf(&b, `
+	UNION ALL SELECT col, NULL, NULL, min(TRY_CAST(mm.lo AS %[1]s))::VARCHAR, max(TRY_CAST(mm.hi AS %[1]s))::VARCHAR,
+		count(*) FILTER (WHERE TRY_CAST(mm.lo AS %[1]s) IS NULL OR TRY_CAST(mm.hi AS %[1]s) IS NULL)
+	FROM seg WHERE data AND filled AND col IN (?%[2]s) GROUP BY col`, t, strings.Repeat(", ?", len(names)-1))
+		args = append(args, names...)
 	}
-	return sel, args
-}
-
-// scanBounds reads boundsSelect's values back per column. A column without
-// segments, or with a segment whose bounds do not read as its type, gets no range.
-func scanBounds(cols []Column, vals []any) map[string]ColumnBounds {
-	out := make(map[string]ColumnBounds, len(cols))
-	i := 0
-	for _, c := range cols {
-		segs, _ := vals[i].(int64)
-		nulls, _ := vals[i+1].(bool)
-		b := ColumnBounds{Nulls: nulls || segs == 0}
-		i += 2
-		if boundedType.MatchString(strings.ToUpper(c.Type)) {
-			lo, _ := vals[i].(string)
-			hi, _ := vals[i+1].(string)
-			bad, _ := vals[i+2].(int64)
-			b.Ranged = segs > 0 && bad == 0
-			if b.Ranged && vals[i] != nil && vals[i+1] != nil {
-				b.Min, b.Max = &lo, &hi
-			}
-			i += 3
-		}
-		out[c.Name] = b
-	}
-	return out
+	return b.String(), args
 }

@@ -66,7 +66,8 @@ func (s *Store) ColumnBounds(ctx context.Context, name string) (map[string]Colum
 			b.Nulls = true
 		}
 		// A bounded column with no segment holding values is all NULL: its range is known and empty.
-		b.Ranged = seen && boundedType.MatchString(strings.ToUpper(c.Type)) && (ranged[c.Name] || b.Min == nil && b.Max == nil)
+		ok, filled := ranged[c.Name]
+		b.Ranged = seen && boundedType.MatchString(strings.ToUpper(c.Type)) && (ok || !filled)
 		if !b.Ranged {
 			b.Min, b.Max = nil, nil
 		}
@@ -75,9 +76,10 @@ func (s *Store) ColumnBounds(ctx context.Context, name string) (map[string]Colum
 	return out, rows.Err()
 }
 
-// boundsQuery reads, per column, whether any segment holds NULLs, and per
+// boundsQuery reads, per column, whether any segment may hold NULLs (unless it
+// says it holds none), and per
 // column of a bounded type the smallest minimum and largest maximum of its
-// segments that hold values, with how many of those lack a readable bound (one
+// segments that may hold values, with how many of those lack a readable bound (one
 // branch per type, since the bounds are compared as values of it).
 func boundsQuery(cols []Column) (string, []any) {
 	byType := map[string][]any{}
@@ -94,8 +96,8 @@ func boundsQuery(cols []Column) (string, []any) {
 	}
 	var b strings.Builder
 	b.WriteString(`WITH seg AS MATERIALIZED (
-		SELECT column_name AS col, segment_type <> 'VALIDITY' AS data, stats LIKE '%Has No Null: true%' AS filled,
-		       stats LIKE '%Has Null: true%' AS nulls,
+		SELECT column_name AS col, segment_type <> 'VALIDITY' AS data,
+		       NOT stats LIKE '%Has No Null: false%' AS filled, NOT stats LIKE '%Has Null: false%' AS nulls,
 		       regexp_extract(stats, '^\[Min: (.*), Max: (.*)\]\[Has Null', ['lo', 'hi']) AS mm
 		FROM pragma_storage_info(CAST(? AS VARCHAR)))
 	SELECT col, count(*), bool_or(nulls), NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT FROM seg GROUP BY col`)

@@ -31,11 +31,6 @@ type render struct {
 	bounds map[string]store.ColumnBounds
 }
 
-// sqlFor renders tool t's SQL with args a on e and returns it with its bound values.
-func sqlFor(t *tool, e *env, a args) (string, []any, error) {
-	return renderSQL(t, &render{e: e, a: a})
-}
-
 // renderSQL renders tool t's SQL with r and returns it with its bound values.
 func renderSQL(t *tool, r *render) (string, []any, error) {
 	var b strings.Builder

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	dbsql "database/sql"
 	"fmt"
 	"regexp"
 	"strings"
@@ -41,24 +42,9 @@ func (s *Store) ColumnBounds(ctx context.Context, name string) (map[string]Colum
 		return nil, fmt.Errorf("column bounds of %q: %w", name, err)
 	}
 	defer rows.Close()
-	out := make(map[string]ColumnBounds, len(ds.Columns))
-	ranged := map[string]bool{}
-	for rows.Next() {
-		var col string
-		var segs, bad *int64
-		var nulls *bool
-		var lo, hi *string
-		if err := rows.Scan(&col, &segs, &nulls, &lo, &hi, &bad); err != nil {
-			return nil, fmt.Errorf("column bounds of %q: %w", name, err)
-		}
-		b := out[col]
-		if segs != nil { // the row over all of the column's segments
-			b.Nulls = *nulls || *segs == 0
-		} else { // the row over its segments that hold values
-			ranged[col] = *bad == 0
-			b.Min, b.Max = lo, hi
-		}
-		out[col] = b
+	out, ranged, err := scanBounds(rows)
+	if err != nil {
+		return nil, fmt.Errorf("column bounds of %q: %w", name, err)
 	}
 	for _, c := range ds.Columns {
 		b, seen := out[c.Name]
@@ -73,7 +59,32 @@ func (s *Store) ColumnBounds(ctx context.Context, name string) (map[string]Colum
 		}
 		out[c.Name] = b
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// scanBounds reads boundsQuery's rows: per column whether it may hold NULLs
+// and its bounds, and, for the columns with segments holding values, whether
+// all of their bounds were readable.
+func scanBounds(rows *dbsql.Rows) (map[string]ColumnBounds, map[string]bool, error) {
+	out, ranged := map[string]ColumnBounds{}, map[string]bool{}
+	for rows.Next() {
+		var col string
+		var segs, bad *int64
+		var nulls *bool
+		var lo, hi *string
+		if err := rows.Scan(&col, &segs, &nulls, &lo, &hi, &bad); err != nil {
+			return nil, nil, err
+		}
+		b := out[col]
+		if segs != nil { // the row over all of the column's segments
+			b.Nulls = *nulls || *segs == 0
+		} else { // the row over its segments that hold values
+			ranged[col] = *bad == 0
+			b.Min, b.Max = lo, hi
+		}
+		out[col] = b
+	}
+	return out, ranged, rows.Err()
 }
 
 // boundsQuery reads, per column, whether any segment may hold NULLs (unless it

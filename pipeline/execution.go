@@ -131,6 +131,8 @@ func (x *execution) executeStep(ctx context.Context, i int) outcome {
 			return o
 		}
 	}
+	ctx, endSession := llm.WithSession(ctx) // the step's LLM calls are one conversation
+	defer endSession()
 	o := n.act.run(ctx, &stepContext{spec: x.spec, i: i, events: x.events, rec: x.rec, tokens: x.tokens, proc: x.proc,
 		keep: x.runs.result})
 	if o.err == nil {

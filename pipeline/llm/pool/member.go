@@ -29,6 +29,7 @@ type member struct {
 	models    map[string]bool // nil until discovered
 	inFlight  int
 	conc      *concurrency // how many calls may be in flight
+	holds     []*hold      // slots kept for sessions' next calls
 	probing   bool         // a probe of Run is under way
 	failures  int          // consecutive failed probes or calls
 	nextProbe time.Time    // zero: probe at the next tick
@@ -56,13 +57,18 @@ func (m *member) forget(model string) {
 	delete(m.models, model+":latest")
 }
 
-// load is the routing score: in-flight calls per slot of the window, over the weight.
+// load is the routing score: taken slots (in flight or kept for a session)
+// per slot of the window, over the weight.
 func (m *member) load() float64 {
-	return float64(m.inFlight+1) / (float64(m.conc.window) * m.Weight)
+	return float64(m.taken()+1) / (float64(m.conc.window) * m.Weight)
 }
 
-// free reports whether the host may take one more call.
-func (m *member) free() bool { return m.conc.free(m.inFlight) }
+// free reports whether the host may take one more call of no session
+// holding one of its slots.
+func (m *member) free() bool { return m.conc.free(m.taken()) }
+
+// taken is the slots in use: calls in flight and holds.
+func (m *member) taken() int { return m.inFlight + len(m.holds) }
 
 // HostStatus is a snapshot of one host.
 type HostStatus struct {
@@ -71,6 +77,7 @@ type HostStatus struct {
 	State     State     `json:"state"`
 	Since     time.Time `json:"since"`
 	InFlight  int       `json:"in_flight"`
+	Held      int       `json:"held"` // slots kept for a session's next call
 	Limit     int       `json:"limit"`
 	Window    int       `json:"window"` // calls it may run at once now (Limit unless adaptive)
 	Weight    float64   `json:"weight"`
@@ -92,7 +99,7 @@ func (p *Pool) Hosts() []HostStatus {
 		}
 		slices.Sort(models)
 		out[i] = HostStatus{Host: m.name, Kind: m.Kind, State: m.state, Since: m.since,
-			InFlight: m.inFlight, Limit: m.Limit, Window: m.conc.window, Weight: m.Weight, Models: models,
+			InFlight: m.inFlight, Held: len(m.holds), Limit: m.Limit, Window: m.conc.window, Weight: m.Weight, Models: models,
 			Calls: m.calls, Errors: m.errors, LastError: m.lastErr}
 	}
 	return out

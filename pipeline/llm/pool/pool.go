@@ -14,7 +14,11 @@
 // behaves like the bare backend. With [Config.Adaptive] each host's window
 // (the calls it runs at once) is learned between 1 and its limit from the
 // throughput its calls show, so a host that gets slower with parallel calls
-// runs them one at a time.
+// runs them one at a time. A call made in an [llm.Session] (one agent step's
+// conversation) finds the slot its session's previous call freed kept for
+// it a short while, so a conversation's turns follow each other on a server
+// that caches the last prompt it processed instead of interleaving with
+// another conversation's (see hold).
 //
 // A [Pool] is an llm.Client like each of its backends. [Pool.Run] runs the health
 // probes until its context ends; [Pool.Hosts] shows each host's state and
@@ -100,8 +104,12 @@ type Pool struct {
 	cfg     Config
 	members []*member
 
-	mu   sync.Mutex    // guards the state fields of every member and wake
-	wake chan struct{} // closed and replaced when a slot frees or a state changes
+	mu      sync.Mutex    // guards the state fields of every member, wake and waiting
+	wake    chan struct{} // closed and replaced when a slot frees or a state changes
+	waiting int           // calls waiting for a slot
+
+	// afterFunc runs f after d unless stopped (time.AfterFunc; tests replace it).
+	afterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // New returns a pool of hosts. It contacts none of them; [Pool.Discover]
@@ -111,7 +119,7 @@ func New(hosts []Host, cfg Config) (*Pool, error) {
 		return nil, fmt.Errorf("%w: no hosts", ErrConfig)
 	}
 	cfg = cfg.withDefaults()
-	p := &Pool{cfg: cfg, wake: make(chan struct{})}
+	p := &Pool{cfg: cfg, wake: make(chan struct{}), afterFunc: afterFunc}
 	seen := map[string]bool{}
 	for _, h := range hosts {
 		if h.Backend == nil {
@@ -152,6 +160,8 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+func afterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 // Capacity is the sum of the hosts' limits: how many calls the pool runs at
 // once when every host is up.

@@ -23,19 +23,19 @@ func (p *Pool) Chat(ctx context.Context, req llm.Request) (llm.Response, error) 
 	if req.Model == "" {
 		return llm.Response{}, errors.New("pool: no model given and no default model configured")
 	}
-	m, lvl, err := p.acquire(ctx, req.Model, nil)
+	g, err := p.acquire(ctx, req.Model, nil)
 	if err != nil {
 		return llm.Response{}, err
 	}
-	resp, err := p.call(ctx, m, lvl, req)
+	resp, err := p.call(ctx, g, req)
 	if err == nil || !retryable(ctx, err) {
 		return resp, err
 	}
-	other, lvl, aerr := p.acquire(ctx, req.Model, m)
+	other, aerr := p.acquire(ctx, req.Model, g.m)
 	if aerr != nil {
 		return llm.Response{}, err // no other host to try: the host's own error says most
 	}
-	return p.call(ctx, other, lvl, req)
+	return p.call(ctx, other, req)
 }
 
 // retryable reports whether another host may succeed where this one failed.
@@ -43,48 +43,76 @@ func retryable(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && (errors.Is(err, llm.ErrUnavailable) || errors.Is(err, llm.ErrModelNotFound))
 }
 
-// call runs req on m (which holds a slot for it, taken with lvl calls in
-// flight) and releases the slot.
-func (p *Pool) call(ctx context.Context, m *member, lvl int, req llm.Request) (llm.Response, error) {
+// call runs req on the host of g (which holds a slot for it) and releases
+// the slot.
+func (p *Pool) call(ctx context.Context, g grant, req llm.Request) (llm.Response, error) {
+	m := g.m
 	start := time.Now()
 	resp, err := m.Backend.Chat(ctx, req)
 	wall := time.Since(start)
 	if err == nil && resp.Host == "" {
 		resp.Host = m.name
 	}
-	p.release(ctx, m, req.Model, err, func(c *concurrency, unavailable bool) {
-		c.finished(lvl, resp.Usage.CompletionTokens, wall, unavailable)
-	})
+	p.release(ctx, g, req.Model, resp.Usage.CompletionTokens, wall, err)
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(Call{Host: m.name, Model: req.Model, Usage: resp.Usage, Wall: wall, Err: err})
 	}
 	return resp, err
 }
 
-// acquire takes a slot on the best host for model other than exclude,
-// waiting while every such host is at its window, and returns the host and
-// the calls in flight there with this one.
-func (p *Pool) acquire(ctx context.Context, model string, exclude *member) (*member, int, error) {
+// acquire takes a slot for model on a host other than exclude: the one
+// kept for the call's session (see [hold]) if there is one, else the best
+// host, waiting while every such host is at its window.
+func (p *Pool) acquire(ctx context.Context, model string, exclude *member) (grant, error) {
+	s := llm.SessionOf(ctx)
+	waiting := false
+	defer func() {
+		if waiting {
+			p.mu.Lock()
+			p.waiting--
+			p.mu.Unlock()
+		}
+	}()
 	for {
 		p.mu.Lock()
-		m, err := p.pickLocked(model, exclude)
-		if m != nil {
-			m.inFlight++
-			lvl := m.inFlight
+		g, err := p.grantLocked(model, exclude, s)
+		if g.m != nil || err != nil {
 			p.mu.Unlock()
-			return m, lvl, nil
+			return g, err
+		}
+		if !waiting {
+			waiting = true
+			p.waiting++
 		}
 		wake := p.wake
 		p.mu.Unlock()
-		if err != nil {
-			return nil, 0, err
-		}
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			return nil, 0, fmt.Errorf("pool: wait for a free slot for %s: %w", model, ctx.Err())
+			return grant{}, fmt.Errorf("pool: wait for a free slot for %s: %w", model, ctx.Err())
 		}
 	}
+}
+
+// grantLocked takes a slot for model on a host other than exclude, or
+// returns none and no error to wait for one.
+func (p *Pool) grantLocked(model string, exclude *member, s *llm.Session) (grant, error) {
+	if s != nil {
+		for _, m := range p.members {
+			if m == exclude || !m.mayHave(model) {
+				continue
+			}
+			if g, ok := p.takeHoldLocked(m, s); ok {
+				return g, nil
+			}
+		}
+	}
+	m, err := p.pickLocked(model, exclude)
+	if m == nil {
+		return grant{}, err
+	}
+	m.inFlight++
+	return grant{m: m, lvl: m.inFlight, streak: 1}, nil
 }
 
 // pickLocked returns the host to call, or nil and nil to wait for a slot, or
@@ -136,23 +164,26 @@ func (p *Pool) missingLocked(model string) error {
 		llm.ErrModelNotFound, model, strings.Join(have, "; "), model)
 }
 
-// release frees m's slot and learns from the outcome: success marks the host
-// up and feeds its concurrency (learn), unavailability marks it down and
-// narrows it, a missing model is forgotten.
-func (p *Pool) release(ctx context.Context, m *member, model string, err error, learn func(c *concurrency, unavailable bool)) {
+// release frees the slot of g, whose call produced tokens in wall, and
+// learns from the outcome: success marks the host up, feeds its concurrency
+// and keeps the slot for the call's session, unavailability marks it down
+// and narrows it, a missing model is forgotten.
+func (p *Pool) release(ctx context.Context, g grant, model string, tokens int64, wall time.Duration, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	m := g.m
 	m.inFlight--
 	m.calls++
 	switch {
 	case err == nil:
 		p.upLocked(m)
-		learn(m.conc, false)
+		m.conc.finished(g.lvl, tokens, wall, false)
+		p.holdLocked(g, llm.SessionOf(ctx), wall)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
-		learn(m.conc, true)
+		m.conc.finished(g.lvl, tokens, wall, true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++

@@ -11,19 +11,25 @@ const (
 	// ewmaWeight is the weight of a new call in a level's rate.
 	ewmaWeight = 0.3
 	// reprobeCalls is how many calls pass before a level that brought no gain
-	// is tried again (the host's load or model may have changed).
-	reprobeCalls = 50
+	// is tried again (the host's load or model may have changed); each time
+	// the same level fails again the wait doubles, up to maxReprobeCalls, so
+	// that a host where parallel calls never pay seldom pays for the probe.
+	reprobeCalls    = 50
+	maxReprobeCalls = 1600
 )
 
 // concurrency learns how many calls one host should run at once, between 1
 // and its limit. Every call is filed under its level, the number of calls in
 // flight on the host when it started, and each level keeps a moving average
-// of its calls' rate (completion tokens per second of wall time; calls per
-// second when the server reports no tokens). The host's throughput at level
+// of its calls' rate (completion tokens per second of the time it took to
+// produce them: the server's decode time when it reports one, as Ollama does,
+// else the call's wall time; calls per second when the server reports no
+// tokens). The host's throughput at level
 // c is c × rate(c). The window (calls allowed at once) starts at 1 and rises
 // by one once its level is measured and beats the level below by minGain;
 // it goes back when the top level brings latency without that gain, and that
-// level is tried again after reprobeCalls calls. An unavailable host halves
+// level is tried again after reprobeCalls calls (more when it fails again).
+// An unavailable host halves
 // it. Since calls are judged one by one, a host learns from whatever overlap
 // the demand gives (two parallel steps suffice). A fixed concurrency keeps
 // the window at the limit. Its methods run under Pool.mu.
@@ -34,6 +40,8 @@ type concurrency struct {
 	levels   []level // levels[c-1]: calls that started with c in flight
 	blocked  int     // a level that brought no gain, 0 for none
 	since    int     // calls finished since blocked was set
+	gap      int     // calls before blocked is tried again
+	failed   int     // the level that brought no gain last, 0 for none
 }
 
 // level is what the calls of one level showed.
@@ -79,7 +87,7 @@ func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavai
 		l.rate += ewmaWeight * (rate - l.rate)
 	}
 	l.n++
-	if c.since++; c.blocked != 0 && c.since >= reprobeCalls {
+	if c.since++; c.blocked != 0 && c.since >= c.gap {
 		c.blocked = 0
 	}
 	c.decide()
@@ -94,9 +102,17 @@ func (c *concurrency) decide() {
 		return
 	}
 	if w > 1 && c.levels[w-2].n >= minSamples && c.throughput(w) < c.throughput(w-1)*(1+minGain) {
-		c.window, c.blocked, c.since = w-1, w, 0
+		if c.failed == w {
+			c.gap = min(2*c.gap, maxReprobeCalls)
+		} else {
+			c.gap = reprobeCalls
+		}
+		c.window, c.blocked, c.failed, c.since = w-1, w, w, 0
 		c.levels[w-1] = level{} // measured afresh when tried again
 		return
+	}
+	if c.failed == w {
+		c.failed = 0 // it gains now
 	}
 	if w < c.limit && c.blocked != w+1 {
 		c.window = w + 1

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 const simTokens = 100 // completion tokens of every simulated call
@@ -87,6 +89,51 @@ func TestAdaptiveReprobes(t *testing.T) {
 	}
 	if ws[len(ws)-1] != 4 {
 		t.Errorf("window %d at the end, want 4 on the grown host", ws[len(ws)-1])
+	}
+}
+
+// TestAdaptiveReprobeBacksOff: each time the same level fails again, the
+// calls before it is tried once more double, up to maxReprobeCalls.
+func TestAdaptiveReprobeBacksOff(t *testing.T) {
+	c := newConcurrency(2, true)
+	rate := func(c int) float64 { return []float64{0, 100, 33}[c] }
+	ws := saturate(c, rate, minSamples+3*(minSamples+350))
+	var ones []int // calls at window 1 after each fall from 2
+	for i := minSamples; i < len(ws); i++ {
+		switch {
+		case ws[i] == 1 && ws[i-1] == 2:
+			ones = append(ones, 1)
+		case ws[i] == 1 && len(ones) > 0:
+			ones[len(ones)-1]++
+		}
+	}
+	if want := []int{reprobeCalls, 2 * reprobeCalls, 4 * reprobeCalls}; !cmp.Equal(want, ones[:min(3, len(ones))]) {
+		t.Errorf("calls at window 1 between probes %v, want %v first", ones, want)
+	}
+	for range 20 * maxReprobeCalls {
+		c.finished(2, simTokens, 3*time.Second, false)
+		c.finished(1, simTokens, time.Second, false)
+	}
+	if c.gap != maxReprobeCalls {
+		t.Errorf("gap %d after many failed probes, want %d", c.gap, maxReprobeCalls)
+	}
+}
+
+// TestPace: a call's rate is judged by the server's decode time when it
+// reports one, not by its wall time, which swings with prompt caching.
+func TestPace(t *testing.T) {
+	for _, tc := range []struct {
+		u    llm.Usage
+		wall time.Duration
+		want time.Duration
+	}{
+		{llm.Usage{CompletionTokens: 88, EvalDuration: 90 * time.Millisecond}, 3 * time.Second, 90 * time.Millisecond},
+		{llm.Usage{CompletionTokens: 50}, 20 * time.Millisecond, 20 * time.Millisecond},
+		{llm.Usage{EvalDuration: time.Second}, 2 * time.Second, 2 * time.Second}, // no tokens: calls per second
+	} {
+		if got := pace(tc.u, tc.wall); got != tc.want {
+			t.Errorf("pace(%+v, %s) = %s, want %s", tc.u, tc.wall, got, tc.want)
+		}
 	}
 }
 

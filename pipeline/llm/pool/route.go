@@ -53,7 +53,7 @@ func (p *Pool) call(ctx context.Context, g grant, req llm.Request) (llm.Response
 	if err == nil && resp.Host == "" {
 		resp.Host = m.name
 	}
-	p.release(ctx, g, req.Model, resp.Usage.CompletionTokens, wall, err)
+	p.release(ctx, g, req.Model, resp.Usage, wall, err)
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(Call{Host: m.name, Model: req.Model, Usage: resp.Usage, Wall: wall, Err: err})
 	}
@@ -164,11 +164,11 @@ func (p *Pool) missingLocked(model string) error {
 		llm.ErrModelNotFound, model, strings.Join(have, "; "), model)
 }
 
-// release frees the slot of g, whose call produced tokens in wall, and
+// release frees the slot of g, whose call took wall and reported u, and
 // learns from the outcome: success marks the host up, feeds its concurrency
 // and keeps the slot for the call's session, unavailability marks it down
 // and narrows it, a missing model is forgotten.
-func (p *Pool) release(ctx context.Context, g grant, model string, tokens int64, wall time.Duration, err error) {
+func (p *Pool) release(ctx context.Context, g grant, model string, u llm.Usage, wall time.Duration, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m := g.m
@@ -177,13 +177,13 @@ func (p *Pool) release(ctx context.Context, g grant, model string, tokens int64,
 	switch {
 	case err == nil:
 		p.upLocked(m)
-		m.conc.finished(g.lvl, tokens, wall, false)
+		m.conc.finished(g.lvl, u.CompletionTokens, pace(u, wall), false)
 		p.holdLocked(g, llm.SessionOf(ctx), wall)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
-		m.conc.finished(g.lvl, tokens, wall, true)
+		m.conc.finished(g.lvl, u.CompletionTokens, pace(u, wall), true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++
@@ -192,6 +192,16 @@ func (p *Pool) release(ctx context.Context, g grant, model string, tokens int64,
 		m.errors++
 	}
 	p.broadcastLocked()
+}
+
+// pace is how long a call took to produce its tokens: the server's decode
+// time when it reports one (Ollama's eval_duration), which unlike the wall
+// time does not swing with how much of the prompt was cached, else wall.
+func pace(u llm.Usage, wall time.Duration) time.Duration {
+	if u.EvalDuration > 0 && u.CompletionTokens > 0 {
+		return u.EvalDuration
+	}
+	return wall
 }
 
 // Capabilities asks a host that has model (up hosts first).

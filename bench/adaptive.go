@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline"
 	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
@@ -14,40 +16,61 @@ const sectionAdaptive = "LLM concurrency, real Ollama"
 // campaign on the real Ollama.
 const KeyOllamaParallelSpeedupAdaptive = "ollama_parallel_speedup_adaptive"
 
+// poolConfig is one way of running the Ollama host: fixed or adaptive.
+type poolConfig struct {
+	name     string
+	limit    int
+	adaptive bool
+}
+
 // adaptive runs campaign_optimization on the real Ollama through a pool of
 // that one host: fixed at one call at a time (and one step), fixed at
 // OLLAMA_NUM_PARALLEL calls, and adaptive up to OLLAMA_NUM_PARALLEL, the runs'
-// parallelism being the pool's capacity as the server sets it. The adaptive
-// pool keeps what it learned across its runs, as a server does; its first run
-// (where it starts at one call) is a warm-up.
+// parallelism being the pool's capacity as the server sets it. Each pool
+// keeps what it learned across its runs, as a server does; its first run
+// (where the adaptive one starts at one call) is a warm-up. The pools take
+// turns run by run, so that a machine whose load drifts slows all alike.
 func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 	o := s.cfg.Ollama
 	if o == nil {
 		return nil, []string{"adaptive LLM concurrency on the real Ollama: no Ollama configured"}, nil
 	}
 	slots := max(o.NumParallel, 2)
-	reps := max(o.Reps, 1)
-	configs := []struct {
-		name     string
-		limit    int
-		adaptive bool
-	}{{"fixed 1 (sequential)", 1, false}, {fmt.Sprintf("fixed %d", slots), slots, false},
+	configs := []poolConfig{{"fixed 1 (sequential)", 1, false}, {fmt.Sprintf("fixed %d", slots), slots, false},
 		{fmt.Sprintf("adaptive, limit %d", slots), slots, true}}
-	var stats []Stat
-	var notes []string
-	for _, c := range configs {
-		st, window, failures, err := s.poolRuns(ctx, o, c.limit, c.adaptive, reps)
+	envs := make([]*poolEnv, len(configs))
+	for i, c := range configs {
+		e, err := s.newPoolEnv(ctx, o, c)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", c.name, err)
 		}
-		stats = append(stats, st)
-		for _, f := range failures {
-			notes = append(notes, "real Ollama, "+c.name+": a "+f)
-		}
-		if c.adaptive {
-			notes = append(notes, fmt.Sprintf("adaptive pool: window %d after its runs", window))
+		defer e.close(ctx)
+		envs[i] = e
+	}
+	walls := make([][]time.Duration, len(configs))
+	for range max(o.Reps, 1) {
+		for i, e := range envs {
+			_, wall, err := e.run(ctx, e.opts)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", configs[i].name, err)
+			}
+			walls[i] = append(walls[i], wall)
 		}
 	}
+	stats := make([]Stat, len(configs))
+	for i, ws := range walls {
+		stats[i] = statOf(ws)
+	}
+	return adaptiveRows(o, configs, stats), adaptiveNotes(configs, envs), nil
+}
+
+// statOf is the median and minimum of ds (not empty).
+func statOf(ds []time.Duration) Stat {
+	ds = slices.Sorted(slices.Values(ds))
+	return Stat{Median: ds[len(ds)/2], Min: ds[0], N: len(ds)}
+}
+
+func adaptiveRows(o *OllamaTarget, configs []poolConfig, stats []Stat) []Row {
 	scale := ollamaScale(o, o.NumCtx)
 	var rows []Row
 	for i, c := range configs {
@@ -60,36 +83,54 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 	}
 	speedup := Row{Section: sectionAdaptive, Name: "adaptive speedup over sequential", Scale: scale,
 		Value: ratio(stats[0].ms(), stats[2].ms()), Unit: "×", Samples: stats[2].N,
-		Note: "sequential wall ÷ adaptive wall; ≥ 1 means parallel is not slower"}
-	return append(rows, withKey(speedup, KeyOllamaParallelSpeedupAdaptive)), notes, nil
+		Note: "sequential wall ÷ adaptive wall, runs taking turns; ≥ 1 means parallel is not slower"}
+	return append(rows, withKey(speedup, KeyOllamaParallelSpeedupAdaptive))
 }
 
-// poolRuns runs the campaign reps times (after one warm-up run) through a
-// fresh pool of the Ollama host and returns the median wall time, the
-// host's window at the end and the runs whose steps failed.
-func (s *suite) poolRuns(ctx context.Context, o *OllamaTarget, limit int, adaptive bool, reps int) (Stat, int, []string, error) {
+func adaptiveNotes(configs []poolConfig, envs []*poolEnv) []string {
+	var notes []string
+	for i, e := range envs {
+		for _, f := range e.failures {
+			notes = append(notes, "real Ollama, "+configs[i].name+": a "+f)
+		}
+		if configs[i].adaptive {
+			notes = append(notes, fmt.Sprintf("adaptive pool: window %d after its runs", e.pool.Hosts()[0].Window))
+		}
+	}
+	return notes
+}
+
+// poolEnv is the campaign over a pool of the Ollama host, warmed up.
+type poolEnv struct {
+	*pipelineEnv
+	pool *pool.Pool
+	opts pipeline.Options
+}
+
+// newPoolEnv returns the campaign over a fresh pool of the Ollama host as c
+// says, after one warm-up run.
+func (s *suite) newPoolEnv(ctx context.Context, o *OllamaTarget, c poolConfig) (*poolEnv, error) {
 	client, err := newOllamaClient(ctx, o, o.NumCtx)
 	if err != nil {
-		return Stat{}, 0, nil, err
+		return nil, err
 	}
-	p, err := pool.New([]pool.Host{{Backend: client, Kind: pool.KindOllama, Limit: limit}},
-		pool.Config{Model: o.Model, Adaptive: adaptive})
+	p, err := pool.New([]pool.Host{{Backend: client, Kind: pool.KindOllama, Limit: c.limit}},
+		pool.Config{Model: o.Model, Adaptive: c.adaptive})
 	if err != nil {
-		return Stat{}, 0, nil, err
+		return nil, err
 	}
 	env, err := s.newPipelineEnv(ctx, p, pipeline.Config{MaxParallel: p.Capacity(), DefaultModel: o.Model})
 	if err != nil {
-		return Stat{}, 0, nil, err
+		return nil, err
 	}
-	defer env.close(ctx)
 	env.tolerateFailedSteps = true
 	if s.cfg.Quick {
 		env.preset = firstStage(env.preset)
 	}
-	opts := pipeline.Options{MaxParallel: p.Capacity()}
-	if _, _, err := env.run(ctx, opts); err != nil {
-		return Stat{}, 0, nil, fmt.Errorf("warm-up run: %w", err)
+	e := &poolEnv{pipelineEnv: env, pool: p, opts: pipeline.Options{MaxParallel: p.Capacity()}}
+	if _, _, err := env.run(ctx, e.opts); err != nil {
+		env.close(ctx)
+		return nil, fmt.Errorf("warm-up run: %w", err)
 	}
-	st, _, err := env.runs(ctx, reps, opts)
-	return st, p.Hosts()[0].Window, env.failures, err
+	return e, nil
 }

@@ -48,6 +48,7 @@ type concurrency struct {
 type level struct {
 	rate float64 // moving average of tokens (or calls) per second per call
 	n    int     // calls measured
+	kept bool    // it showed minGain over the level below once
 }
 
 func newConcurrency(limit int, adaptive bool) *concurrency {
@@ -93,15 +94,22 @@ func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavai
 	c.decide()
 }
 
-// decide lowers the window when its level brings no gain over the one below,
-// and raises it when its level is measured, gains, and the next is not blocked.
+// decide lowers the window when its level brings no gain over the one below
+// (minGain when first judged; once kept, a loss: hysteresis, so that noise
+// does not swing a window that paid), and raises it when its level is
+// measured, gains, and the next is not blocked.
 func (c *concurrency) decide() {
 	w := c.window
-	top := c.levels[w-1]
+	top := &c.levels[w-1]
 	if top.n < minSamples {
 		return
 	}
-	if w > 1 && c.levels[w-2].n >= minSamples && c.throughput(w) < c.throughput(w-1)*(1+minGain) {
+	need := 1 + minGain
+	if top.kept {
+		need = 1
+	}
+	judged := w > 1 && c.levels[w-2].n >= minSamples
+	if judged && c.throughput(w) < c.throughput(w-1)*need {
 		if c.failed == w {
 			c.gap = min(2*c.gap, maxReprobeCalls)
 		} else {
@@ -110,6 +118,9 @@ func (c *concurrency) decide() {
 		c.window, c.blocked, c.failed, c.since = w-1, w, w, 0
 		c.levels[w-1] = level{} // measured afresh when tried again
 		return
+	}
+	if judged {
+		top.kept = true
 	}
 	if c.failed == w {
 		c.failed = 0 // it gains now

@@ -92,6 +92,33 @@ func TestAdaptiveReprobes(t *testing.T) {
 	}
 }
 
+// TestAdaptiveHysteresis: a level that showed minGain once stays while its
+// gain is smaller but still positive (noise on a busy machine), and goes
+// back when it loses.
+func TestAdaptiveHysteresis(t *testing.T) {
+	c := newConcurrency(4, true)
+	saturate(c, slots(4), 3*minSamples) // up to 4, level 4 not judged yet
+	saturate(c, slots(4), minSamples)   // level 4 judged: kept
+	if c.window != 4 {
+		t.Fatalf("window %d, want 4", c.window)
+	}
+	three := c.throughput(3)
+	dip := 1.05 * three / 4 // a per-call rate 5 % over level 3's throughput
+	for range 20 {
+		c.finished(4, simTokens, time.Duration(simTokens/dip*float64(time.Second)), false)
+	}
+	if c.window != 4 {
+		t.Fatalf("window %d after a 5%% gain on a kept level, want 4", c.window)
+	}
+	loss := 0.9 * three / 4
+	for range 20 {
+		c.finished(4, simTokens, time.Duration(simTokens/loss*float64(time.Second)), false)
+	}
+	if c.window != 3 {
+		t.Errorf("window %d after a loss, want 3", c.window)
+	}
+}
+
 // TestAdaptiveReprobeBacksOff: each time the same level fails again, the
 // calls before it is tried once more double, up to maxReprobeCalls.
 func TestAdaptiveReprobeBacksOff(t *testing.T) {

@@ -1,6 +1,9 @@
 package pool
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Tuning of the adaptive concurrency (see [concurrency]).
 const (
@@ -8,8 +11,10 @@ const (
 	minGain = 0.10
 	// minSamples is how many calls a level needs before it is judged.
 	minSamples = 4
-	// ewmaWeight is the weight of a new call in a level's rate.
-	ewmaWeight = 0.3
+	// recentCalls is how many of a level's last calls its rate is the median
+	// of: a call stalled by the machine (a GC pause, a busy core) moves it
+	// not at all.
+	recentCalls = 8
 	// reprobeCalls is how many calls pass before a level that brought no gain
 	// is tried again (the host's load or model may have changed); each time
 	// the same level fails again the wait doubles, up to maxReprobeCalls, so
@@ -20,13 +25,15 @@ const (
 
 // concurrency learns how many calls one host should run at once, between 1
 // and its limit. Every call is filed under its level, the number of calls in
-// flight on the host when it started, and each level keeps a moving average
-// of its calls' rate (completion tokens per second of the time it took to
+// flight on the host when it started, and each level keeps the median of its
+// recent calls' rate (completion tokens per second of the time it took to
 // produce them: the server's decode time when it reports one, as Ollama does,
 // else the call's wall time; calls per second when the server reports no
 // tokens). The host's throughput at level
 // c is c × rate(c). The window (calls allowed at once) starts at 1 and rises
-// by one once its level is measured and beats the level below by minGain;
+// by one once its level is measured (leaving out the calls admitted while
+// those of the level below were still running, which have not met the
+// queue a full window makes) and beats the level below by minGain;
 // it goes back when the top level brings latency without that gain, and that
 // level is tried again after reprobeCalls calls (more when it fails again).
 // An unavailable host halves
@@ -42,13 +49,24 @@ type concurrency struct {
 	since    int     // calls finished since blocked was set
 	gap      int     // calls before blocked is tried again
 	failed   int     // the level that brought no gain last, 0 for none
+	warm     int     // calls at a just raised window still to leave unmeasured
 }
 
 // level is what the calls of one level showed.
 type level struct {
-	rate float64 // moving average of tokens (or calls) per second per call
-	n    int     // calls measured
-	kept bool    // it showed minGain over the level below once
+	recent [recentCalls]float64 // the last calls' tokens (or calls) per second, a ring
+	n      int                  // calls measured
+	kept   bool                 // it showed minGain over the level below once
+}
+
+// rate is the median of the level's recent calls' rates.
+func (l *level) rate() float64 {
+	rs := slices.Clone(l.recent[:min(l.n, recentCalls)])
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.Sort(rs)
+	return rs[len(rs)/2]
 }
 
 func newConcurrency(limit int, adaptive bool) *concurrency {
@@ -80,17 +98,16 @@ func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavai
 	if tokens <= 0 {
 		work = 1
 	}
-	l := &c.levels[lvl-1]
-	rate := work / wall.Seconds()
-	if l.n == 0 {
-		l.rate = rate
-	} else {
-		l.rate += ewmaWeight * (rate - l.rate)
-	}
-	l.n++
 	if c.since++; c.blocked != 0 && c.since >= c.gap {
 		c.blocked = 0
 	}
+	if lvl == c.window && c.warm > 0 {
+		c.warm-- // admitted before the host's queue reached the new window: too fast
+		return
+	}
+	l := &c.levels[lvl-1]
+	l.recent[l.n%recentCalls] = work / wall.Seconds()
+	l.n++
 	c.decide()
 }
 
@@ -115,7 +132,7 @@ func (c *concurrency) decide() {
 		} else {
 			c.gap = reprobeCalls
 		}
-		c.window, c.blocked, c.failed, c.since = w-1, w, w, 0
+		c.window, c.blocked, c.failed, c.since, c.warm = w-1, w, w, 0, 0
 		c.levels[w-1] = level{} // measured afresh when tried again
 		return
 	}
@@ -126,9 +143,9 @@ func (c *concurrency) decide() {
 		c.failed = 0 // it gains now
 	}
 	if w < c.limit && c.blocked != w+1 {
-		c.window = w + 1
+		c.window, c.warm = w+1, w // the first w calls at w+1 pass while the w before them run
 	}
 }
 
 // throughput is what level lvl showed: lvl calls at its rate.
-func (c *concurrency) throughput(lvl int) float64 { return float64(lvl) * c.levels[lvl-1].rate }
+func (c *concurrency) throughput(lvl int) float64 { return float64(lvl) * c.levels[lvl-1].rate() }

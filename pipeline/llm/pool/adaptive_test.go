@@ -34,15 +34,19 @@ func saturate(c *concurrency, rate perCall, calls int) []int {
 	return ws
 }
 
-// climb is the windows while saturated calls raise the window from from to to:
-// minSamples calls per level, the last of which raises it.
+// climb is the windows while saturated calls raise the window from 1 to to:
+// per level w, w-1 warm-up calls and minSamples measured ones, the last of
+// which raises it.
 func climb(from, to int) []int {
 	var ws []int
 	for w := from; w < to; w++ {
-		ws = append(append(ws, rep(w, minSamples-1)...), w+1)
+		ws = append(append(ws, rep(w, judgeAt(w)-1)...), w+1)
 	}
 	return ws
 }
+
+// judgeAt is how many saturated calls a just raised window w takes to be judged.
+func judgeAt(w int) int { return w - 1 + minSamples }
 
 func rep(w, n int) []int { return slices.Repeat([]int{w}, n) }
 
@@ -54,14 +58,14 @@ func TestAdaptiveConcurrency(t *testing.T) {
 	}{
 		// Raised while throughput grows, one past the server's 4 slots, back to 4.
 		"four slots": {limit: 8, rate: slots(4),
-			want: slices.Concat(climb(1, 5), rep(5, minSamples-1), []int{4}, rep(4, 3))},
+			want: slices.Concat(climb(1, 5), rep(5, judgeAt(5)-1), []int{4}, rep(4, 3))},
 		// A CPU-bound server where two calls at once take three times as long
 		// each (the tiny model on two cores): back to one call at a time.
 		"slower in parallel": {limit: 2, rate: func(c int) float64 { return []float64{0, 100, 33}[c] },
-			want: slices.Concat(climb(1, 2), rep(2, minSamples-1), []int{1}, rep(1, 3))},
+			want: slices.Concat(climb(1, 2), rep(2, judgeAt(2)-1), []int{1}, rep(1, 3))},
 		// A gain below minGain does not pay for the latency: back to one.
 		"5% gain": {limit: 4, rate: func(c int) float64 { return []float64{0, 100, 52.5, 35, 26}[c] },
-			want: slices.Concat(climb(1, 2), rep(2, minSamples-1), []int{1}, rep(1, 3))},
+			want: slices.Concat(climb(1, 2), rep(2, judgeAt(2)-1), []int{1}, rep(1, 3))},
 		// Never beyond the configured limit.
 		"limit below the slots": {limit: 3, rate: slots(8),
 			want: slices.Concat(climb(1, 3), rep(3, 5))},
@@ -79,11 +83,11 @@ func TestAdaptiveConcurrency(t *testing.T) {
 // reprobeCalls calls, and kept when the host has grown.
 func TestAdaptiveReprobes(t *testing.T) {
 	c := newConcurrency(8, true)
-	saturate(c, slots(2), 3*minSamples) // 1 → 2 → 3 → back to 2
+	saturate(c, slots(2), len(climb(1, 3))+judgeAt(3)) // 1 → 2 → 3 → back to 2
 	if c.window != 2 {
 		t.Fatalf("window %d, want 2", c.window)
 	}
-	ws := saturate(c, slots(4), reprobeCalls+3*minSamples) // 3 after reprobeCalls, then 4, 5 and back to 4
+	ws := saturate(c, slots(4), reprobeCalls+judgeAt(3)+judgeAt(4)+judgeAt(5)) // 3 after reprobeCalls, then 4, 5 and back to 4
 	if i := slices.Index(ws, 3); i+1 != reprobeCalls {
 		t.Errorf("level 3 tried again after %d calls, want %d (windows %v)", i+1, reprobeCalls, ws)
 	}
@@ -97,8 +101,8 @@ func TestAdaptiveReprobes(t *testing.T) {
 // back when it loses.
 func TestAdaptiveHysteresis(t *testing.T) {
 	c := newConcurrency(4, true)
-	saturate(c, slots(4), 3*minSamples) // up to 4, level 4 not judged yet
-	saturate(c, slots(4), minSamples)   // level 4 judged: kept
+	saturate(c, slots(4), len(climb(1, 4))) // up to 4, level 4 not judged yet
+	saturate(c, slots(4), judgeAt(4))       // level 4 judged: kept
 	if c.window != 4 {
 		t.Fatalf("window %d, want 4", c.window)
 	}
@@ -176,7 +180,7 @@ func TestAdaptiveLearnsFromOverlap(t *testing.T) {
 	if c.window != 2 {
 		t.Fatalf("window %d after calls that started alone, want 2", c.window)
 	}
-	for range minSamples {
+	for range judgeAt(2) {
 		c.finished(2, simTokens, 3*time.Second, false)
 	}
 	if c.window != 1 {
@@ -187,7 +191,7 @@ func TestAdaptiveLearnsFromOverlap(t *testing.T) {
 // TestAdaptiveUnavailable: a host that cannot be reached halves the window.
 func TestAdaptiveUnavailable(t *testing.T) {
 	c := newConcurrency(8, true)
-	saturate(c, slots(8), 5*minSamples) // up to 6
+	saturate(c, slots(8), len(climb(1, 6))) // up to 6
 	if c.window != 6 {
 		t.Fatalf("window %d, want 6", c.window)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline"
@@ -61,7 +62,7 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 	for i, ws := range walls {
 		stats[i] = statOf(ws)
 	}
-	return adaptiveRows(o, configs, stats), adaptiveNotes(configs, envs), nil
+	return adaptiveRows(o, configs, stats), adaptiveNotes(configs, envs, walls), nil
 }
 
 // statOf is the median and minimum of ds (not empty).
@@ -87,9 +88,16 @@ func adaptiveRows(o *OllamaTarget, configs []poolConfig, stats []Stat) []Row {
 	return append(rows, withKey(speedup, KeyOllamaParallelSpeedupAdaptive))
 }
 
-func adaptiveNotes(configs []poolConfig, envs []*poolEnv) []string {
+// adaptiveNotes are the failed runs, every run's wall time and the adaptive
+// pool's window at the end.
+func adaptiveNotes(configs []poolConfig, envs []*poolEnv, walls [][]time.Duration) []string {
 	var notes []string
 	for i, e := range envs {
+		var ws []string
+		for _, w := range walls[i] {
+			ws = append(ws, w.Round(10*time.Millisecond).String())
+		}
+		notes = append(notes, fmt.Sprintf("real Ollama, %s: runs of %s", configs[i].name, strings.Join(ws, ", ")))
 		for _, f := range e.failures {
 			notes = append(notes, "real Ollama, "+configs[i].name+": a "+f)
 		}

@@ -63,7 +63,7 @@ func TestCampaignOptimizerChannelTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := systemPrompt(d, nil, unavailable, false)
-	if !strings.Contains(p, `optimize_budget (dataset "beverage" has no column with role "spend")`) {
+	if !strings.Contains(p, `optimize_budget, response_curves (dataset "beverage" has no column with role "spend")`) {
 		t.Errorf("prompt does not say why optimize_budget is unavailable:\n%s", p)
 	}
 }

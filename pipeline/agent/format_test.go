@@ -119,7 +119,7 @@ func TestBuiltinFormatsFit(t *testing.T) {
 	env := beverageTools(t)
 	for _, d := range Builtins() {
 		defs, unavailable, err := agentTools(env, d)
-		noSpend := func(u string) bool { return strings.Contains(u, `role "spend"`) } // the marketing-mix tools
+		noSpend := func(u missingTool) bool { return strings.Contains(u.reason, `role "spend"`) } // the marketing-mix tools
 		if err != nil || !all(unavailable, noSpend) || len(defs)+len(unavailable) != len(d.Tools) {
 			t.Fatalf("%s: tools %d of %d, unavailable %v, err %v", d.Name, len(defs), len(d.Tools), unavailable, err)
 		}
@@ -178,7 +178,7 @@ func TestFormatShrinks(t *testing.T) {
 	t.Logf("%d tools: %d bytes unshrunk, %d shrunk", len(defs), len(full), len(f))
 }
 
-func all(xs []string, ok func(string) bool) bool {
+func all[T any](xs []T, ok func(T) bool) bool {
 	for _, x := range xs {
 		if !ok(x) {
 			return false

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -21,43 +23,70 @@ func approxTokens(s string) int { return (len(s) + 3) / 4 }
 
 // systemPrompt states the agent's identity, its tools (one line each: the
 // arguments' schema goes to the model as the grammar, not as text) and the
-// answer rules.
-func systemPrompt(d Definition, tl []*toolDef, unavailable []string, native bool) string {
+// answer rules, once.
+func systemPrompt(d Definition, tl []*toolDef, unavailable []missingTool, native bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "You are the %s.\nGoal: %s\n", d.Role, d.Goal)
 	if d.Backstory != "" {
 		b.WriteString(d.Backstory + "\n")
 	}
 	if len(tl) > 0 {
-		fmt.Fprintf(&b, "Tools over the sales data (at most %d calls; each result is stored as a handle res_… and summarised):\n", d.MaxSteps)
+		fmt.Fprintf(&b, "Tools (at most %d calls, each result a handle):\n", d.MaxSteps)
 		for _, t := range tl {
 			fmt.Fprintf(&b, "- %s: %s\n", t.name, toolLine(t.desc))
 		}
 	}
 	if len(unavailable) > 0 {
-		fmt.Fprintf(&b, "Not available on this dataset: %s.\n", strings.Join(unavailable, "; "))
+		fmt.Fprintf(&b, "Not available: %s.\n", missingText(unavailable))
 	}
+	const final = "a summary and at most 3 findings, each citing its handles; numbers only from results.\n"
 	switch {
 	case native && len(tl) > 0:
-		b.WriteString("Call a tool to run an analysis. When done, answer with one JSON object and nothing else:\n")
+		b.WriteString("Call a tool, or give the final answer as one JSON object: " + final)
 		b.WriteString(`{"action":"final","summary":"<at most 300 characters>","findings":[{"text":"<at most 200 characters>","handles":["<handle>"]}]}` + "\n")
 	case len(tl) > 0:
-		b.WriteString("Answer with one JSON object: a tool call, or the final answer.\n")
+		b.WriteString("Answer in JSON: a tool call, or the final answer: " + final)
 	default:
-		b.WriteString("Answer with one JSON object: the final answer.\n")
+		b.WriteString("Answer in JSON: " + final)
 	}
-	b.WriteString("Final answer: a short summary and at most 3 findings, each citing the handles it rests on; every number must come from a result.\n")
 	return b.String()
 }
 
-// maxToolLine bounds a tool's description in the system prompt.
-const maxToolLine = 100
+// missingText names the unavailable tools, those with the same reason together:
+// "optimize_budget, response_curves (no spend column)".
+func missingText(ms []missingTool) string {
+	var reasons []string
+	names := map[string][]string{}
+	for _, m := range ms {
+		if names[m.reason] == nil {
+			reasons = append(reasons, m.reason)
+		}
+		names[m.reason] = append(names[m.reason], m.name)
+	}
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = strings.Join(names[r], ", ") + " (" + r + ")"
+	}
+	return strings.Join(parts, "; ")
+}
 
-// toolLine is the first sentence of a tool description, cut at a word within maxToolLine bytes.
+// maxToolLine bounds a tool's description in the system prompt.
+const maxToolLine = 64
+
+// minToolClause is the shortest clause toolLine cuts a description down to.
+const minToolClause = 16
+
+// toolLine is the first clause of a tool description (up to its first ": ",
+// "; " or " (" past minToolClause bytes), cut after a word within maxToolLine bytes.
 func toolLine(desc string) string {
 	s := oneLine(desc)
 	if i := strings.Index(s, ". "); i >= 0 {
 		s = s[:i+1]
+	}
+	for _, sep := range []string{": ", "; ", " ("} {
+		if i := strings.Index(s[min(minToolClause, len(s)):], sep); i >= 0 {
+			s = s[:minToolClause+i]
+		}
 	}
 	if len(s) <= maxToolLine {
 		return s
@@ -66,14 +95,15 @@ func toolLine(desc string) string {
 	if cut <= 0 {
 		return clip(s, maxToolLine)
 	}
-	return strings.TrimRight(s[:cut], " ,;:") + "…"
+	return strings.TrimRight(s[:cut], " ,;:")
 }
 
-// userPrompt holds the task, the run inputs and the upstream context.
+// userPrompt holds the task, the run inputs the task text does not already
+// state, and the upstream context.
 func userPrompt(task string, t Task, upstream string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Task: %s\nDataset: %s\n", task, t.Dataset)
-	if in := inputsText(t.Inputs); in != "" {
+	if in := inputsText(t.Inputs, task); in != "" {
 		b.WriteString("Inputs: " + in + "\n")
 	}
 	if upstream != "" {
@@ -82,11 +112,12 @@ func userPrompt(task string, t Task, upstream string) string {
 	return b.String()
 }
 
-// inputsText lists the non-empty run inputs on one line: "target audience: x; budget: 100000.00".
-func inputsText(in Inputs) string {
+// inputsText lists on one line the non-empty run inputs whose value the task
+// text does not contain: "Target audience: x; Budget: 100000.00".
+func inputsText(in Inputs, task string) string {
 	var parts []string
 	line := func(k, v string) {
-		if v != "" {
+		if v != "" && !states(task, v) {
 			parts = append(parts, k+": "+v)
 		}
 	}
@@ -104,6 +135,27 @@ func inputsText(in Inputs) string {
 	return strings.Join(parts, "; ")
 }
 
+// states reports whether text contains v as whole words (so "6" is not
+// found in "16 weeks").
+func states(text, v string) bool {
+	first := func(s string) rune { r, _ := utf8.DecodeRuneInString(s); return r }
+	last := func(s string) rune { r, _ := utf8.DecodeLastRuneInString(s); return r }
+	word := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	for i := 0; ; {
+		j := strings.Index(text[i:], v)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(v)
+		glued := (start > 0 && word(last(text[:start])) && word(first(v))) ||
+			(end < len(text) && word(first(text[end:])) && word(last(v)))
+		if !glued {
+			return true
+		}
+		i = start + 1
+	}
+}
+
 // block is one piece of upstream context.
 type block struct {
 	head   string // "## step x (agent)" line, kept when the body is dropped
@@ -111,24 +163,36 @@ type block struct {
 	handle string // "" for an upstream output
 }
 
-// upstreamBlocks lists upstream outputs and results, oldest first.
+// upstreamBlocks lists upstream outputs and results, oldest first; a result
+// that several upstream steps hand on is listed once, under the first.
 func upstreamBlocks(ups []Upstream) []block {
 	var bs []block
+	seen := map[string]bool{}
 	for _, u := range ups {
-		head := "## step " + u.StepID
-		if u.Agent != "" {
-			head += " (" + u.Agent + ")"
-		}
+		head := stepHead(u)
 		body := ""
 		if u.Output != "" {
 			body = "Output: " + u.Output + "\n"
 		}
-		bs = append(bs, block{head: head + "\n", body: body})
+		bs = append(bs, block{head: head, body: body})
 		for _, r := range u.Results {
-			bs = append(bs, block{body: promptSummary(r), handle: r.Handle})
+			if !seen[r.Handle] {
+				seen[r.Handle] = true
+				bs = append(bs, block{body: promptSummary(r), handle: r.Handle})
+			}
 		}
 	}
 	return sameAsEarlier(bs)
+}
+
+// stepHead is the line that opens an upstream step's context: "## step x (agent)",
+// the agent left out when the step is named after it.
+func stepHead(u Upstream) string {
+	head := "## step " + u.StepID
+	if u.Agent != "" && u.Agent != u.StepID {
+		head += " (" + u.Agent + ")"
+	}
+	return head + "\n"
 }
 
 // sameAsEarlier shortens a result whose summary repeats an earlier one (a tool
@@ -139,7 +203,7 @@ func sameAsEarlier(bs []block) []block {
 		if b.handle == "" {
 			continue
 		}
-		key := strings.TrimPrefix(b.body, b.handle)
+		key := strings.TrimPrefix(b.body, b.handle) // summaryKey of the result
 		if h, ok := first[key]; ok {
 			bs[i].body = fmt.Sprintf("%s: the same summary as %s\n", b.handle, h)
 			continue
@@ -202,19 +266,21 @@ func dropCandidate(bs []block) int {
 	return -1
 }
 
-// fullContext pastes upstream outputs and every row of every upstream result as CSV.
+// fullContext pastes upstream outputs and every row of every upstream result as
+// CSV, each result once.
 func fullContext(ctx context.Context, st *store.Store, ups []Upstream) (string, error) {
 	var out strings.Builder
+	seen := map[string]bool{}
 	for _, u := range ups {
-		fmt.Fprintf(&out, "## step %s", u.StepID)
-		if u.Agent != "" {
-			fmt.Fprintf(&out, " (%s)", u.Agent)
-		}
-		out.WriteString("\n")
+		out.WriteString(stepHead(u))
 		if u.Output != "" {
 			out.WriteString("Output: " + u.Output + "\n")
 		}
 		for _, r := range u.Results {
+			if seen[r.Handle] {
+				continue
+			}
+			seen[r.Handle] = true
 			rows, err := allRowsCSV(ctx, st, r.Handle)
 			if err != nil {
 				return "", fmt.Errorf("full context of %s: %w", r.Handle, err)

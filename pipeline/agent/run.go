@@ -124,7 +124,7 @@ func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task
 		task.Tools = env
 	}
 	r := &runner{model: model, st: st, task: task, obs: obs, byName: map[string]*toolDef{}}
-	var unavailable []string
+	var unavailable []missingTool
 	var err error
 	if r.tools, unavailable, err = agentTools(task.Tools, task.Def); err != nil {
 		return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
@@ -149,7 +149,7 @@ func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task
 }
 
 // buildPrompt sets the system and first user message.
-func (r *runner) buildPrompt(ctx context.Context, unavailable []string) error {
+func (r *runner) buildPrompt(ctx context.Context, unavailable []missingTool) error {
 	text := r.task.Def.Task
 	if r.task.Prompt != "" {
 		text = r.task.Prompt

@@ -24,9 +24,12 @@ type toolDef struct {
 	call, args *jsonschema.Schema
 }
 
+// missingTool is a tool of the agent that the dataset cannot support, and why.
+type missingTool struct{ name, reason string }
+
 // agentTools resolves d's tools among ts. Tools the dataset cannot support are left
-// out and described in unavailable.
-func agentTools(ts Tools, d Definition) (defs []*toolDef, unavailable []string, err error) {
+// out and listed in unavailable.
+func agentTools(ts Tools, d Definition) (defs []*toolDef, unavailable []missingTool, err error) {
 	if len(d.Tools) == 0 {
 		return nil, nil, nil
 	}
@@ -44,7 +47,7 @@ func agentTools(ts Tools, d Definition) (defs []*toolDef, unavailable []string, 
 		case !ok:
 			return nil, nil, fmt.Errorf("%w %q: unknown tool %q", ErrInvalidDefinition, d.Name, name)
 		case !in.Available:
-			unavailable = append(unavailable, name+" ("+in.Reason+")")
+			unavailable = append(unavailable, missingTool{name, in.Reason})
 			continue
 		}
 		td, err := newToolDef(in)

@@ -117,12 +117,12 @@ func finalJSON(summary string, handles ...string) string {
 	return string(b)
 }
 
-// lastHandle finds the newest "handle res_…" mentioned in the request's messages.
+// lastHandle finds the newest "result res_…" mentioned in the request's messages.
 func lastHandle(req llm.Request) string {
 	for i := len(req.Messages) - 1; i >= 0; i-- {
 		c := req.Messages[i].Content
-		if j := strings.Index(c, "handle res_"); j >= 0 {
-			return c[j+len("handle ") : j+len("handle ")+len("res_")+8]
+		if j := strings.Index(c, "result res_"); j >= 0 {
+			return c[j+len("result ") : j+len("result ")+len("res_")+8]
 		}
 	}
 	return ""

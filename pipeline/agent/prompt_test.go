@@ -2,8 +2,12 @@ package agent
 
 import (
 	"encoding/json"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/sql/store"
@@ -36,7 +40,14 @@ func TestPromptSummary(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := promptSummary(s)
-		for _, want := range []string{s.Handle + " (sql): 3 rows x 2 cols\n", "region,revenue\n", lastCSVRow(t, st, s.Handle) + "\n"} {
+		// The last row as the prompt writes it: revenue over 1000 without cents.
+		region, revenue, _ := strings.Cut(lastCSVRow(t, st, s.Handle), ",")
+		v, err := strconv.ParseFloat(revenue, 64)
+		if err != nil || v < 1000 {
+			t.Fatalf("last row %s,%s: want revenue over 1000", region, revenue)
+		}
+		last := region + "," + strconv.FormatFloat(math.Round(v), 'f', 0, 64) + "\n"
+		for _, want := range []string{s.Handle + " (sql): 3 rows x 2 cols\n", "region,revenue\n", last} {
 			if !strings.Contains(got, want) {
 				t.Errorf("summary lacks %q:\n%s", want, got)
 			}
@@ -130,7 +141,7 @@ func TestReadResultsCollapse(t *testing.T) {
 			return b.String()
 		}
 		second, third := text(reqs[1]), text(reqs[2])
-		line := "Tool market_share result stored as handle " + share.Handle + ": " + shape(share)
+		line := "Tool market_share result " + share.Handle + ": " + shape(share)
 		last := lastCSVRow(t, st, share.Handle)
 		switch mode {
 		case ContextHandles:
@@ -176,5 +187,69 @@ func TestRepeatedResultSummarisedOnce(t *testing.T) {
 	}
 	if !strings.Contains(got, b.Handle+": the same summary as "+a.Handle+"\n") || strings.Contains(got, promptSummary(b)) {
 		t.Errorf("the repeated result %s is not reduced to a line naming %s:\n%s", b.Handle, a.Handle, got)
+	}
+}
+
+// TestSharedResultListedOnce: a result that two upstream steps hand on (both
+// cite it) is summarised once with handles and pasted once with full context.
+func TestSharedResultListedOnce(t *testing.T) {
+	st := beverageStore(t)
+	ups := upstreamResults(t, st)
+	shared := ups[0].Results[0]
+	ups[1].Results = append(ups[1].Results, shared)
+	handles := firstPrompt(t, st, ups, ContextHandles, 100000)
+	if n := strings.Count(handles, shared.Handle); n != 1 {
+		t.Errorf("handles prompt names %s %d times, want once:\n%s", shared.Handle, n, handles)
+	}
+	full := firstPrompt(t, st, ups, ContextFull, 0)
+	if n := strings.Count(full, "Result "+shared.Handle); n != 1 {
+		t.Errorf("full prompt pastes %s %d times, want once", shared.Handle, n)
+	}
+	if last := lastCSVRow(t, st, shared.Handle); strings.Count(full, last) != 1 {
+		t.Errorf("full prompt has the last row of %s %d times, want once", shared.Handle, strings.Count(full, last))
+	}
+}
+
+// TestToolResultSameAsUpstream: a tool call that returns what an upstream
+// result shows (the same tool, the same arguments) costs one line naming that
+// result, and both handles stay citable.
+func TestToolResultSameAsUpstream(t *testing.T) {
+	st := beverageStore(t)
+	up, err := tools.Call(t.Context(), st, "beverage", "market_share", json.RawMessage(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &scriptLLM{replies: []reply{
+		say(callJSON("market_share", `{}`)),
+		sayFn(func(req llm.Request) string { return finalJSON("done", lastHandle(req), up.Handle) }),
+	}}
+	task := testTask(testDef(2, "market_share"))
+	task.Upstream = []Upstream{{StepID: "share", Results: []store.Summary{up}}}
+	res, err := Run(t.Context(), m, st, task, Observer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := m.requests()[1]
+	got := second.Messages[len(second.Messages)-1].Content
+	want := "Tool market_share result " + res.Handles[0] + ": " + shape(up) + ", the same summary as " + up.Handle
+	if got != want {
+		t.Errorf("tool result message %q, want %q", got, want)
+	}
+	if diff := cmp.Diff([]string{res.Handles[0], up.Handle}, res.Findings[0].Handles); diff != "" {
+		t.Errorf("cited handles (-want +got):\n%s", diff)
+	}
+}
+
+// TestInputsNotRepeated: run inputs the task text states are not listed again;
+// the others are.
+func TestInputsNotRepeated(t *testing.T) {
+	in := Inputs{TargetAudience: "young adults", Budget: 50000, Duration: "6 months", Brands: []string{"Cola"}}
+	task := "Plan for young adults with 50000.00 over 16 months, Colas included."
+	got := userPrompt(task, Task{Dataset: "beverage", Inputs: in}, "")
+	if strings.Count(got, "young adults") != 1 || strings.Count(got, "50000.00") != 1 {
+		t.Errorf("inputs stated in the task are repeated:\n%s", got)
+	}
+	if !strings.Contains(got, "Inputs: Duration: 6 months; Brands: Cola\n") {
+		t.Errorf("an input the task does not state is missing:\n%s", got)
 	}
 }

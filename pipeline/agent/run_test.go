@@ -53,7 +53,7 @@ func TestRunToolCallThenFinal(t *testing.T) {
 	reqs := m.requests()
 	// The second turn sees the tool's summary and may cite the new handle.
 	second := reqs[1]
-	if last := second.Messages[len(second.Messages)-1]; !strings.Contains(last.Content, "stored as handle "+h+": "+shape(sum)+"\n"+summaryBody(sum)) {
+	if last := second.Messages[len(second.Messages)-1]; !strings.Contains(last.Content, "result "+h+": "+shape(sum)+"\n"+summaryBody(sum)) {
 		t.Errorf("second turn lacks the result summary; last message %q", last.Content)
 	}
 	if !strings.Contains(string(second.Format), `"enum":["`+h+`"]`) {

@@ -16,7 +16,7 @@ const (
 	inlineCells   = 40 // a result of at most this many cells (all in the head) is shown whole
 	promptRows    = 3  // top rows of a larger result
 	promptColumns = 6  // columns shown per row
-	promptStats   = 3  // numeric columns with their range and sum
+	promptStats   = 2  // numeric columns with their range and sum
 	promptCell    = 24 // bytes of one text cell
 )
 
@@ -25,6 +25,10 @@ const (
 func promptSummary(s store.Summary) string {
 	return handleLine(s) + "\n" + summaryBody(s)
 }
+
+// summaryKey is promptSummary without the handle: equal for results whose
+// summaries read the same.
+func summaryKey(s store.Summary) string { return strings.TrimPrefix(promptSummary(s), s.Handle) }
 
 // summaryBody is promptSummary without its first line.
 func summaryBody(s store.Summary) string {
@@ -128,14 +132,21 @@ func cellText(v any) string {
 	return fmt.Sprint(v)
 }
 
-// num formats a number with at most 2 decimals and no exponent below 1e15, as
-// the store's summaries do.
+// num formats a number with at most 2 decimals, none from 1000 up (a claim
+// written with fewer decimals is checked with a wider tolerance), and no
+// exponent below 1e15.
 func num(f float64) string {
 	if f >= 1e15 || f <= -1e15 {
 		return strconv.FormatFloat(f, 'g', 6, 64)
 	}
-	s := strconv.FormatFloat(f, 'f', 2, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	decimals := 2
+	if f >= 1000 || f <= -1000 {
+		decimals = 0
+	}
+	s := strconv.FormatFloat(f, 'f', decimals, 64)
+	if decimals > 0 {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
 	if s == "-0" {
 		s = "0"
 	}

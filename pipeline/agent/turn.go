@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline/llm"
@@ -146,9 +147,10 @@ func (r *runner) runTools(ctx context.Context, turn int, calls []toolCall) error
 
 // observeResult appends a tool's result: with handles, its prompt summary, which
 // collapses to its handle line once the model has answered after reading it
-// (collapseRead); with full context, every row.
+// (collapseRead), or only that line naming the upstream result whose summary,
+// the same, the prompt shows; with full context, every row.
 func (r *runner) observeResult(ctx context.Context, tool string, sum store.Summary) error {
-	head := fmt.Sprintf("result stored as handle %s: %s", sum.Handle, shape(sum))
+	head := fmt.Sprintf("result %s: %s", sum.Handle, shape(sum))
 	if r.task.Context == ContextFull {
 		rows, err := allRowsCSV(ctx, r.st, sum.Handle)
 		if err != nil {
@@ -157,9 +159,27 @@ func (r *runner) observeResult(ctx context.Context, tool string, sum store.Summa
 		r.observe(tool, head+", CSV:\n"+rows)
 		return nil
 	}
+	if h := r.shownUpstream(sum); h != "" {
+		r.observe(tool, head+", the same summary as "+h)
+		return nil
+	}
 	r.observe(tool, head+"\n"+summaryBody(sum))
 	r.unread = append(r.unread, readResult{msg: len(r.msgs) - 1, short: r.observation(tool, head).Content})
 	return nil
+}
+
+// shownUpstream returns the upstream result whose summary, shown in the task
+// message, is the same as sum's (a tool run again with the same arguments), or "".
+func (r *runner) shownUpstream(sum store.Summary) string {
+	key := summaryKey(sum)
+	for _, u := range r.task.Upstream {
+		for _, s := range u.Results {
+			if s.Handle != sum.Handle && summaryKey(s) == key && strings.Contains(r.msgs[1].Content, promptSummary(s)) {
+				return s.Handle
+			}
+		}
+	}
+	return ""
 }
 
 // readResult is a tool result message and the handle line it collapses to.

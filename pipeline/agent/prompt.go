@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -73,30 +74,44 @@ func missingText(ms []missingTool) string {
 // maxToolLine bounds a tool's description in the system prompt.
 const maxToolLine = 64
 
-// minToolClause is the shortest clause toolLine cuts a description down to.
+// minToolClause is the shortest text toolLine cuts a description down to.
 const minToolClause = 16
 
-// toolLine is the first clause of a tool description (up to its first ": ",
-// "; " or " (" past minToolClause bytes), cut after a word within maxToolLine bytes.
+// parenthetical matches an aside in parentheses, with the space before it.
+var parenthetical = regexp.MustCompile(` ?\([^()]*\)`)
+
+// toolLine is the gist of a tool description: its first sentence without
+// asides in parentheses, up to its first "; ", cut within maxToolLine bytes
+// after a list item, else before a colon, else after a word (not after "the").
 func toolLine(desc string) string {
 	s := oneLine(desc)
 	if i := strings.Index(s, ". "); i >= 0 {
 		s = s[:i+1]
 	}
-	for _, sep := range []string{": ", "; ", " ("} {
-		if i := strings.Index(s[min(minToolClause, len(s)):], sep); i >= 0 {
-			s = s[:minToolClause+i]
-		}
+	s = parenthetical.ReplaceAllString(s, "")
+	if i := strings.Index(s, "; "); i >= minToolClause {
+		s = s[:i]
 	}
 	if len(s) <= maxToolLine {
 		return s
 	}
-	cut := strings.LastIndexAny(s[:maxToolLine], " ,;")
-	if cut <= 0 {
-		return clip(s, maxToolLine)
+	head := s[:maxToolLine]
+	for _, sep := range []string{", ", ": "} {
+		if i := strings.LastIndex(head, sep); i >= minToolClause {
+			return head[:i]
+		}
 	}
-	return strings.TrimRight(s[:cut], " ,;:")
+	words := strings.Fields(head)
+	words = words[:len(words)-1] // the last may be cut
+	for len(words) > 1 && danglingWords[strings.ToLower(words[len(words)-1])] {
+		words = words[:len(words)-1]
+	}
+	return strings.TrimRight(strings.Join(words, " "), ",;:")
 }
+
+// danglingWords do not end a cut description.
+var danglingWords = map[string]bool{"a": true, "an": true, "the": true, "and": true, "or": true, "of": true,
+	"with": true, "to": true, "vs": true, "for": true, "by": true, "in": true, "on": true, "over": true, "across": true}
 
 // userPrompt holds the task, the run inputs the task text does not already
 // state, and the upstream context.

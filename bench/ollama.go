@@ -111,7 +111,7 @@ func (s *suite) contextComparison(ctx context.Context, env *pipelineEnv, o *Olla
 	rows = append(rows, c.turnRows(hTurns, cmp.prompts)...)
 	rows = append(rows, c.largestRows(hMax, cmp.maxPrompt)...)
 	rows = append(rows, c.byteRows(hb, hbMax, fb, fbMax)...)
-	same, err := scriptedComparison(ctx, env.st, cmp.preset, client, o, numCtx)
+	same, err := scriptedComparison(ctx, env.st, cmp.preset, client, o)
 	return append(rows, same...), err
 }
 

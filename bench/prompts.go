@@ -39,6 +39,9 @@ type countedScript struct {
 	script *llmtest.Script
 	ollama llm.Client
 	model  string
+	// numCtx is the num_ctx of the counting calls; 0 keeps the client's and
+	// skips the check that a prompt fits.
+	numCtx int
 }
 
 // Capabilities are the script's: schema-constrained turns.
@@ -52,12 +55,16 @@ func (c *countedScript) Chat(ctx context.Context, req llm.Request) (llm.Response
 	if err != nil {
 		return resp, err
 	}
-	if n := promptBytes(req.Messages); n > countCtx-countMargin {
-		// A token is at least one byte: below this size nothing is dropped.
-		return llm.Response{}, fmt.Errorf("a prompt of %d bytes may not fit num_ctx %d: Ollama would count only part of it", n, countCtx)
+	one := 1
+	opts := llm.Options{NumPredict: &one}
+	if c.numCtx > 0 {
+		if n := promptBytes(req.Messages); n > c.numCtx-countMargin {
+			// A token is at least one byte: below this size nothing is dropped.
+			return llm.Response{}, fmt.Errorf("a prompt of %d bytes may not fit num_ctx %d: Ollama would count only part of it", n, c.numCtx)
+		}
+		opts.NumCtx = &c.numCtx
 	}
-	one, numCtx := 1, countCtx
-	counted, err := c.ollama.Chat(ctx, llm.Request{Model: c.model, Messages: req.Messages, Options: llm.Options{NumPredict: &one, NumCtx: &numCtx}})
+	counted, err := c.ollama.Chat(ctx, llm.Request{Model: c.model, Messages: req.Messages, Options: opts})
 	if err != nil {
 		return llm.Response{}, err
 	}
@@ -67,10 +74,11 @@ func (c *countedScript) Chat(ctx context.Context, req llm.Request) (llm.Response
 
 // scriptedComparison runs the fed pipeline with scripted agents (the same tool
 // calls and upstream results in both modes) once with handle summaries and once
-// with full results, each prompt counted by Ollama. Its whole-run totals are
-// the headline keys prompt_tokens_handles and prompt_tokens_full.
-func scriptedComparison(ctx context.Context, st *store.Store, preset pipeline.Pipeline, client llm.Client, o *OllamaTarget) ([]Row, error) {
-	model := &countedScript{script: newScriptedLLM(nil, 0), ollama: client, model: o.Model}
+// with full results, each prompt counted by Ollama in num_ctx numCtx (countCtx
+// for a measurement). Its whole-run totals are the headline keys
+// prompt_tokens_handles and prompt_tokens_full.
+func scriptedComparison(ctx context.Context, st *store.Store, preset pipeline.Pipeline, client llm.Client, o *OllamaTarget, numCtx int) ([]Row, error) {
+	model := &countedScript{script: newScriptedLLM(nil, 0), ollama: client, model: o.Model, numCtx: numCtx}
 	env := &pipelineEnv{st: st, preset: preset,
 		runner: pipeline.NewRunner(st, model, pipeline.Config{MaxParallel: max(o.NumParallel, 1), DefaultModel: o.Model})}
 	defer env.runner.Close(ctx)
@@ -83,7 +91,7 @@ func scriptedComparison(ctx context.Context, st *store.Store, preset pipeline.Pi
 		}
 		runs[i], turns[i] = run, env.prompts
 	}
-	scale := ollamaScale(o, countCtx) + fmt.Sprintf(", scripted agents (one tool call, then the answer) fed 2 tool results + %d SQL rows", feedRows)
+	scale := ollamaScale(o, numCtx) + fmt.Sprintf(", scripted agents (one tool call, then the answer) fed 2 tool results + %d SQL rows", feedRows)
 	row := func(name string, v float64, note string) Row {
 		return Row{Section: sectionOllama, Name: name, Scale: scale, Value: v, Unit: "tokens", Samples: 1, Note: note}
 	}

@@ -38,7 +38,7 @@ func TestPromptComparison(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := scriptedComparison(ctx, env.st, fed, client, o)
+	rows, err := scriptedComparison(ctx, env.st, fed, client, o, countCtx)
 	if err != nil {
 		t.Fatal(err)
 	}

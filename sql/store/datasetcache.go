@@ -8,8 +8,8 @@ import (
 
 // datasetCache keeps dataset metadata rows read from mrswarm.datasets, so
 // that looking a dataset up (every run start, every tool call) does not ask
-// DuckDB. Every write of that table goes through [Store.inTx], which calls
-// changed after the transaction ends: the cache is emptied and its generation
+// DuckDB. Every write of that table goes through [Store.datasetTx], which
+// calls changed after the transaction ends: the cache is emptied and its generation
 // moves on, and a row read before the change is never kept after it.
 type datasetCache struct {
 	mu   sync.Mutex // guards gen and recs

@@ -127,7 +127,7 @@ func (s *Store) DropDataset(ctx context.Context, name string) error {
 	if _, err := s.datasetRecord(ctx, s.db, name); err != nil {
 		return fmt.Errorf("drop: %w", err)
 	}
-	return s.inTx(ctx, func(tx *dbsql.Tx) error {
+	return s.datasetTx(ctx, func(tx *dbsql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(ctx, name)); err != nil {
 			return err
 		}
@@ -149,15 +149,21 @@ func (s *Store) SetRoles(ctx context.Context, name string, roles map[Role]string
 	}
 	rec.Roles = merged
 	rec.Columns = withRoles(rec.Columns, merged)
-	if err := s.inTx(ctx, func(tx *dbsql.Tx) error { return putDataset(ctx, tx, rec) }); err != nil {
+	if err := s.datasetTx(ctx, func(tx *dbsql.Tx) error { return putDataset(ctx, tx, rec) }); err != nil {
 		return Dataset{}, fmt.Errorf("set roles of %q: %w", name, err)
 	}
 	return rec.Dataset, nil
 }
 
+// datasetTx is inTx for a transaction that writes mrswarm.datasets: the
+// cached dataset rows are forgotten once it ends.
+func (s *Store) datasetTx(ctx context.Context, fn func(*dbsql.Tx) error) error {
+	defer s.datasets.changed() // after the commit or rollback
+	return s.inTx(ctx, fn)
+}
+
 // inTx runs fn in a transaction and commits it, or rolls back on error.
 func (s *Store) inTx(ctx context.Context, fn func(*dbsql.Tx) error) error {
-	defer s.datasets.changed() // after the commit or rollback: it may have written mrswarm.datasets
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -37,7 +37,7 @@ func (s *Store) ingest(ctx context.Context, name string, src *source, overrides 
 		return Dataset{}, err
 	}
 	rec.Tenant, rec.Name, rec.LoadedAt, rec.LoadDuration = TenantOf(ctx), name, time.Now().UTC().Truncate(time.Microsecond), time.Since(start)
-	err = s.inTx(ctx, func(tx *dbsql.Tx) error {
+	err = s.datasetTx(ctx, func(tx *dbsql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(ctx, name)); err != nil {
 			return err
 		}

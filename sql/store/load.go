@@ -306,7 +306,7 @@ func (s *Store) hit(ctx context.Context, rec datasetRecord, src source, roles ma
 	if src.origin != "upload" {
 		rec.srcPath, rec.srcSize, rec.srcMtime = src.path, src.size, src.mtime
 	}
-	if err := s.inTx(ctx, func(tx *dbsql.Tx) error { return putDataset(ctx, tx, rec) }); err != nil {
+	if err := s.datasetTx(ctx, func(tx *dbsql.Tx) error { return putDataset(ctx, tx, rec) }); err != nil {
 		return LoadResult{}, fmt.Errorf("load dataset %q: %w", rec.Name, err)
 	}
 	return LoadResult{Dataset: rec.Dataset, CacheHit: true, Duration: time.Since(start)}, nil

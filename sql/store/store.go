@@ -57,7 +57,7 @@ type Store struct {
 	deferredMu sync.Mutex
 	pending    map[string]*Pending // deferred results not yet written, by handle
 
-	datasets datasetCache // metadata rows of datasets, emptied by every inTx
+	datasets datasetCache // metadata rows of datasets, emptied by every datasetTx
 
 	retainMu  sync.Mutex   // one eviction pass at a time
 	evictions atomic.Int64 // results evicted since Open

@@ -79,7 +79,7 @@ func FuzzIngest(f *testing.F) {
 	for _, seed := range []string{
 		"a,b\n1,2\n", "a;b\n1;2\n", "\"x;y\",b\n1,2\n", "a\tb,c\n1\t2\n", "a,b\n1,2,3\n", "",
 		"\xef\xbb\xbfa,b\n\"unterminated\n", `[{"a": 1}, {"a": "x"}]`, `{"a": {"b": [1, 2]}}` + "\n" + `{"a": null}`,
-		strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100), `[[[[[[]]]]]]`, "a,a,a\n1,2,3\n",
+		strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100), `[[[[[[]]]]]]`, "a,a,a\n1,2,3\n", ")C\x00$2,b\n0,0",
 	} {
 		f.Add([]byte(seed))
 	}

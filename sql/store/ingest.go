@@ -137,6 +137,13 @@ func (s *Store) readPlanned(ctx context.Context, stage string, src source, delim
 	if err != nil {
 		return nil, err
 	}
+	for i, c := range cols {
+		if strings.ContainsRune(c.Name, 0) {
+			// DuckDB's SQL parser ends a quoted name at a NUL byte, so no query could name the column.
+			return nil, fmt.Errorf("%w: %s: column %d's name %q contains a NUL byte; remove it from the header and load again",
+				ErrInvalid, src.display, i+1, c.Name)
+		}
+	}
 	plans, err := s.planReader(ctx, reader, cols, src.opts, delim)
 	if err != nil {
 		return nil, err

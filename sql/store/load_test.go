@@ -165,6 +165,8 @@ func TestLoadBadInputKeepsOldTable(t *testing.T) {
 		{"header only", "header.csv", "id,units\n", []string{"header.csv", "no data rows"}},
 		{"not parquet", "bad.parquet", "id,units\n1,2\n", []string{"bad.parquet"}},
 		{"unterminated quote", "quote.csv", "id,name\n1,\"abc\n2,x\n", []string{"quote.csv", "line 3"}},
+		{"NUL in a column name", "nul.csv", ")C\x00$2,b\n0,0\n", []string{"nul.csv", "column 1", "NUL"}},
+		{"NUL in a JSON key", "nul.json", `[{"a\u0000b": 1, "c": 2}]`, []string{"nul.json", "column 1", "NUL"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 // is written when the run starts and when it ends, a step record once when the
 // step is final, and events are appended in batches: one goroutine writes
 // whatever accumulated as one transaction, off the runs' locks and off the
-// scheduler's critical path. [runLog.flush] waits until
+// scheduler's critical path, on a thread of lower CPU priority ([lowPriority]). [runLog.flush] waits until
 // everything queued before it is stored, not for records queued later: a
 // caller waits at most for the batch in flight and the one holding its records.
 type runLog struct {
@@ -81,7 +81,7 @@ func (l *runLog) add(w write) {
 	l.queued++
 	if !l.busy {
 		l.busy = true
-		go l.drain()
+		go lowPriority(l.drain)
 	}
 }
 

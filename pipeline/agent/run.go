@@ -104,7 +104,10 @@ func (r *runner) branches() branches {
 
 // newRunner validates the task, resolves tools and tool mode, and builds the prompt.
 func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task, obs Observer) (*runner, error) {
-	if err := Validate(task.Def); err != nil {
+	// buildPrompt renders the definition's task template on the step's inputs
+	// (ErrInvalidDefinition when it fails): parse it here only when a prompt
+	// given with the task replaces it.
+	if err := validate(task.Def, task.Prompt != ""); err != nil {
 		return nil, err
 	}
 	if task.Model == "" {

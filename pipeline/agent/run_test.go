@@ -275,6 +275,9 @@ func TestRunRejectsBadTask(t *testing.T) {
 	}{
 		{"invalid definition", func(tk *Task) { tk.Def.Name = "" }, ErrInvalidDefinition},
 		{"no model", func(tk *Task) { tk.Model = "" }, ErrInvalidDefinition},
+		{"unknown field in the task template", func(tk *Task) { tk.Def.Task = "Rank {{.Nope}}" }, ErrInvalidDefinition},
+		{"unparsable task template", func(tk *Task) { tk.Def.Task = "Rank {{.Brands" }, ErrInvalidDefinition},
+		{"bad task template under a given prompt", func(tk *Task) { tk.Def.Task, tk.Prompt = "Rank {{.Nope}}", "Rank brands" }, ErrInvalidDefinition},
 		{"unknown dataset", func(tk *Task) { tk.Dataset = "nope" }, nil},
 	}
 	for _, tt := range tests {

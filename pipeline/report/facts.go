@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mrswarm/mrswarm/pipeline/report/cells"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
@@ -12,63 +13,21 @@ type Fact struct {
 	Tool, Handle, Text string
 }
 
-// table reads a page's cells by column name.
-type table struct {
-	p   store.Page
-	col map[string]int
-}
+// table reads a page's cells by column name, with the facts' readings.
+type table struct{ cells.Table }
 
-func newTable(p store.Page) table {
-	t := table{p: p, col: map[string]int{}}
-	for i, c := range p.Columns {
-		t.col[c.Name] = i
-	}
-	return t
-}
+func newTable(p store.Page) table { return table{cells.New(p)} }
 
-func (t table) rows() int { return len(t.p.Rows) }
+// f is the number in row r, column c (0 when missing or not a number).
+func (t table) f(r int, c string) float64 { v, _ := t.Num(r, c); return v }
 
-// num is the number in row r, column c (false when missing or not a number).
-func (t table) num(r int, c string) (float64, bool) {
-	i, ok := t.col[c]
-	if !ok || r >= len(t.p.Rows) || i >= len(t.p.Rows[r]) {
-		return 0, false
-	}
-	switch v := t.p.Rows[r][i].(type) {
-	case float64:
-		return v, true
-	case int64:
-		return float64(v), true
-	}
-	return 0, false
-}
-
-// f is num without the flag (0 when missing).
-func (t table) f(r int, c string) float64 { v, _ := t.num(r, c); return v }
-
-// s is the cell in row r, column c as text.
-func (t table) s(r int, c string) string {
-	i, ok := t.col[c]
-	if !ok || r >= len(t.p.Rows) || i >= len(t.p.Rows[r]) {
-		return ""
-	}
-	return FormatValue(t.p.Rows[r][i])
-}
-
-// has tells whether every column in cs exists.
-func (t table) has(cs ...string) bool {
-	for _, c := range cs {
-		if _, ok := t.col[c]; !ok {
-			return false
-		}
-	}
-	return true
-}
+// s is the cell in row r, column c as the report writes it ("" when missing).
+func (t table) s(r int, c string) string { return FormatValue(t.Cell(r, c)) }
 
 // argmax is the row with the largest value of c.
 func (t table) argmax(c string) int {
 	best := 0
-	for r := range t.rows() {
+	for r := range t.Rows() {
 		if t.f(r, c) > t.f(best, c) {
 			best = r
 		}
@@ -110,7 +69,7 @@ func Facts(rs []Result) []Fact {
 		tool := toolName(res)
 		w, ok := ws[tool]
 		t := newTable(res.Page)
-		if !ok || res.PageErr != nil || t.rows() == 0 || !t.has(w.needs...) {
+		if !ok || res.PageErr != nil || t.Rows() == 0 || !t.Has(w.needs...) {
 			continue
 		}
 		for _, s := range w.write(t) {
@@ -165,7 +124,7 @@ func profitabilityFacts(t table) []string {
 func roiFacts(t table) []string {
 	out := []string{fmt.Sprintf("%s has the highest ROI: %s (profit %s on cost %s)",
 		t.s(0, "name"), Pct(t.f(0, "roi_pct")), Num(t.f(0, "profit")), Num(t.f(0, "cost")))}
-	if n := t.rows() - 1; n > 0 {
+	if n := t.Rows() - 1; n > 0 {
 		out = append(out, fmt.Sprintf("%s has the lowest ROI shown: %s", t.s(n, "name"), Pct(t.f(n, "roi_pct"))))
 	}
 	return out
@@ -173,13 +132,13 @@ func roiFacts(t table) []string {
 
 func forecastFacts(t table) []string {
 	total := 0.0
-	for r := range t.rows() {
+	for r := range t.Rows() {
 		total += t.f(r, "forecast")
 	}
-	n := t.rows() - 1
+	n := t.Rows() - 1
 	return []string{
 		fmt.Sprintf("Forecast %s to %s: %s in total over %d periods (%s model)",
-			t.s(0, "period_start"), t.s(n, "period_end"), Num(total), t.rows(), t.s(0, "model")),
+			t.s(0, "period_start"), t.s(n, "period_end"), Num(total), t.Rows(), t.s(0, "model")),
 		fmt.Sprintf("First period %s: %s (%s interval %s to %s)", t.s(0, "period_start"),
 			Num(t.f(0, "forecast")), Pct(t.f(0, "confidence_pct")), Num(t.f(0, "lower")), Num(t.f(0, "upper"))),
 	}
@@ -193,7 +152,7 @@ func timeSeriesFacts(t table) []string {
 func kpiFacts(t table) []string {
 	out := []string{fmt.Sprintf("Revenue %s, profit %s (margin %s) over %s transactions",
 		Num(t.f(0, "total_revenue")), Num(t.f(0, "total_profit")), Pct(t.f(0, "margin_pct")), Int(t.f(0, "transactions")))}
-	if g, ok := t.num(0, "revenue_growth_pct"); ok {
+	if g, ok := t.Num(0, "revenue_growth_pct"); ok {
 		out = append(out, fmt.Sprintf("Revenue in %s changed %s vs %s", t.s(0, "last_period"), Pct(g), t.s(0, "previous_period")))
 	}
 	return out
@@ -202,11 +161,11 @@ func kpiFacts(t table) []string {
 func budgetFacts(t table) []string {
 	b := t.argmax("allocation")
 	total := 0.0
-	for r := range t.rows() {
+	for r := range t.Rows() {
 		total += t.f(r, "allocation")
 	}
 	return []string{fmt.Sprintf("Largest allocation: %s (%s) to %s via %s, of %s over %d channel × segment cells",
-		Num(t.f(b, "allocation")), Pct(t.f(b, "allocation_pct")), t.s(b, "segment"), t.s(b, "channel"), Num(total), t.rows())}
+		Num(t.f(b, "allocation")), Pct(t.f(b, "allocation_pct")), t.s(b, "segment"), t.s(b, "channel"), Num(total), t.Rows())}
 }
 
 func regionalFacts(t table) []string {
@@ -216,7 +175,7 @@ func regionalFacts(t table) []string {
 
 func seasonalityFacts(t table) []string {
 	var out []string
-	for r := range t.rows() {
+	for r := range t.Rows() {
 		if t.s(r, "is_peak") == "true" {
 			out = append(out, fmt.Sprintf("%s peaks in %s (index %s)", t.s(r, "group_name"), t.s(r, "month_name"), Num(t.f(r, "season_index"))))
 		}

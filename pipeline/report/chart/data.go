@@ -3,67 +3,21 @@ package chart
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mrswarm/mrswarm/pipeline/report/cells"
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
-// table reads a page's cells by column name.
-type table struct {
-	p   store.Page
-	col map[string]int
-}
+// table reads a page's cells by column name, with the chart's readings of types.
+type table struct{ cells.Table }
 
-func newTable(p store.Page) table {
-	t := table{p: p, col: map[string]int{}}
-	for i, c := range p.Columns {
-		t.col[c.Name] = i
-	}
-	return t
-}
-
-func (t table) rows() int { return len(t.p.Rows) }
-
-// has tells whether every column in names exists.
-func (t table) has(names ...string) bool {
-	for _, n := range names {
-		if _, ok := t.col[n]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-func (t table) cell(r int, name string) any {
-	i, ok := t.col[name]
-	if !ok || r >= len(t.p.Rows) || i >= len(t.p.Rows[r]) {
-		return nil
-	}
-	return t.p.Rows[r][i]
-}
-
-// num is the number in row r of column name (false when empty or not a number).
-func (t table) num(r int, name string) (float64, bool) {
-	switch v := t.cell(r, name).(type) {
-	case float64:
-		return v, true
-	case int64:
-		return float64(v), true
-	case int32:
-		return float64(v), true
-	case nil:
-		return 0, false
-	default:
-		f, err := strconv.ParseFloat(fmt.Sprint(v), 64)
-		return f, err == nil
-	}
-}
+func newTable(p store.Page) table { return table{cells.New(p)} }
 
 // text is the cell in row r of column name as text; dates as YYYY-MM-DD.
 func (t table) text(r int, name string) string {
-	switch v := t.cell(r, name).(type) {
+	switch v := t.Cell(r, name).(type) {
 	case nil:
 		return ""
 	case time.Time:
@@ -75,29 +29,21 @@ func (t table) text(r int, name string) string {
 	}
 }
 
-// typeOf is the DuckDB type of column name ("" when missing).
-func (t table) typeOf(name string) string {
-	if i, ok := t.col[name]; ok {
-		return strings.ToUpper(t.p.Columns[i].Type)
-	}
-	return ""
-}
-
 // numericTypes are the DuckDB types read as numbers.
 var numericTypes = []string{"DOUBLE", "FLOAT", "REAL", "DECIMAL", "BIGINT", "INTEGER", "HUGEINT", "SMALLINT",
 	"TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "UHUGEINT"}
 
 func (t table) isNumeric(name string) bool {
-	typ := t.typeOf(name)
+	typ := t.Type(name)
 	return slices.ContainsFunc(numericTypes, func(n string) bool { return strings.HasPrefix(typ, n) })
 }
 
 func (t table) isDate(name string) bool {
-	typ := t.typeOf(name)
+	typ := t.Type(name)
 	return typ == "DATE" || strings.HasPrefix(typ, "TIMESTAMP")
 }
 
-func (t table) isText(name string) bool { return t.typeOf(name) == "VARCHAR" }
+func (t table) isText(name string) bool { return t.Type(name) == "VARCHAR" }
 
 // notMeasures are numeric columns that order or count rather than measure.
 var notMeasures = []string{"rank", "position", "month", "year", "quarter", "segment_rank", "buckets",
@@ -111,7 +57,7 @@ func (t table) measure(preferred ...string) string {
 			return m
 		}
 	}
-	for _, c := range t.p.Columns {
+	for _, c := range t.Columns() {
 		if t.isNumeric(c.Name) && !slices.Contains(notMeasures, c.Name) {
 			return c.Name
 		}
@@ -121,7 +67,7 @@ func (t table) measure(preferred ...string) string {
 
 // dateColumn is the first date column ("" when none).
 func (t table) dateColumn() string {
-	for _, c := range t.p.Columns {
+	for _, c := range t.Columns() {
 		if t.isDate(c.Name) {
 			return c.Name
 		}
@@ -136,7 +82,7 @@ func (t table) labelColumn() string {
 			return c
 		}
 	}
-	for _, c := range t.p.Columns {
+	for _, c := range t.Columns() {
 		if t.isText(c.Name) {
 			return c.Name
 		}

@@ -23,24 +23,24 @@ var barMeasures = map[string]string{
 var noBars = []string{"dataset_profile", "kpi_summary", "sales_forecast", "time_series"}
 
 func fitsForecast(in Input) bool {
-	return newTable(in.Page).has("period_start", "forecast", "lower", "upper")
+	return newTable(in.Page).Has("period_start", "forecast", "lower", "upper")
 }
 
 func drawForecast(p *plot.Plot, in Input) error {
 	t := newTable(in.Page)
 	var mid, band plotter.XYs
 	var labels []string
-	for r := range t.rows() {
-		f, _ := t.num(r, "forecast")
+	for r := range t.Rows() {
+		f, _ := t.Num(r, "forecast")
 		mid = append(mid, plotter.XY{X: float64(r), Y: f})
 		labels = append(labels, t.text(r, "period_start"))
 	}
-	for r := range t.rows() {
-		lo, _ := t.num(r, "lower")
+	for r := range t.Rows() {
+		lo, _ := t.Num(r, "lower")
 		band = append(band, plotter.XY{X: float64(r), Y: lo})
 	}
-	for r := t.rows() - 1; r >= 0; r-- {
-		hi, _ := t.num(r, "upper")
+	for r := t.Rows() - 1; r >= 0; r-- {
+		hi, _ := t.Num(r, "upper")
 		band = append(band, plotter.XY{X: float64(r), Y: hi})
 	}
 	poly, err := plotter.NewPolygon(band)
@@ -56,7 +56,7 @@ func drawForecast(p *plot.Plot, in Input) error {
 	line.Color = plotutil.Color(0)
 	pts.Color = plotutil.Color(0)
 	p.Add(poly, line, pts)
-	conf, _ := t.num(0, "confidence_pct")
+	conf, _ := t.Num(0, "confidence_pct")
 	p.Title.Text = fmt.Sprintf("Forecast with its %g %% interval", conf)
 	p.Legend.Add("forecast", line)
 	p.Legend.Add(fmt.Sprintf("%g %% interval", conf), poly)
@@ -68,7 +68,7 @@ func drawForecast(p *plot.Plot, in Input) error {
 }
 
 func fitsSeasonality(in Input) bool {
-	return newTable(in.Page).has("month", "season_index")
+	return newTable(in.Page).Has("month", "season_index")
 }
 
 // drawSeasonality draws the index by month, one line per group (at most six),
@@ -77,10 +77,10 @@ func drawSeasonality(p *plot.Plot, in Input) error {
 	t := newTable(in.Page)
 	series := map[string]plotter.XYs{}
 	var groups []string
-	for r := range t.rows() {
+	for r := range t.Rows() {
 		g := t.text(r, "group_name")
-		m, ok1 := t.num(r, "month")
-		v, ok2 := t.num(r, "season_index")
+		m, ok1 := t.Num(r, "month")
+		v, ok2 := t.Num(r, "season_index")
 		if !ok1 || !ok2 {
 			continue
 		}
@@ -126,7 +126,7 @@ func drawSeasonality(p *plot.Plot, in Input) error {
 
 func fitsBudget(in Input) bool {
 	t := newTable(in.Page)
-	return t.has("channel", "allocation") && t.isNumeric("allocation")
+	return t.Has("channel", "allocation") && t.isNumeric("allocation")
 }
 
 // drawBudget draws the allocation per channel, stacked by segment when the
@@ -135,9 +135,9 @@ func drawBudget(p *plot.Plot, in Input) error {
 	t := newTable(in.Page)
 	var channels, segments []string
 	alloc := map[[2]string]float64{}
-	for r := range t.rows() {
+	for r := range t.Rows() {
 		c, s := t.text(r, "channel"), t.text(r, "segment")
-		v, _ := t.num(r, "allocation")
+		v, _ := t.Num(r, "allocation")
 		if !slices.Contains(channels, c) {
 			channels = append(channels, c)
 		}
@@ -178,7 +178,7 @@ func drawBudget(p *plot.Plot, in Input) error {
 
 func fitsLine(in Input) bool {
 	t := newTable(in.Page)
-	return t.rows() >= 2 && t.dateColumn() != "" && t.measure("value") != ""
+	return t.Rows() >= 2 && t.dateColumn() != "" && t.measure("value") != ""
 }
 
 func drawLine(p *plot.Plot, in Input) error {
@@ -189,8 +189,8 @@ func drawLine(p *plot.Plot, in Input) error {
 		v  float64
 	}
 	var pts []point
-	for r := range t.rows() {
-		if v, ok := t.num(r, m); ok {
+	for r := range t.Rows() {
+		if v, ok := t.Num(r, m); ok {
 			pts = append(pts, point{t.text(r, date), v})
 		}
 	}
@@ -236,7 +236,7 @@ func drawBar(p *plot.Plot, in Input) error {
 	vs := make(plotter.Values, len(shown))
 	names := make([]string, len(shown))
 	for i, r := range shown { // reversed: the first row is drawn at the top
-		v, _ := t.num(r, m)
+		v, _ := t.Num(r, m)
 		vs[len(shown)-1-i], names[len(shown)-1-i] = v, t.text(r, label)
 	}
 	bars, err := plotter.NewBarChart(vs, vg.Points(min(18, 180/float64(len(shown)))))
@@ -263,8 +263,8 @@ func barRows(t table, m string) []int {
 	var rows []int
 	count := map[string]int{}
 	best := ""
-	for r := range t.rows() {
-		if _, ok := t.num(r, m); !ok {
+	for r := range t.Rows() {
+		if _, ok := t.Num(r, m); !ok {
 			continue
 		}
 		rows = append(rows, r)

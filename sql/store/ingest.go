@@ -105,11 +105,20 @@ func readerCommas(cols []Column, o readOptions) {
 }
 
 // readClean reads src into the staging table in one pass with the planned
-// conversions applied. A CSV whose types were guessed from a sample that a
-// later row contradicts is planned and read again with every row sampled (the
-// contradicted column then comes back as text, and its conversion reports the
-// bad cells); other CSV failures get a line-precise diagnosis.
+// conversions applied. A CSV is sniffed once and read with what was sniffed
+// pinned; when that read fails, the file is read again as DuckDB sniffs it on
+// every read, so that its errors are the ones reported: a CSV whose types
+// were guessed from a sample that a later row contradicts is planned and read
+// again with every row sampled (the contradicted column then comes back as
+// text, and its conversion reports the bad cells); other CSV failures get a
+// line-precise diagnosis.
 func (s *Store) readClean(ctx context.Context, stage string, src source, delim string) ([]plan, error) {
+	if src.format == FormatCSV {
+		plans, err := s.readPinned(ctx, stage, src, delim)
+		if err == nil || ctx.Err() != nil || outOfMemory(err) {
+			return plans, loadError(ctx, err, src)
+		}
+	}
 	plans, err := s.readPlanned(ctx, stage, src, delim, "")
 	if err == nil || src.format != FormatCSV || ctx.Err() != nil {
 		return plans, loadError(ctx, err, src)
@@ -125,9 +134,22 @@ func (s *Store) readClean(ctx context.Context, stage string, src source, delim s
 	return nil, loadError(ctx, err, src)
 }
 
-// readPlanned describes src, plans conversions from a sample of its rows and
-// reads it with them; a planned column whose cells fail too often is read
-// again as text (with a warning).
+// outOfMemory reports whether DuckDB ran out of memory.
+func outOfMemory(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory
+}
+
+// readPinned reads the CSV src sniffed once (sniffedCSV).
+func (s *Store) readPinned(ctx context.Context, stage string, src source, delim string) ([]plan, error) {
+	reader, cols, err := s.sniffedCSV(ctx, src, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.readWith(ctx, stage, src, delim, reader, cols)
+}
+
+// readPlanned reads src with a reader that sniffs it on each read.
 func (s *Store) readPlanned(ctx context.Context, stage string, src source, delim, opts string) ([]plan, error) {
 	reader, err := readerSQL(src, opts)
 	if err != nil {
@@ -137,13 +159,16 @@ func (s *Store) readPlanned(ctx context.Context, stage string, src source, delim
 	if err != nil {
 		return nil, err
 	}
-	for i, c := range cols {
-		if strings.ContainsRune(c.Name, 0) {
-			// DuckDB's SQL parser ends a quoted name at a NUL byte, so no query could name the column.
-			return nil, fmt.Errorf("%w: %s: column %d's name %q contains a NUL byte; remove it from the header and load again",
-				ErrInvalid, src.display, i+1, c.Name)
-		}
+	if err := checkColumnNames(cols, src.display); err != nil {
+		return nil, err
 	}
+	return s.readWith(ctx, stage, src, delim, reader, cols)
+}
+
+// readWith plans conversions from a sample of the reader's rows and reads
+// it with them; a planned column whose cells fail too often is read again
+// as text (with a warning).
+func (s *Store) readWith(ctx context.Context, stage string, src source, delim, reader string, cols []Column) ([]plan, error) {
 	plans, err := s.planReader(ctx, reader, cols, src.opts, delim)
 	if err != nil {
 		return nil, err

@@ -318,19 +318,11 @@ func readerSQL(src source, opts string) (string, error) {
 	p := quoteLit(src.path)
 	switch src.format {
 	case FormatCSV:
-		delim, err := sniffDelim(src.path)
+		args, err := csvArgs(src, opts)
 		if err != nil {
 			return "", err
 		}
-		comp, err := compression(src.path)
-		if err != nil {
-			return "", err
-		}
-		// Only ISO dates are typed by the reader; other date forms stay text and
-		// are read by the cleaning pass, which decides day/month order from the values.
-		return fmt.Sprintf("read_csv(%s, header = true, skip = 0, quote = '\"', escape = '\"', strict_mode = true, ignore_errors = false, "+
-			"null_padding = false, delim = %s, compression = %s, dateformat = '%%Y-%%m-%%d', decimal_separator = %s%s)",
-			p, quoteLit(delim), quoteLit(comp), quoteLit(readerDecimal(src.opts, delim)), opts), nil
+		return "read_csv(" + p + args + ")", nil
 	case FormatParquet:
 		return fmt.Sprintf("read_parquet(%s)", p), nil
 	case FormatJSON:
@@ -344,6 +336,24 @@ func readerSQL(src source, opts string) (string, error) {
 		return fmt.Sprintf("read_json_auto(%s, compression = %s)", p, quoteLit(comp)), nil
 	}
 	return "", fmt.Errorf("%w: unknown format %q", ErrInvalid, src.format)
+}
+
+// csvArgs are the options after the path that read_csv (and sniff_csv) read
+// the CSV src with; opts are extra options (", name = value").
+func csvArgs(src source, opts string) (string, error) {
+	delim, err := sniffDelim(src.path)
+	if err != nil {
+		return "", err
+	}
+	comp, err := compression(src.path)
+	if err != nil {
+		return "", err
+	}
+	// Only ISO dates are typed by the reader; other date forms stay text and
+	// are read by the cleaning pass, which decides day/month order from the values.
+	return fmt.Sprintf(", header = true, skip = 0, quote = '\"', escape = '\"', strict_mode = true, ignore_errors = false, "+
+		"null_padding = false, delim = %s, compression = %s, dateformat = '%%Y-%%m-%%d', decimal_separator = %s%s",
+		quoteLit(delim), quoteLit(comp), quoteLit(readerDecimal(src.opts, delim)), opts), nil
 }
 
 // withOptions mixes non-default read options into a content fingerprint.

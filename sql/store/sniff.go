@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
+	dbsql "database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // compression names the compression of a file from its first bytes ("gzip",
@@ -104,4 +108,59 @@ func delimScore(head []byte, d rune) (score, fields int) {
 			score++
 		}
 	}
+}
+
+// sniffedCSV sniffs the CSV src once with DuckDB's own sniffer (sniff_csv,
+// with the options the reader uses) and returns the reader with what it
+// found pinned — comment character, timestamp format and every column's name
+// and type, auto_detect off — and those columns. The line ending is left to
+// the reader, which takes \n, \r\n and \r alike (DuckDB 1.5.6 pinned to
+// new_line = '\r\n' reads no rows at all, silently). The reads
+// after it (the planning sample, the load) then do not sniff the file again,
+// and read it exactly as a reader that sniffs would: DuckDB's sniff_csv
+// reports the same decisions its read_csv makes.
+func (s *Store) sniffedCSV(ctx context.Context, src source, opts string) (string, []Column, error) {
+	args, err := csvArgs(src, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	var comment, tsFormat dbsql.NullString
+	var colsJSON string
+	q := `SELECT Comment, TimestampFormat, to_json(Columns)::VARCHAR FROM sniff_csv(` + quoteLit(src.path) + args + `)`
+	if err := s.db.QueryRowContext(ctx, q).Scan(&comment, &tsFormat, &colsJSON); err != nil {
+		return "", nil, err
+	}
+	var sniffed []struct{ Name, Type string }
+	if err := json.Unmarshal([]byte(colsJSON), &sniffed); err != nil {
+		return "", nil, fmt.Errorf("sniffed columns: %w", err)
+	}
+	cols := make([]Column, len(sniffed))
+	pairs := make([]string, len(sniffed))
+	for i, c := range sniffed {
+		cols[i] = Column{Name: c.Name, Type: c.Type}
+		pairs[i] = quoteLit(c.Name) + ": " + quoteLit(c.Type)
+	}
+	if err := checkColumnNames(cols, src.display); err != nil {
+		return "", nil, err
+	}
+	pin := ", auto_detect = false"
+	if comment.Valid && comment.String != "" && comment.String != "(empty)" {
+		pin += ", comment = " + quoteLit(comment.String)
+	}
+	if tsFormat.Valid && tsFormat.String != "" {
+		pin += ", timestampformat = " + quoteLit(tsFormat.String)
+	}
+	return "read_csv(" + quoteLit(src.path) + args + pin + ", columns = {" + strings.Join(pairs, ", ") + "})", cols, nil
+}
+
+// checkColumnNames refuses a column name that no query could name.
+func checkColumnNames(cols []Column, display string) error {
+	for i, c := range cols {
+		if strings.ContainsRune(c.Name, 0) {
+			// DuckDB's SQL parser ends a quoted name at a NUL byte, so no query could name the column.
+			return fmt.Errorf("%w: %s: column %d's name %q contains a NUL byte; remove it from the header and load again",
+				ErrInvalid, display, i+1, c.Name)
+		}
+	}
+	return nil
 }

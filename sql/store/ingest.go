@@ -142,7 +142,7 @@ func outOfMemory(err error) bool {
 
 // readPinned reads the CSV src sniffed once (sniffedCSV).
 func (s *Store) readPinned(ctx context.Context, stage string, src source, delim string) ([]plan, error) {
-	reader, cols, err := s.sniffedCSV(ctx, src, "")
+	reader, cols, err := s.sniffedCSV(ctx, src)
 	if err != nil {
 		return nil, err
 	}

@@ -113,14 +113,13 @@ func delimScore(head []byte, d rune) (score, fields int) {
 // sniffedCSV sniffs the CSV src once with DuckDB's own sniffer (sniff_csv,
 // with the options the reader uses) and returns the reader with what it
 // found pinned — comment character, timestamp format and every column's name
-// and type, auto_detect off — and those columns. The line ending is left to
-// the reader, which takes \n, \r\n and \r alike (DuckDB 1.5.6 pinned to
-// new_line = '\r\n' reads no rows at all, silently). The reads
-// after it (the planning sample, the load) then do not sniff the file again,
-// and read it exactly as a reader that sniffs would: DuckDB's sniff_csv
-// reports the same decisions its read_csv makes.
-func (s *Store) sniffedCSV(ctx context.Context, src source, opts string) (string, []Column, error) {
-	args, err := csvArgs(src, opts)
+// and type, auto_detect off — and those columns. The reads after it (the
+// planning sample, the load) then do not sniff the file again and read it as
+// a reader that sniffs would (TestSniffedReaderReadsAsTheSniffingReader).
+// The line ending is left to the reader, which takes \n, \r\n and \r alike:
+// DuckDB 1.5.6 pinned to new_line = '\r\n' reads no rows at all, silently.
+func (s *Store) sniffedCSV(ctx context.Context, src source) (string, []Column, error) {
+	args, err := csvArgs(src, "")
 	if err != nil {
 		return "", nil, err
 	}
@@ -130,19 +129,18 @@ func (s *Store) sniffedCSV(ctx context.Context, src source, opts string) (string
 	if err := s.db.QueryRowContext(ctx, q).Scan(&comment, &tsFormat, &colsJSON); err != nil {
 		return "", nil, err
 	}
-	var sniffed []struct{ Name, Type string }
-	if err := json.Unmarshal([]byte(colsJSON), &sniffed); err != nil {
+	var cols []Column
+	if err := json.Unmarshal([]byte(colsJSON), &cols); err != nil {
 		return "", nil, fmt.Errorf("sniffed columns: %w", err)
-	}
-	cols := make([]Column, len(sniffed))
-	pairs := make([]string, len(sniffed))
-	for i, c := range sniffed {
-		cols[i] = Column{Name: c.Name, Type: c.Type}
-		pairs[i] = quoteLit(c.Name) + ": " + quoteLit(c.Type)
 	}
 	if err := checkColumnNames(cols, src.display); err != nil {
 		return "", nil, err
 	}
+	return "read_csv(" + quoteLit(src.path) + args + pinnedArgs(comment, tsFormat, cols) + ")", cols, nil
+}
+
+// pinnedArgs are the read_csv options that pin what sniff_csv found.
+func pinnedArgs(comment, tsFormat dbsql.NullString, cols []Column) string {
 	pin := ", auto_detect = false"
 	if comment.Valid && comment.String != "" && comment.String != "(empty)" {
 		pin += ", comment = " + quoteLit(comment.String)
@@ -150,7 +148,11 @@ func (s *Store) sniffedCSV(ctx context.Context, src source, opts string) (string
 	if tsFormat.Valid && tsFormat.String != "" {
 		pin += ", timestampformat = " + quoteLit(tsFormat.String)
 	}
-	return "read_csv(" + quoteLit(src.path) + args + pin + ", columns = {" + strings.Join(pairs, ", ") + "})", cols, nil
+	pairs := make([]string, len(cols))
+	for i, c := range cols {
+		pairs[i] = quoteLit(c.Name) + ": " + quoteLit(c.Type)
+	}
+	return pin + ", columns = {" + strings.Join(pairs, ", ") + "}"
 }
 
 // checkColumnNames refuses a column name that no query could name.

@@ -43,7 +43,7 @@ func TestSniffedReaderReadsAsTheSniffingReader(t *testing.T) {
 				name = "f.csv.gz"
 			}
 			src := source{path: writeFile(t, s.DataRoot(), name, tc.body), display: name, format: FormatCSV}
-			pinned, cols, err := s.sniffedCSV(t.Context(), src, "")
+			pinned, cols, err := s.sniffedCSV(t.Context(), src)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func TestSniffedReaderReadsGeneratedData(t *testing.T) {
 	s := newStore(t, Options{})
 	writeGenerated(t, s.DataRoot(), "gen.csv", 20000)
 	src := source{path: filepath.Join(s.DataRoot(), "gen.csv"), display: "gen.csv", format: FormatCSV}
-	pinned, _, err := s.sniffedCSV(t.Context(), src, "")
+	pinned, _, err := s.sniffedCSV(t.Context(), src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,10 @@ WITH base AS NOT MATERIALIZED (
 {{- if .Exact}}
 smp AS NOT MATERIALIZED (SELECT * FROM base),
 {{- end}}
-full_agg AS MATERIALIZED (
+{{- /* Above exactLimit the two aggregates are subqueries of one cross product (not
+       materialized CTEs, which DuckDB runs one after the other): the sample's
+       aggregation need not wait for the full scan, and no CTE is written and read back. */}}
+full_agg AS {{if not .Exact}}NOT {{end}}MATERIALIZED (
   SELECT count(*) AS n
   {{- range $i, $c := .Columns}}, {{if $c.NoNulls}}count(*){{else}}count({{$c.Q}}){{end}} AS nn{{$i}}
     {{- if $c.Ranged}}, {{$.BindText $c.Lo}} AS lo{{$i}}, {{$.BindText $c.Hi}} AS hi{{$i}}
@@ -20,7 +23,7 @@ full_agg AS MATERIALIZED (
   {{- end}}
   FROM base
 ),
-smp_agg AS MATERIALIZED (
+smp_agg AS {{if not .Exact}}NOT {{end}}MATERIALIZED (
   SELECT count(*) AS sample_rows
   {{- range $i, $c := .Columns}}, count(DISTINCT {{$c.Q}}) AS nd{{$i}}
     {{- if not (or $.Exact $c.Ordered)}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
@@ -34,14 +37,12 @@ smp_agg AS MATERIALIZED (
          aggregates read the scan directly (a materialized sample cost a third more). */}}
   FROM {{.Table}} TABLESAMPLE {{.SamplePct}}% (system, 7) WHERE {{.Where}}
   {{- end}}
-),
-dups AS MATERIALIZED (
-  {{- if .Exact}}
-  SELECT (SELECT count(*) FROM base) - (SELECT count(*) FROM (SELECT DISTINCT * FROM base)) AS duplicate_rows
-  {{- else}}
-  SELECT hashed_dups AS duplicate_rows FROM smp_agg
-  {{- end}}
 )
+{{- if .Exact}},
+dups AS MATERIALIZED (
+  SELECT (SELECT count(*) FROM base) - (SELECT count(*) FROM (SELECT DISTINCT * FROM base)) AS duplicate_rows
+)
+{{- end}}
 SELECT unnest([
   {{- range $i, $c := .Columns}}{{if $i}},{{end}}
     {'position': {{$i}} + 1, 'column_name': {{$.Bind $c.Name}}, 'type': {{$.Bind $c.Type}}, 'role': {{$.Bind $c.Role}},
@@ -49,5 +50,5 @@ SELECT unnest([
      'distinct_values': nd{{$i}}, 'min': lo{{$i}}, 'max': hi{{$i}}, 'mean': mean{{$i}}}
   {{- end}}
   ], recursive := true),
-  duplicate_rows, {{$.Exact}} AS distinct_exact, sample_rows
-FROM full_agg, smp_agg, dups
+  {{if .Exact}}duplicate_rows{{else}}hashed_dups AS duplicate_rows{{end}}, {{$.Exact}} AS distinct_exact, sample_rows
+FROM full_agg, smp_agg{{if .Exact}}, dups{{end}}

@@ -26,20 +26,22 @@ const (
 // concurrency learns how many calls one host should run at once, between 1
 // and its limit. Every call is filed under its level, the number of calls in
 // flight on the host when it started, and each level keeps the median of its
-// recent calls' rate (completion tokens per second of the time it took to
-// produce them: the server's decode time when it reports one, as Ollama does,
-// else the call's wall time; calls per second when the server reports no
-// tokens). The host's throughput at level
-// c is c × rate(c). The window (calls allowed at once) starts at 1 and rises
-// by one once its level is measured (leaving out the calls admitted while
-// those of the level below were still running, which have not met the
-// queue a full window makes) and beats the level below by minGain;
-// it goes back when the top level brings latency without that gain, and that
-// level is tried again after reprobeCalls calls (more when it fails again).
-// An unavailable host halves
-// it. Since calls are judged one by one, a host learns from whatever overlap
-// the demand gives (two parallel steps suffice). A fixed concurrency keeps
-// the window at the limit. Its methods run under Pool.mu.
+// recent calls' rate: completion tokens (calls when the server reports no
+// tokens) per second of the call's wall time. The wall time, not the
+// server's decode time, because what parallel calls cost may lie outside
+// decoding: on Ollama a conversation whose cached prompt another one's turn
+// evicted has its whole prompt evaluated again, and on a CPU-bound server
+// two calls at once share the cores. The host's throughput at level c is
+// c × rate(c). The window (calls allowed at once) starts at 1 and rises by
+// one once its level is measured (leaving out the calls admitted while those
+// of the level below were still running, which have not met the queue a
+// full window makes) and beats the level below by minGain; it goes back
+// when the top level brings latency without that gain, and that level is
+// tried again after reprobeCalls calls (more when it fails again). An
+// unavailable host halves it. Since calls are judged one by one, a host
+// learns from whatever overlap the demand gives (two parallel steps
+// suffice). A fixed concurrency keeps the window at the limit. Its methods
+// run under Pool.mu.
 type concurrency struct {
 	limit    int
 	adaptive bool

@@ -1,13 +1,10 @@
 package pool
 
 import (
+	"github.com/google/go-cmp/cmp"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/mrswarm/mrswarm/pipeline/llm"
 )
 
 const simTokens = 100 // completion tokens of every simulated call
@@ -147,24 +144,6 @@ func TestAdaptiveReprobeBacksOff(t *testing.T) {
 	}
 	if c.gap != maxReprobeCalls {
 		t.Errorf("gap %d after many failed probes, want %d", c.gap, maxReprobeCalls)
-	}
-}
-
-// TestPace: a call's rate is judged by the server's decode time when it
-// reports one, not by its wall time, which swings with prompt caching.
-func TestPace(t *testing.T) {
-	for _, tc := range []struct {
-		u    llm.Usage
-		wall time.Duration
-		want time.Duration
-	}{
-		{llm.Usage{CompletionTokens: 88, EvalDuration: 90 * time.Millisecond}, 3 * time.Second, 90 * time.Millisecond},
-		{llm.Usage{CompletionTokens: 50}, 20 * time.Millisecond, 20 * time.Millisecond},
-		{llm.Usage{EvalDuration: time.Second}, 2 * time.Second, 2 * time.Second}, // no tokens: calls per second
-	} {
-		if got := pace(tc.u, tc.wall); got != tc.want {
-			t.Errorf("pace(%+v, %s) = %s, want %s", tc.u, tc.wall, got, tc.want)
-		}
 	}
 }
 

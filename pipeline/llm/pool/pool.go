@@ -110,6 +110,8 @@ type Pool struct {
 
 	// afterFunc runs f after d unless stopped (time.AfterFunc; tests replace it).
 	afterFunc func(d time.Duration, f func()) (stop func() bool)
+	// now is the clock that times calls (time.Now; tests replace it).
+	now func() time.Time
 }
 
 // New returns a pool of hosts. It contacts none of them; [Pool.Discover]
@@ -119,7 +121,7 @@ func New(hosts []Host, cfg Config) (*Pool, error) {
 		return nil, fmt.Errorf("%w: no hosts", ErrConfig)
 	}
 	cfg = cfg.withDefaults()
-	p := &Pool{cfg: cfg, wake: make(chan struct{}), afterFunc: afterFunc}
+	p := &Pool{cfg: cfg, wake: make(chan struct{}), afterFunc: afterFunc, now: time.Now}
 	seen := map[string]bool{}
 	for _, h := range hosts {
 		if h.Backend == nil {

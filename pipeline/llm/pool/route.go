@@ -47,9 +47,9 @@ func retryable(ctx context.Context, err error) bool {
 // the slot.
 func (p *Pool) call(ctx context.Context, g grant, req llm.Request) (llm.Response, error) {
 	m := g.m
-	start := time.Now()
+	start := p.now()
 	resp, err := m.Backend.Chat(ctx, req)
-	wall := time.Since(start)
+	wall := p.now().Sub(start)
 	if err == nil && resp.Host == "" {
 		resp.Host = m.name
 	}
@@ -177,13 +177,13 @@ func (p *Pool) release(ctx context.Context, g grant, model string, u llm.Usage, 
 	switch {
 	case err == nil:
 		p.upLocked(m)
-		m.conc.finished(g.lvl, u.CompletionTokens, pace(u, wall), false)
+		m.conc.finished(g.lvl, u.CompletionTokens, wall, false)
 		p.holdLocked(g, llm.SessionOf(ctx), wall)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
-		m.conc.finished(g.lvl, u.CompletionTokens, pace(u, wall), true)
+		m.conc.finished(g.lvl, u.CompletionTokens, wall, true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++
@@ -192,16 +192,6 @@ func (p *Pool) release(ctx context.Context, g grant, model string, u llm.Usage, 
 		m.errors++
 	}
 	p.broadcastLocked()
-}
-
-// pace is how long a call took to produce its tokens: the server's decode
-// time when it reports one (Ollama's eval_duration), which unlike the wall
-// time does not swing with how much of the prompt was cached, else wall.
-func pace(u llm.Usage, wall time.Duration) time.Duration {
-	if u.EvalDuration > 0 && u.CompletionTokens > 0 {
-		return u.EvalDuration
-	}
-	return wall
 }
 
 // Capabilities asks a host that has model (up hosts first).

@@ -24,29 +24,29 @@ const (
 )
 
 // concurrency learns how many calls one host should run at once, between 1
-// and its limit. Every call is filed under its level, the number of calls in
-// flight on the host when it started, and each level keeps the median of its
-// recent calls' rate: completion tokens (calls when the server reports no
-// tokens) per second of the call's wall time. The wall time, not the
-// server's decode time, because what parallel calls cost may lie outside
+// and its limit. Every call is filed under its level, the mean number of
+// calls in flight on the host over its life (see member.end; a call that
+// started alone and ran beside another is parallel), and each level keeps the
+// median of its recent calls' rate: completion tokens (calls when the server
+// reports no tokens) per second of the call's wall time. The wall time, not
+// the server's decode time, because what parallel calls cost may lie outside
 // decoding: on Ollama a conversation whose cached prompt another one's turn
-// evicted has its whole prompt evaluated again, and on a CPU-bound server
-// two calls at once share the cores. The host's throughput at level c is
-// c × rate(c). The window (calls allowed at once) starts at 1 and rises by
-// one once its level is measured (leaving out the calls admitted while those
-// of the level below were still running, which have not met the queue a
-// full window makes) and beats the level below by minGain; it goes back
-// when the top level brings latency without that gain, and that level is
-// tried again after reprobeCalls calls (more when it fails again). An
-// unavailable host halves it. Since calls are judged one by one, a host
-// learns from whatever overlap the demand gives (two parallel steps
-// suffice). A fixed concurrency keeps the window at the limit. Its methods
-// run under Pool.mu.
+// evicted has its whole prompt evaluated again, and on a CPU-bound server two
+// calls at once share the cores. The host's throughput at level c is c ×
+// rate(c). The window (calls allowed at once) starts at 1 and rises by one
+// once its level is measured (leaving out the calls admitted while those of
+// the level below were still running, which have not met the queue a full
+// window makes) and beats the level below by minGain; it goes back when the
+// top level brings latency without that gain, and that level is tried again
+// after reprobeCalls calls (more when it fails again). An unavailable host
+// halves it. Since calls are judged one by one, a host learns from whatever
+// overlap the demand gives (two parallel steps suffice). A fixed concurrency
+// keeps the window at the limit. Its methods run under Pool.mu.
 type concurrency struct {
 	limit    int
 	adaptive bool
 	window   int     // calls the host may run at once now
-	levels   []level // levels[c-1]: calls that started with c in flight
+	levels   []level // levels[c-1]: calls of level c
 	blocked  int     // a level that brought no gain, 0 for none
 	since    int     // calls finished since blocked was set
 	gap      int     // calls before blocked is tried again
@@ -82,9 +82,9 @@ func newConcurrency(limit int, adaptive bool) *concurrency {
 // free reports whether the host may take one more call with inFlight running.
 func (c *concurrency) free(inFlight int) bool { return inFlight < c.window }
 
-// finished records a call that started at level lvl (calls in flight, itself
-// included), took wall and produced tokens (0: unknown); unavailable says
-// the host could not be reached.
+// finished records a call of level lvl (calls in flight, itself included)
+// that took wall and produced tokens (0: unknown); unavailable says the host
+// could not be reached.
 func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavailable bool) {
 	if !c.adaptive {
 		return

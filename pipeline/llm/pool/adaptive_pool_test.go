@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -147,5 +148,26 @@ func TestAdaptiveJudgesWallTime(t *testing.T) {
 				t.Errorf("window %d, want %d", a.window(), tc.want)
 			}
 		})
+	}
+}
+
+// TestLevelIsMeanInFlight: a call's level is the mean number of calls in
+// flight over its life, so a call that started alone but ran beside another
+// is judged as parallel, and one that met another only at its end is not.
+func TestLevelIsMeanInFlight(t *testing.T) {
+	m := &member{}
+	t0 := time.Unix(0, 0)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	x := m.begin(at(0))   // alone
+	y := m.begin(at(0.1)) // beside x
+	got := []int{m.end(y, at(3)), m.end(x, at(3))}
+	z := m.begin(at(10))   // alone
+	w := m.begin(at(12.9)) // joins at z's end
+	got = append(got, m.end(w, at(13)), m.end(z, at(13)))
+	if want := []int{2, 2, 2, 1}; !slices.Equal(got, want) {
+		t.Errorf("levels %v, want %v", got, want)
+	}
+	if m.inFlight != 0 {
+		t.Errorf("%d in flight after every call ended", m.inFlight)
 	}
 }

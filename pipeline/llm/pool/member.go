@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ type member struct {
 	state     State
 	models    map[string]bool // nil until discovered
 	inFlight  int
+	busy      float64      // inFlight integrated over time, in call-seconds (see begin)
+	busyAt    time.Time    // when busy was last brought up to date
 	conc      *concurrency // how many calls may be in flight
 	holds     []*hold      // slots kept for sessions' next calls
 	probing   bool         // a probe of Run is under way
@@ -37,6 +40,35 @@ type member struct {
 	lastErr   string
 	calls     int64 // finished call attempts
 	errors    int64 // failed call attempts (not counting cancelled ones)
+}
+
+// begin counts a call that starts at now and returns its grant.
+func (m *member) begin(now time.Time) grant {
+	m.account(now)
+	m.inFlight++
+	return grant{m: m, lvl: m.inFlight, busy: m.busy, at: now}
+}
+
+// end counts g's call ending at now and returns its level: the mean number
+// of calls in flight on the host over the call's life, rounded, so that a
+// call that started alone but ran mostly beside another counts as parallel
+// (its start level when no time passed).
+func (m *member) end(g grant, now time.Time) int {
+	m.account(now)
+	m.inFlight--
+	d := now.Sub(g.at).Seconds()
+	if d <= 0 {
+		return g.lvl
+	}
+	return max(1, int(math.Round((m.busy-g.busy)/d)))
+}
+
+// account brings busy up to now.
+func (m *member) account(now time.Time) {
+	if !m.busyAt.IsZero() {
+		m.busy += float64(m.inFlight) * now.Sub(m.busyAt).Seconds()
+	}
+	m.busyAt = now
 }
 
 // mayHave reports whether the host has model or might (not discovered yet).

@@ -111,8 +111,9 @@ func (p *Pool) grantLocked(model string, exclude *member, s *llm.Session) (grant
 	if m == nil {
 		return grant{}, err
 	}
-	m.inFlight++
-	return grant{m: m, lvl: m.inFlight, streak: 1}, nil
+	g := m.begin(p.now())
+	g.streak = 1
+	return g, nil
 }
 
 // pickLocked returns the host to call, or nil and nil to wait for a slot, or
@@ -172,18 +173,18 @@ func (p *Pool) release(ctx context.Context, g grant, model string, u llm.Usage, 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m := g.m
-	m.inFlight--
+	lvl := m.end(g, p.now())
 	m.calls++
 	switch {
 	case err == nil:
 		p.upLocked(m)
-		m.conc.finished(g.lvl, u.CompletionTokens, wall, false)
+		m.conc.finished(lvl, u.CompletionTokens, wall, false)
 		p.holdLocked(g, llm.SessionOf(ctx), wall)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
-		m.conc.finished(g.lvl, u.CompletionTokens, wall, true)
+		m.conc.finished(lvl, u.CompletionTokens, wall, true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++

@@ -35,8 +35,10 @@ type hold struct {
 // grant is a slot taken on a host.
 type grant struct {
 	m      *member
-	lvl    int // calls in flight on the host with this one
-	streak int // calls in a row of the session on this slot, this one included
+	lvl    int       // calls in flight on the host with this one
+	busy   float64   // the host's busy when the call started
+	at     time.Time // when the call started
+	streak int       // calls in a row of the session on this slot, this one included
 }
 
 // takeHoldLocked takes the slot that m keeps for s, if any, and returns the
@@ -51,8 +53,9 @@ func (p *Pool) takeHoldLocked(m *member, s *llm.Session) (grant, bool) {
 	for _, stop := range h.stops {
 		stop()
 	}
-	m.inFlight++
-	return grant{m: m, lvl: m.inFlight, streak: h.streak + 1}, true
+	g := m.begin(p.now())
+	g.streak = h.streak + 1
+	return g, true
 }
 
 // holdLocked keeps the slot that g's call of session s freed on g's host,

@@ -51,9 +51,7 @@ type Config struct {
 	// Home is HOME for the server and the CLI (Ollama writes its key pair
 	// under it); empty keeps the caller's.
 	Home string
-	// NumParallel is OLLAMA_NUM_PARALLEL; 0 means 2. The server also runs
-	// with OLLAMA_MULTIUSER_CACHE=1, so that each of the parallel slots keeps
-	// its own conversation's prompt cache (Env may override it).
+	// NumParallel is OLLAMA_NUM_PARALLEL; 0 means 2.
 	NumParallel int
 	// KeepAlive is OLLAMA_KEEP_ALIVE; empty means "10m".
 	KeepAlive string

@@ -22,14 +22,6 @@ func (p *Process) start() (*child, error) {
 		"OLLAMA_HOST="+addr,
 		"OLLAMA_MODELS="+p.cfg.ModelsDir,
 		"OLLAMA_NUM_PARALLEL="+strconv.Itoa(p.cfg.NumParallel),
-		// Without it, Ollama 0.6.5 puts a conversation's turn in the slot with
-		// the longest common prefix, which for two conversations of one
-		// template is always the same slot: each one's turn evicts the other's
-		// cached prompt (a 1,000-token continuation then costs 0.4 s of prompt
-		// evaluation here instead of 0.03 s). With it a slot whose cache is a
-		// prefix of the prompt is reused and another conversation takes the
-		// least recently used slot, so NumParallel conversations keep theirs.
-		"OLLAMA_MULTIUSER_CACHE=1",
 		"OLLAMA_KEEP_ALIVE="+p.cfg.KeepAlive,
 		"OLLAMA_NOPRUNE=1",
 	)

@@ -21,9 +21,9 @@ const (
 // hold keeps a slot that a session's call freed for the session's next call
 // (a conversation's next turn): Ollama reuses the processed prompt only for
 // the conversation it served last on that slot (without
-// OLLAMA_MULTIUSER_CACHE, which the managed server sets, every conversation
-// of one template lands on the same slot), and on two cores a prompt
-// processed afresh costs about as much as the answer. The hold ends when the
+// OLLAMA_MULTIUSER_CACHE every conversation of one template lands on the
+// same slot), and on two cores a prompt processed afresh costs about as much
+// as the answer. The hold ends when the
 // session's next call takes the slot, when the session ends, or after its
 // grace; it counts against the host's window like a call in flight.
 type hold struct {

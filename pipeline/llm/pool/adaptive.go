@@ -27,8 +27,11 @@ const (
 // and its limit. Every call is filed under its level, the mean number of
 // calls in flight on the host over its life (see member.end; a call that
 // started alone and ran beside another is parallel), and each level keeps the
-// median of its recent calls' rate: completion tokens (calls when the server
-// reports no tokens) per second of the call's wall time. The wall time, not
+// median of its recent calls' rate: tokens, prompt and completion (calls when
+// the server reports none), per second of the call's wall time. Prompt
+// tokens too, because calls differ in size by stage: later agents' calls
+// carry longer prompts, and by completion tokens alone they looked slower
+// than the first stage's parallel calls on the real Ollama. The wall time, not
 // the server's decode time, because what parallel calls cost may lie outside
 // decoding: on Ollama a conversation whose cached prompt another one's turn
 // evicted has its whole prompt evaluated again, and on a CPU-bound server two
@@ -83,7 +86,7 @@ func newConcurrency(limit int, adaptive bool) *concurrency {
 func (c *concurrency) free(inFlight int) bool { return inFlight < c.window }
 
 // finished records a call of level lvl (calls in flight, itself included)
-// that took wall and produced tokens (0: unknown); unavailable says the host
+// that took wall and processed tokens (0: unknown); unavailable says the host
 // could not be reached.
 func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavailable bool) {
 	if !c.adaptive {

@@ -178,13 +178,13 @@ func (p *Pool) release(ctx context.Context, g grant, model string, u llm.Usage, 
 	switch {
 	case err == nil:
 		p.upLocked(m)
-		m.conc.finished(lvl, u.CompletionTokens, wall, false)
+		m.conc.finished(lvl, u.PromptTokens+u.CompletionTokens, wall, false)
 		p.holdLocked(g, llm.SessionOf(ctx), wall)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
-		m.conc.finished(lvl, u.CompletionTokens, wall, true)
+		m.conc.finished(lvl, u.PromptTokens+u.CompletionTokens, wall, true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++

@@ -148,8 +148,8 @@ func BenchmarkValidate(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			p, _ := Preset("comprehensive")
-			defs, _ := agentCatalog(nil)
-			if _, problems := buildGraph(p, defs); len(problems) > 0 {
+			defs, _ := agentCatalog(nil, nil)
+			if _, problems := buildGraph(p, defs, nil); len(problems) > 0 {
 				b.Fatal(problems)
 			}
 		}

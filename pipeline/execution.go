@@ -34,7 +34,8 @@ type runSpec struct {
 	defaultModel string
 	randomModels []string // Config.RandomModels
 	created      time.Time
-	memo         []string // memo key of each step
+	memo         []string         // memo key of each step
+	templates    *agent.Templates // the runner's parsed task templates
 }
 
 // model resolves the model of an agent step: the step's, the agent's, the run's,

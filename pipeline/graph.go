@@ -31,7 +31,7 @@ type graph struct {
 
 // buildGraph resolves every step of p, checks it against the agent catalog and
 // returns the graph and every problem.
-func buildGraph(p Pipeline, defs map[string]agent.Definition) (*graph, []string) {
+func buildGraph(p Pipeline, defs map[string]agent.Definition, tpl *agent.Templates) (*graph, []string) {
 	g := &graph{index: map[string]int{}, agents: defs}
 	var problems []string
 	if len(p.Steps) == 0 {
@@ -46,7 +46,7 @@ func buildGraph(p Pipeline, defs map[string]agent.Definition) (*graph, []string)
 		}
 		g.index[s.ID] = i
 	}
-	c := checkContext{agents: defs, tools: toolNames()}
+	c := checkContext{agents: defs, tools: toolNames(), templates: tpl}
 	for i, n := range g.nodes {
 		name := fmt.Sprintf("step %q", n.step.ID)
 		act, err := resolve(n.step)

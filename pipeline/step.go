@@ -45,9 +45,10 @@ type action interface {
 
 // checkContext is what validating a step's own definition needs.
 type checkContext struct {
-	agents  map[string]agent.Definition
-	tools   map[string]bool
-	hasDeps bool
+	agents    map[string]agent.Definition
+	tools     map[string]bool
+	hasDeps   bool
+	templates *agent.Templates // parsed task templates (nil: parse each time)
 }
 
 // resolve turns a step into its action; a step with no kind or several is an error

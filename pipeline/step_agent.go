@@ -34,7 +34,7 @@ func (a agentAction) check(name string, c checkContext) []string {
 	}
 	if a.Task != "" {
 		def.Task = a.Task
-		if err := agent.Validate(def); err != nil {
+		if err := c.templates.Validate(def); err != nil {
 			return []string{fmt.Sprintf("%s: task: %v", name, err)}
 		}
 	}
@@ -74,7 +74,7 @@ func (a agentAction) run(ctx context.Context, sc *stepContext) outcome {
 	task := agent.Task{Def: def, Prompt: a.Task, Dataset: spec.ds.Name,
 		Inputs: spec.req.Inputs, Upstream: sc.upstream(), Context: spec.req.Options.Context,
 		ToolMode: spec.req.Options.ToolMode, Model: spec.model(a.AgentStep), Options: spec.llmOptions,
-		MinToolCalls: minToolCalls(def)}
+		MinToolCalls: minToolCalls(def), Templates: spec.templates}
 	if !slices.Contains(spec.randomModels, task.Model) { // a random-weight model's prose cannot be repaired
 		task.Verify = sc.verifyClaims
 	}

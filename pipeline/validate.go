@@ -32,14 +32,14 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 // agentCatalog returns the built-ins shadowed by custom definitions, and the problems
 // of the custom ones.
-func agentCatalog(custom []agent.Definition) (map[string]agent.Definition, []string) {
+func agentCatalog(custom []agent.Definition, tpl *agent.Templates) (map[string]agent.Definition, []string) {
 	defs := map[string]agent.Definition{}
 	for _, d := range agent.Builtins() {
 		defs[d.Name] = d
 	}
 	var problems []string
 	for i, d := range custom {
-		if err := agent.Validate(d); err != nil {
+		if err := tpl.Validate(d); err != nil {
 			problems = append(problems, fmt.Sprintf("agent definition %d (%q): %v", i, d.Name, err))
 			continue
 		}
@@ -61,8 +61,8 @@ func toolNames() map[string]bool {
 // dataset and, when a step needed them to be checked, its tools; every problem
 // is listed in one *ValidationError.
 func (r *Runner) validate(ctx context.Context, dataset string, p Pipeline, custom []agent.Definition) (*graph, store.Dataset, *tools.Env, error) {
-	defs, problems := agentCatalog(custom)
-	g, more := buildGraph(p, defs)
+	defs, problems := agentCatalog(custom, r.templates)
+	g, more := buildGraph(p, defs, r.templates)
 	problems = append(problems, more...)
 	ds, err := r.st.Dataset(ctx, dataset)
 	switch {

@@ -1,6 +1,9 @@
 package procstat
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,5 +30,23 @@ func TestWindowMeasuresProcess(t *testing.T) {
 	defer s.mu.Unlock()
 	if s.stop != nil || len(s.windows) != 0 {
 		t.Error("the sampler still runs with no window open")
+	}
+}
+
+func TestCurrentRSSIsVmRSS(t *testing.T) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	var kb int64
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ = strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+		}
+	}
+	got := CurrentRSS()
+	// Both are read a moment apart: allow the test's own growth in between.
+	if diff := got - kb*1024; kb == 0 || diff < -(1<<20) || diff > 1<<20 {
+		t.Errorf("CurrentRSS = %d bytes, /proc/self/status VmRSS = %d kB", got, kb)
 	}
 }

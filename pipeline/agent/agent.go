@@ -92,6 +92,8 @@ type Task struct {
 	// answer stands). An answer with discrepancies gets one repair turn that
 	// lists them; the repaired answer is final whatever its check says.
 	Verify func(ctx context.Context, answer Result) []string
+	// Templates caches parsed task templates across runs (nil: parse each time).
+	Templates *Templates
 }
 
 // Tools is what the agent loop needs of a dataset's analysis tools; *tools.Env

@@ -74,11 +74,12 @@ func ParseDefinitions(data []byte) ([]Definition, error) {
 var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
 
 // Validate checks d and wraps ErrInvalidDefinition, listing every problem.
-func Validate(d Definition) error { return validate(d, true) }
+func Validate(d Definition) error { return validate(d, nil, true) }
 
-// validate is Validate; it parses and tries the task template only with
-// template set (Run renders that template on the step's inputs anyway).
-func validate(d Definition, template bool) error {
+// validate is Validate with templates from c; it parses and tries the task
+// template only with template set (Run renders that template on the step's
+// inputs anyway).
+func validate(d Definition, c *Templates, template bool) error {
 	var probs []string
 	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
 	switch {
@@ -93,7 +94,7 @@ func validate(d Definition, template bool) error {
 	if strings.TrimSpace(d.Task) == "" {
 		add("task is empty")
 	} else if template {
-		if err := checkTemplate(d.Task); err != nil {
+		if err := c.check(d.Task); err != nil {
 			add("task template: %v", err)
 		}
 	}
@@ -111,14 +112,10 @@ func validate(d Definition, template bool) error {
 // toolProblems checks tool names against sql/tools and the step budget against the tools.
 func toolProblems(d Definition) []string {
 	var probs []string
-	known := map[string]bool{}
-	for _, s := range tools.Specs() {
-		known[s.Name] = true
-	}
 	seen := map[string]bool{}
 	for _, t := range d.Tools {
 		switch {
-		case !known[t]:
+		case !tools.Known(t):
 			probs = append(probs, fmt.Sprintf("unknown tool %q", t))
 		case seen[t]:
 			probs = append(probs, fmt.Sprintf("tool %q listed twice", t))
@@ -140,23 +137,4 @@ func toolProblems(d Definition) []string {
 var templateFuncs = template.FuncMap{
 	"join":  strings.Join,
 	"money": func(v float64) string { return fmt.Sprintf("%.2f", v) },
-}
-
-// checkTemplate parses text and executes it on sample inputs, so that unknown fields fail.
-func checkTemplate(text string) error {
-	_, err := renderTask(text, Inputs{Brands: []string{"x"}, Extra: map[string]string{}})
-	return err
-}
-
-// renderTask renders a task template over in.
-func renderTask(text string, in Inputs) (string, error) {
-	t, err := template.New("task").Funcs(templateFuncs).Option("missingkey=zero").Parse(text)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, in); err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(b.String()), nil
 }

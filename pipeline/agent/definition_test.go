@@ -21,7 +21,7 @@ func TestBuiltinsAreValid(t *testing.T) {
 		if d.Goal == "" || d.Backstory == "" {
 			t.Errorf("builtin %s: goal or backstory empty", d.Name)
 		}
-		text, err := renderTask(d.Task, Inputs{TargetAudience: "students", Budget: 1000, Duration: "6 months",
+		text, err := (*Templates)(nil).render(d.Task, Inputs{TargetAudience: "students", Budget: 1000, Duration: "6 months",
 			CampaignGoals: "grow share", Brands: []string{"Coca-Cola", "Red Bull"}})
 		if err != nil || strings.Contains(text, "<no value>") || strings.Contains(text, "{{") {
 			t.Errorf("builtin %s: task renders %q, %v", d.Name, text, err)

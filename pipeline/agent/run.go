@@ -107,7 +107,7 @@ func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task
 	// buildPrompt renders the definition's task template on the step's inputs
 	// (ErrInvalidDefinition when it fails): parse it here only when a prompt
 	// given with the task replaces it.
-	if err := validate(task.Def, task.Prompt != ""); err != nil {
+	if err := validate(task.Def, task.Templates, task.Prompt != ""); err != nil {
 		return nil, err
 	}
 	if task.Model == "" {
@@ -157,7 +157,7 @@ func (r *runner) buildPrompt(ctx context.Context, unavailable []missingTool) err
 	if r.task.Prompt != "" {
 		text = r.task.Prompt
 	}
-	taskText, err := renderTask(text, r.task.Inputs)
+	taskText, err := r.task.Templates.render(text, r.task.Inputs)
 	if err != nil {
 		return fmt.Errorf("%w: task template: %v", ErrInvalidDefinition, err)
 	}

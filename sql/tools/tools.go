@@ -43,6 +43,11 @@ func Specs() []Spec {
 	return out
 }
 
+// Known reports whether name is a tool's name.
+func Known(name string) bool {
+	return slices.ContainsFunc(registry, func(t tool) bool { return t.Name == name })
+}
+
 // lookup finds a tool by name; an unknown name is store.ErrInvalid listing the names.
 func lookup(name string) (*tool, error) {
 	names := make([]string, len(registry))

@@ -63,24 +63,49 @@ type kv struct {
 }
 
 // MarshalJSON writes the keys in order.
-func (o obj) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, e := range o {
-		if i > 0 {
-			b.WriteByte(',')
+func (o obj) MarshalJSON() ([]byte, error) { return appendJSON(nil, o) }
+
+// appendJSON appends v as JSON to b, writing nested objs and slices of values
+// in place: encoding/json would marshal each nested obj on its own and then
+// re-scan its bytes, once per level of nesting.
+func appendJSON(b []byte, v any) ([]byte, error) {
+	var err error
+	switch v := v.(type) {
+	case obj:
+		b = append(b, '{')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSON(b, e.k); err != nil {
+				return nil, err
+			}
+			b = append(b, ':')
+			if b, err = appendJSON(b, e.v); err != nil {
+				return nil, err
+			}
 		}
-		k, _ := json.Marshal(e.k)
-		v, err := json.Marshal(e.v)
-		if err != nil {
-			return nil, err
+		return append(b, '}'), nil
+	case []any:
+		if v == nil {
+			return append(b, "null"...), nil
 		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSON(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
 }
 
 // strictObject is an object schema with the given properties, all required.
@@ -151,7 +176,7 @@ func callSchema(tool string, args any) obj {
 func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMessage, error) {
 	var size int
 	for level := range shrinkLevels {
-		b, err := json.Marshal(formatSchema(tools, handles, mode, level))
+		b, err := appendJSON(nil, formatSchema(tools, handles, mode, level))
 		if err != nil {
 			return nil, err
 		}

@@ -186,3 +186,73 @@ func all[T any](xs []T, ok func(T) bool) bool {
 	}
 	return true
 }
+
+// nestedObj marshals as obj did before appendJSON: each nested obj through
+// its own json.Marshal, which re-scans the bytes.
+type nestedObj []kv
+
+func (o nestedObj) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, e := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, _ := json.Marshal(e.k)
+		v, err := json.Marshal(asNested(e.v))
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+// asNested turns the objs in v into nestedObjs.
+func asNested(v any) any {
+	switch v := v.(type) {
+	case obj:
+		out := make(nestedObj, len(v))
+		for i, e := range v {
+			out[i] = kv{e.k, asNested(e.v)}
+		}
+		return out
+	case []any:
+		if v == nil {
+			return v
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = asNested(e)
+		}
+		return out
+	}
+	return v
+}
+
+func TestAppendJSONAsEncodingJSON(t *testing.T) {
+	env := beverageTools(t)
+	handles := []string{"res_00000000", "res_<a&b>"} // HTML characters are escaped alike
+	for _, d := range Builtins() {
+		defs, _, err := agentTools(env, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mode := range []branches{finalOnly, callOnly, either} {
+			for level := range shrinkLevels {
+				s := formatSchema(defs, handles, mode, level)
+				got, err := appendJSON(nil, s)
+				want, werr := json.Marshal(asNested(s))
+				if err != nil || werr != nil || string(got) != string(want) {
+					t.Fatalf("%s mode %v level %d:\n got %s, %v\nwant %s, %v", d.Name, mode, level, got, err, want, werr)
+				}
+			}
+		}
+	}
+	for _, v := range []any{obj(nil), []any(nil), obj{{"a", []any{}}, {"b", nil}}} {
+		got, _ := appendJSON(nil, v)
+		want, _ := json.Marshal(asNested(v))
+		if string(got) != string(want) {
+			t.Errorf("appendJSON(%#v) = %s, json.Marshal = %s", v, got, want)
+		}
+	}
+}

@@ -145,6 +145,7 @@ func (s *scriptLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, er
 	if b.opens != nil {
 		b.opens()
 	}
+	content := s.answer(name, req, b) // ready before the latency is up, as a model's would be
 	err := wait(ctx, b)
 	iv.end, iv.err = time.Now(), err
 	iv.sawCanceled = errors.Is(err, context.Canceled)
@@ -154,7 +155,6 @@ func (s *scriptLLM) Chat(ctx context.Context, req llm.Request) (llm.Response, er
 	if err != nil {
 		return llm.Response{}, err
 	}
-	content := s.answer(name, req, b)
 	return llm.Response{Model: req.Model, Message: llm.Message{Role: "assistant", Content: content},
 		DoneReason: "stop", Usage: llm.Usage{PromptTokens: 100 + int64(len(req.Messages))*10,
 			CompletionTokens: int64(len(content) / 4), Wall: iv.end.Sub(iv.start),

@@ -20,7 +20,7 @@ import (
 const CallsPerStep = 2
 
 // Script plays an agent that calls one tool and then answers, citing the tool's
-// handle. Each call sleeps the asking agent's latency divided by [CallsPerStep]
+// handle. Each call lasts the asking agent's latency divided by [CallsPerStep]
 // (or until its context ends), so a step's LLM time is the scripted latency. It
 // reads the turn's JSON Schema format to pick a valid tool call (the first whose
 // arguments need nothing) and the handles it may cite. It is safe for concurrent use.
@@ -56,10 +56,12 @@ func (s *Script) Chat(ctx context.Context, req llm.Request) (llm.Response, error
 	}
 	s.calls[name]++
 	s.mu.Unlock()
-	if err := sleep(ctx, d/CallsPerStep); err != nil {
-		return llm.Response{}, err
-	}
+	// The answer is ready before the latency is up, as a model's would be:
+	// its CPU is part of the call's time, not added after it.
 	answer, err := Answer(req, name)
+	if serr := sleep(ctx, d/CallsPerStep-time.Since(start)); serr != nil {
+		return llm.Response{}, serr
+	}
 	if err != nil {
 		return llm.Response{}, err
 	}

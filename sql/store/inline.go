@@ -90,17 +90,24 @@ func (s *Store) inlineSummary(h string, cols []Column, rows [][]any) Summary {
 	return sum
 }
 
-// saveInline stores text rows inline with one INSERT.
-func (s *Store) saveInline(ctx context.Context, op, source, dataset string, cols []Column, rows [][]any, data []byte) (Summary, error) {
-	sum := s.inlineSummary(newHandle(), cols, rows)
+// saveInline stores rows inline with one INSERT: sum is their summary, data
+// their stored JSON.
+func (s *Store) saveInline(ctx context.Context, op, source, dataset string, sum Summary, data []byte) (Summary, error) {
 	sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
 	sum.Text = renderText(sum)
 	colsJSON, _ := json.Marshal(sum.Columns)
-	head, _ := json.Marshal(sum.Head) // strings and nils
-	_, err := s.db.ExecContext(ctx, `INSERT INTO mrswarm.results
+	head, err := json.Marshal(sum.Head) // JSON values: strings, numbers, booleans and nils
+	if err != nil {
+		return Summary{}, fmt.Errorf("%s: store result: %w", op, err)
+	}
+	stats := "null"
+	if sum.Stats != nil {
+		stats = encodeStats(sum.Stats)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO mrswarm.results
 		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'null', ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
-		string(colsJSON), string(head), sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, string(data))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
+		string(colsJSON), string(head), stats, sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, string(data))
 	if err != nil {
 		return Summary{}, fmt.Errorf("%s: store result: %w", op, classify(ctx, ctx, err))
 	}

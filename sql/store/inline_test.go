@@ -30,6 +30,19 @@ func inlineCases() map[string]struct {
 			[][]any{{"intro", strings.Repeat("x", 500)}, {nil, "line\nbreak, \"quoted\""}, {"end", nil}}},
 		"more rows than the head": {[]Column{{Name: "a"}, {Name: "b"}}, many},
 		"no rows":                 {[]Column{{Name: "a"}}, nil},
+		// Typed rows as tools build them (dataset_profile, response curves).
+		"typed": {[]Column{{Name: "position", Type: "INTEGER"}, {Name: "column_name", Type: "VARCHAR"},
+			{Name: "rows", Type: "BIGINT"}, {Name: "share", Type: "DOUBLE"}, {Name: "exact", Type: "BOOLEAN"}, {Name: "note"}},
+			[][]any{{int32(1), "revenue", int64(10), 0.1, true, nil},
+				{int32(2), "brand", int64(4611686018427387904), 0.2, false, "Zürich"},
+				{int32(3), nil, int64(4611686018427387905), 0.3, nil, ""},
+				{int32(-7), "units", int64(-1), nil, true, "x"},
+				{int32(5), "price", nil, -1.7976931348623157e308, false, strings.Repeat("y", 300)},
+				{int32(6), "cost", int64(3), 5e-324, true, nil}}},
+		"typed, all NULL and int64 in INTEGER": {[]Column{{Name: "i", Type: "INTEGER"}, {Name: "d", Type: "DOUBLE"}, {Name: "b", Type: "BIGINT"}},
+			[][]any{{int64(1), nil, nil}, {int64(2147483647), nil, nil}, {int64(2), nil, nil}}},
+		"typed, values the table casts": {[]Column{{Name: "d", Type: "DOUBLE"}, {Name: "b", Type: "BIGINT"}},
+			[][]any{{"1.5", 2.0}, {int64(3), "4"}}},
 	}
 }
 

@@ -28,16 +28,22 @@ func (s *Store) SaveQuery(ctx context.Context, source, dataset, query string, ar
 	})
 }
 
-// SaveRows stores rows built in Go (reports, findings) as a handle. A column
-// without a type is VARCHAR; each row has one value per column. Small text
-// results are kept inline (see inline.go), others as a table.
+// SaveRows stores rows built in Go (reports, findings, tools' results) as a
+// handle. A column without a type is VARCHAR; each row has one value per
+// column. Small text results, and small typed ones whose values are the Go
+// values DuckDB scans, are kept inline (see inline.go, inline_values.go),
+// others as a table.
 func (s *Store) SaveRows(ctx context.Context, source, dataset string, cols []Column, rows [][]any) (Summary, error) {
 	op := "save rows (" + source + ")"
 	if len(cols) == 0 {
 		return Summary{}, fmt.Errorf("%s: %w: no columns", op, ErrInvalid)
 	}
 	if data, ok := inlineJSON(cols, rows); ok {
-		return s.saveInline(ctx, op, source, dataset, cols, rows, data)
+		return s.saveInline(ctx, op, source, dataset, s.inlineSummary(newHandle(), cols, rows), data)
+	}
+	if sum, data, ok := s.valuesInline(cols, rows); ok {
+		sum.Handle = newHandle()
+		return s.saveInline(ctx, op, source, dataset, sum, data)
 	}
 	return s.saveTable(ctx, op, source, dataset, cols, rows)
 }

@@ -102,23 +102,44 @@ func stats(ctx context.Context, q querier, table string, sum *Summary) error {
 // sizeTerms splits a row's storage estimate into a SQL sum over the first
 // variable-width columns and a fixed number of bytes per row for the others.
 func sizeTerms(cols []Column) (sized string, fixed int64) {
+	summed, fixed := columnSizes(cols)
 	terms := []string{"0"}
-	for _, c := range cols {
-		t := strings.ToUpper(c.Type)
-		switch {
-		case isNumeric(t) || t == "BOOLEAN" || strings.HasPrefix(t, "DATE") || strings.HasPrefix(t, "TIME") || t == "UUID":
-			fixed += 8
-		case len(terms) > maxSizedColumns:
-			fixed += guessValueBytes
-		case t == "VARCHAR":
+	for i, c := range cols {
+		if !summed[i] {
+			continue
+		}
+		switch t := strings.ToUpper(c.Type); t {
+		case "VARCHAR":
 			terms = append(terms, "coalesce(sum(strlen("+quoteIdent(c.Name)+")), 0)")
-		case t == "BLOB":
+		case "BLOB":
 			terms = append(terms, "coalesce(sum(octet_length("+quoteIdent(c.Name)+")), 0)")
 		default:
 			terms = append(terms, "coalesce(sum(strlen("+quoteIdent(c.Name)+"::VARCHAR)), 0)")
 		}
 	}
 	return strings.Join(terms, " + "), fixed
+}
+
+// columnSizes says which columns the storage estimate sums the values of
+// (the first maxSizedColumns variable-width ones) and how many bytes per row
+// it counts for the others: 8 per fixed-width column, guessValueBytes per
+// further variable-width one.
+func columnSizes(cols []Column) (summed []bool, fixed int64) {
+	summed = make([]bool, len(cols))
+	n := 0
+	for i, c := range cols {
+		t := strings.ToUpper(c.Type)
+		switch {
+		case isNumeric(t) || t == "BOOLEAN" || strings.HasPrefix(t, "DATE") || strings.HasPrefix(t, "TIME") || t == "UUID":
+			fixed += 8
+		case n >= maxSizedColumns:
+			fixed += guessValueBytes
+		default:
+			summed[i] = true
+			n++
+		}
+	}
+	return summed, fixed
 }
 
 // clipHead bounds the head: each long value is cut with a marker, and rows

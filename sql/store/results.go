@@ -278,3 +278,39 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*dbsql.Ro
 	time.AfterFunc(s.opts.StatementTimeout, cancel)
 	return rows, nil
 }
+
+// QueryValues runs trusted read-only SQL with a small result (a tool's
+// aggregates) as [Store.SaveQuery] runs its query — under the statement
+// timeout and the memory watchdog — and returns its column names and its
+// rows as the driver scans them, for the caller to shape and save with
+// [Store.SaveRows].
+func (s *Store) QueryValues(ctx context.Context, query string, args ...any) (cols []string, out [][]any, err error) {
+	tctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	err = s.watchMemory(tctx, func(ctx context.Context) error {
+		rows, err := s.db.QueryContext(ctx, trimQuery(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if cols, err = rows.Columns(); err != nil {
+			return err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			out = append(out, vals)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("query: %w", classify(tctx, ctx, err))
+	}
+	return cols, out, nil
+}

@@ -10,7 +10,9 @@ import (
 // runProfile runs dataset_profile. Above exactLimit rows and without filters,
 // the minimum and maximum of numeric and date columns and which columns hold no
 // NULLs come from the store's column statistics instead of a scan of the
-// table; they are exact either way (TestDatasetProfileBounds).
+// table; they are exact either way (TestDatasetProfileBounds). Its SQL reads
+// one row of aggregates, which profileRows turns into one row per column
+// (a result of a few typed rows, which the store keeps without a table).
 func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (store.Summary, error) {
 	r := &render{e: e, a: a}
 	where, err := (&render{e: e, a: a}).Where()
@@ -22,5 +24,63 @@ func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (
 			return store.Summary{}, fmt.Errorf("tools: %s on %q: %w", t.Name, e.ds.Name, err)
 		}
 	}
-	return saveRendered(ctx, st, t, r)
+	q, params, err := renderSQL(t, r)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	names, vals, err := st.QueryValues(ctx, q, params...)
+	if err == nil && len(vals) != 1 {
+		err = fmt.Errorf("%d rows of aggregates, want 1", len(vals))
+	}
+	if err != nil {
+		return store.Summary{}, fmt.Errorf("tools: %s on %q: %w", t.Name, e.ds.Name, err)
+	}
+	agg := make(map[string]any, len(names))
+	for i, n := range names {
+		agg[n] = vals[0][i]
+	}
+	return saveRows(ctx, st, t, e, profileSchema, profileRows(r.Columns(), r.Exact(), agg))
+}
+
+// profileSchema is dataset_profile's result: one row per column.
+var profileSchema = []store.Column{{Name: "position", Type: "INTEGER"}, {Name: "column_name", Type: "VARCHAR"},
+	{Name: "type", Type: "VARCHAR"}, {Name: "role", Type: "VARCHAR"}, {Name: "rows", Type: "BIGINT"},
+	{Name: "non_null", Type: "BIGINT"}, {Name: "nulls", Type: "BIGINT"}, {Name: "null_pct", Type: "DOUBLE"},
+	{Name: "distinct_values", Type: "BIGINT"}, {Name: "min", Type: "VARCHAR"}, {Name: "max", Type: "VARCHAR"},
+	{Name: "mean", Type: "DOUBLE"}, {Name: "duplicate_rows", Type: "BIGINT"}, {Name: "distinct_exact", Type: "BOOLEAN"},
+	{Name: "sample_rows", Type: "BIGINT"}}
+
+// profileRows turns the aggregates of dataset_profile.sql (by column name)
+// into one row per profiled column, in profileSchema's order. A column's
+// non-NULL count and bounds that the SQL leaves out come from the column
+// statistics (NoNulls, Ranged).
+func profileRows(cols []profileColumn, exact bool, agg map[string]any) [][]any {
+	n, _ := agg["n"].(int64)
+	rows := make([][]any, len(cols))
+	for i, c := range cols {
+		k := fmt.Sprint(i)
+		nn, _ := agg["nn"+k].(int64)
+		if c.NoNulls {
+			nn = n
+		}
+		var nullPct any
+		if n != 0 {
+			nullPct = float64(n-nn) / float64(n) * 100
+		}
+		lo, hi := agg["lo"+k], agg["hi"+k]
+		if c.Ranged {
+			lo, hi = textOrNil(c.Lo), textOrNil(c.Hi)
+		}
+		rows[i] = []any{int32(i + 1), c.Name, c.Type, c.Role, n, nn, n - nn, nullPct,
+			agg["nd"+k], lo, hi, agg["mean"+k], agg["duplicate_rows"], exact, agg["sample_rows"]}
+	}
+	return rows
+}
+
+// textOrNil is *p, or nil (SQL NULL) for a nil p.
+func textOrNil(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

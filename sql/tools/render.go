@@ -207,14 +207,6 @@ func (r *render) Columns() []profileColumn {
 	return out
 }
 
-// BindText binds the text *p, or writes a typed NULL for nil.
-func (r *render) BindText(p *string) (string, error) {
-	if p == nil {
-		return "NULL::VARCHAR", nil
-	}
-	return r.Bind(*p)
-}
-
 func isTemporalType(t string) bool {
 	t = strings.ToUpper(t)
 	return t == "DATE" || strings.HasPrefix(t, "TIMESTAMP") || t == "TIME"

@@ -33,9 +33,19 @@ type render struct {
 
 // renderSQL renders tool t's SQL with r and returns it with its bound values.
 func renderSQL(t *tool, r *render) (string, []any, error) {
+	q, params, err := renderTemplate(t.Name+".sql", r)
+	if err != nil {
+		return "", nil, fmt.Errorf("tools: %s: %w", t.Name, err)
+	}
+	return q, params, nil
+}
+
+// renderTemplate renders the SQL template name with r and returns it with its
+// bound values.
+func renderTemplate(name string, r *render) (string, []any, error) {
 	var b strings.Builder
-	if err := templates.ExecuteTemplate(&b, t.Name+".sql", r); err != nil {
-		return "", nil, fmt.Errorf("tools: %s: render sql: %w", t.Name, err)
+	if err := templates.ExecuteTemplate(&b, name, r); err != nil {
+		return "", nil, fmt.Errorf("render sql: %w", err)
 	}
 	return b.String(), r.params, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline/agent"
@@ -88,8 +89,11 @@ type execution struct {
 	proc   processUsage
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when the run is final and persisted
-	logger *slog.Logger
-	forget func() // removes the run from the runner's active runs
+
+	holdMu   sync.Mutex // guards releases
+	releases []func()   // end the holds on the run's results (see hold)
+	logger   *slog.Logger
+	forget   func() // removes the run from the runner's active runs
 }
 
 // execute runs the whole pipeline and finishes the run.
@@ -114,6 +118,7 @@ func (x *execution) handle(ctx context.Context, i int, readyAt time.Time) {
 		return
 	}
 	o := x.executeStep(ctx, i)
+	x.hold(o.handles...)
 	if o.err != nil {
 		o.status = StepFailed
 		if ctx.Err() != nil {
@@ -135,7 +140,7 @@ func (x *execution) executeStep(ctx context.Context, i int) outcome {
 	ctx, endSession := llm.WithSession(ctx) // the step's LLM calls are one conversation
 	defer endSession()
 	o := n.act.run(ctx, &stepContext{spec: x.spec, i: i, events: x.events, rec: x.rec, tokens: x.tokens, proc: x.proc,
-		keep: x.runs.result})
+		keep: x.runs.result, hold: x.hold})
 	if o.err == nil {
 		o.status = StepSucceeded
 	}
@@ -182,8 +187,32 @@ func (x *execution) finish(ctx context.Context) {
 	if err := x.runs.flush(persistCtx(ctx)); err != nil {
 		x.logger.Error("store run", "run", run.ID, "err", err)
 	}
+	x.release()
 	x.forget()
 	close(x.done)
+}
+
+// hold keeps handles the run made from the store's retention until the run
+// is stored: retention keeps the results stored runs cite, and the run log
+// stores a step's record (and the run's) only after the fact.
+func (x *execution) hold(handles ...string) {
+	if len(handles) == 0 {
+		return
+	}
+	release := x.spec.st.Hold(handles...)
+	x.holdMu.Lock()
+	x.releases = append(x.releases, release)
+	x.holdMu.Unlock()
+}
+
+// release ends the run's holds: its records, which cite its results, are stored.
+func (x *execution) release() {
+	x.holdMu.Lock()
+	defer x.holdMu.Unlock()
+	for _, f := range x.releases {
+		f()
+	}
+	x.releases = nil
 }
 
 // stepContext is what a step's action may use while it runs: the run's spec,
@@ -196,6 +225,7 @@ type stepContext struct {
 	tokens *tracker
 	proc   processUsage
 	keep   func(*store.Pending) // queues a deferred result for storage with the step
+	hold   func(...string)      // keeps handles from retention until the run is stored
 }
 
 func (sc *stepContext) id() string          { return sc.spec.g.nodes[sc.i].step.ID }

@@ -157,6 +157,9 @@ func (sc *stepContext) observer(agentName string, m *stepMeter) agent.Observer {
 					PromptEval: u.PromptEvalDuration, Eval: u.EvalDuration, Wall: u.Wall, Turn: c.Turn, Host: c.Host}})
 		},
 		OnToolCall: func(u agent.ToolUse) {
+			if u.Handle != "" {
+				sc.hold(u.Handle) // the agent may cite it: no stored record does yet
+			}
 			m.addTool(u.Duration)
 			sc.emitTool(u.Tool, string(u.Args), u.Handle, u.Duration, u.Err)
 		},

@@ -5,11 +5,13 @@ import (
 	dbsql "database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // Retention bounds the results the store keeps. Results a run cites (its
-// steps' and report's handles) and pinned ones are always kept; the others
+// steps' and report's handles), held ones ([Store.Hold]) and pinned ones are
+// always kept; the others
 // are evicted least recently used first while their estimated bytes exceed
 // MaxBytes, and once unused for MaxAge. Zero fields set no bound.
 type Retention struct {
@@ -69,6 +71,36 @@ func (s *Store) overBudget(ctx context.Context, now time.Time) bool {
 		r.MaxAge > 0 && oldest.Valid && oldest.Time.Before(now.Add(-r.MaxAge))
 }
 
+// Hold keeps handles from retention until release is called (once; later
+// calls do nothing), whether or not a stored run cites them: a run holds the
+// results it made until its records, which cite them, are stored. Holds nest.
+func (s *Store) Hold(handles ...string) (release func()) {
+	s.holdMu.Lock()
+	if s.held == nil {
+		s.held = map[string]int{}
+	}
+	for _, h := range handles {
+		s.held[h]++
+	}
+	s.holdMu.Unlock()
+	return sync.OnceFunc(func() {
+		s.holdMu.Lock()
+		defer s.holdMu.Unlock()
+		for _, h := range handles {
+			if s.held[h]--; s.held[h] <= 0 {
+				delete(s.held, h)
+			}
+		}
+	})
+}
+
+// isHeld reports whether a caller of Hold keeps h.
+func (s *Store) isHeld(h string) bool {
+	s.holdMu.Lock()
+	defer s.holdMu.Unlock()
+	return s.held[h] > 0
+}
+
 // evictionCandidates lists the unpinned, uncited results outside the budget:
 // walking from the most recently used, those past the byte budget or the age limit.
 func (s *Store) evictionCandidates(ctx context.Context, now time.Time, keep string) ([]string, error) {
@@ -89,6 +121,9 @@ func (s *Store) evictionCandidates(ctx context.Context, now time.Time, keep stri
 		var used time.Time
 		if err := rows.Scan(&h, &n, &used); err != nil {
 			return nil, err
+		}
+		if s.isHeld(h) { // kept like a cited result: not counted against the budget
+			continue
 		}
 		sum += n
 		if r.MaxBytes > 0 && sum > r.MaxBytes || r.MaxAge > 0 && used.Before(now.Add(-r.MaxAge)) {

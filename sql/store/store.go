@@ -59,8 +59,10 @@ type Store struct {
 
 	datasets datasetCache // metadata rows of datasets, emptied by every datasetTx
 
-	retainMu  sync.Mutex   // one eviction pass at a time
-	evictions atomic.Int64 // results evicted since Open
+	retainMu  sync.Mutex     // one eviction pass at a time
+	holdMu    sync.Mutex     // guards held
+	held      map[string]int // handles retention keeps for the callers of Hold, by count
+	evictions atomic.Int64   // results evicted since Open
 }
 
 // Open opens (or creates) the DuckDB file at path; "" opens an in-memory database.

@@ -63,6 +63,8 @@ type Store struct {
 	holdMu    sync.Mutex     // guards held
 	held      map[string]int // handles retention keeps for the callers of Hold, by count
 	evictions atomic.Int64   // results evicted since Open
+
+	ckpt *checkpointer // checkpoints when writes pause; nil in memory
 }
 
 // Open opens (or creates) the DuckDB file at path; "" opens an in-memory database.
@@ -94,6 +96,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.removeStaging()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
+	s.startCheckpointer(path)
 	return s, nil
 }
 
@@ -320,6 +323,7 @@ func (s *Store) removeLeftovers(ctx context.Context, conn *dbsql.Conn) error {
 
 // Close closes the database; in-flight statements finish first.
 func (s *Store) Close() error {
+	s.ckpt.close()
 	err := s.db.Close()
 	s.removeStaging()
 	return err

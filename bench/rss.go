@@ -16,13 +16,17 @@ import (
 	"time"
 
 	"github.com/mrswarm/mrswarm/clients/mrswarm"
+	"github.com/mrswarm/mrswarm/internal/procstat"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
 )
 
 const sectionRSS = "server memory"
 
 // rssSettle is how long the server idles before each reading: DuckDB's
-// allocator returns freed memory to the system within about two seconds.
+// allocator returns freed memory to the system within about two seconds. The
+// reading waits longer while the RSS still shrinks (procstat.Settle): the
+// store checkpoints once writes pause, and the memory that frees goes back
+// to the system a moment later.
 const rssSettle = 2 * time.Second
 
 // serverRSS starts the mrswarm binary as a child process and reads its resident
@@ -43,13 +47,16 @@ func (s *suite) serverRSS(ctx context.Context) ([]Row, []string, error) {
 	}
 	defer client.Close()
 	row := func(name, field string) (Row, error) {
-		time.Sleep(rssSettle)
 		pid := srv.cmd.Process.Pid
+		_, err := procstat.Settle(rssSettle, func() (int64, error) { return procStatusKB(pid, "VmRSS") })
+		if err != nil {
+			return Row{}, err
+		}
 		kb, err := procStatusKB(pid, field)
 		r := Row{Section: sectionRSS, Name: name, Scale: "mrswarm serve, child process",
 			Value: float64(kb) / 1024, Unit: "MiB", Samples: 1, Note: "/proc/PID/status " + field}
 		if field == "VmRSS" {
-			r.Note += fmt.Sprintf(" after %s idle", rssSettle)
+			r.Note += fmt.Sprintf(" after %s idle, once it stops shrinking", rssSettle)
 			anon, errA := procStatusKB(pid, "RssAnon")
 			file, errF := procStatusKB(pid, "RssFile")
 			if errA == nil && errF == nil {

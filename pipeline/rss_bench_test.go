@@ -50,10 +50,12 @@ func BenchmarkRunsRSS(b *testing.B) {
 // allocator returns freed memory to the system within about two seconds.
 const rssSettle = 2 * time.Second
 
-// rssMiB is the process's resident set once it idled rssSettle and a
-// collection returned what Go can.
+// rssMiB is the process's resident set once it idled rssSettle and stopped
+// shrinking (the store checkpoints once writes pause, and the memory that
+// frees goes back to the system a moment later), after a collection
+// returned what Go can.
 func rssMiB() float64 {
-	time.Sleep(rssSettle)
+	procstat.Settle(rssSettle, func() (int64, error) { return procstat.CurrentRSS(), nil })
 	runtime.GC()
 	debug.FreeOSMemory()
 	return float64(procstat.CurrentRSS()) / (1 << 20)

@@ -11,6 +11,12 @@ const (
 	minGain = 0.10
 	// minSamples is how many calls a level needs before it is judged.
 	minSamples = 4
+	// quickSamples calls suffice to give up a level that is clearly worse:
+	// every one of them showed at least clearLoss less throughput than the
+	// level below. On a host where parallel calls only share the cores, a
+	// probe then costs a few calls, not a whole parallel stage.
+	quickSamples = 2
+	clearLoss    = 0.15
 	// recentCalls is how many of a level's last calls its rate is the median
 	// of: a call stalled by the machine (a GC pause, a busy core) moves it
 	// not at all.
@@ -106,6 +112,9 @@ func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavai
 	if c.since++; c.blocked != 0 && c.since >= c.gap {
 		c.blocked = 0
 	}
+	if lvl > c.window {
+		return // it ran before its level was given up: that level is measured afresh when tried again
+	}
 	if lvl == c.window && c.warm > 0 {
 		c.warm-- // admitted before the host's queue reached the new window: too fast
 		return
@@ -123,7 +132,7 @@ func (c *concurrency) finished(lvl int, tokens int64, wall time.Duration, unavai
 func (c *concurrency) decide() {
 	w := c.window
 	top := &c.levels[w-1]
-	if top.n < minSamples {
+	if top.n < minSamples && !c.clearlyWorse(w) {
 		return
 	}
 	need := 1 + minGain
@@ -131,7 +140,7 @@ func (c *concurrency) decide() {
 		need = 1
 	}
 	judged := w > 1 && c.levels[w-2].n >= minSamples
-	if judged && c.throughput(w) < c.throughput(w-1)*need {
+	if judged && (top.n < minSamples || c.throughput(w) < c.throughput(w-1)*need) {
 		if c.failed == w {
 			c.gap = min(2*c.gap, maxReprobeCalls)
 		} else {
@@ -150,6 +159,21 @@ func (c *concurrency) decide() {
 	if w < c.limit && c.blocked != w+1 {
 		c.window, c.warm = w+1, w // the first w calls at w+1 pass while the w before them run
 	}
+}
+
+// clearlyWorse reports whether level w, on trial (not kept), has shown on
+// each of at least quickSamples calls clearLoss less throughput than the
+// judged level below.
+func (c *concurrency) clearlyWorse(w int) bool {
+	if w < 2 || c.levels[w-2].n < minSamples {
+		return false
+	}
+	top := &c.levels[w-1]
+	if top.kept || top.n < quickSamples {
+		return false
+	}
+	below := c.throughput(w-1) * (1 - clearLoss)
+	return !slices.ContainsFunc(top.recent[:min(top.n, recentCalls)], func(r float64) bool { return float64(w)*r >= below })
 }
 
 // throughput is what level lvl showed: lvl calls at its rate.

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -124,10 +125,12 @@ func TestAdaptiveJudgesWallTime(t *testing.T) {
 	for name, tc := range map[string]struct {
 		limit    int
 		parallel time.Duration // wall time of a call at level 2
+		beside   int           // calls made beside the long one: one left out, then those judged
 		want     int
 	}{
-		"slower in parallel": {limit: 2, parallel: 3 * time.Second, want: 1},
-		"free slots":         {limit: 4, parallel: time.Second, want: 3},
+		// Clearly worse: given up after quickSamples calls.
+		"slower in parallel": {limit: 2, parallel: 3 * time.Second, beside: 1 + quickSamples, want: 1},
+		"free slots":         {limit: 4, parallel: time.Second, beside: 1 + minSamples, want: 3},
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := newAdaptiveRig(t, tc.limit)
@@ -139,7 +142,8 @@ func TestAdaptiveJudgesWallTime(t *testing.T) {
 				t.Fatalf("window %d after %d calls alone, want 2", a.window(), minSamples)
 			}
 			a.start("long")
-			for _, name := range []string{"b0", "b1", "b2", "b3", "b4"} { // one left out, minSamples judged
+			for i := range tc.beside {
+				name := fmt.Sprintf("b%d", i)
 				a.start(name)
 				a.finish(name, tc.parallel)
 			}

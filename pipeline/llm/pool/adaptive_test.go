@@ -45,6 +45,10 @@ func climb(from, to int) []int {
 // judgeAt is how many saturated calls a just raised window w takes to be judged.
 func judgeAt(w int) int { return w - 1 + minSamples }
 
+// quickAt is how many saturated calls a just raised window w that is clearly
+// worse than w-1 takes to be given up.
+func quickAt(w int) int { return w - 1 + quickSamples }
+
 func rep(w, n int) []int { return slices.Repeat([]int{w}, n) }
 
 func TestAdaptiveConcurrency(t *testing.T) {
@@ -57,9 +61,10 @@ func TestAdaptiveConcurrency(t *testing.T) {
 		"four slots": {limit: 8, rate: slots(4),
 			want: slices.Concat(climb(1, 5), rep(5, judgeAt(5)-1), []int{4}, rep(4, 3))},
 		// A CPU-bound server where two calls at once take three times as long
-		// each (the tiny model on two cores): back to one call at a time.
+		// each (the tiny model on two cores): clearly worse, so back to one
+		// call at a time after quickSamples calls.
 		"slower in parallel": {limit: 2, rate: func(c int) float64 { return []float64{0, 100, 33}[c] },
-			want: slices.Concat(climb(1, 2), rep(2, judgeAt(2)-1), []int{1}, rep(1, 3))},
+			want: slices.Concat(climb(1, 2), rep(2, quickAt(2)-1), []int{1}, rep(1, 3))},
 		// A gain below minGain does not pay for the latency: back to one.
 		"5% gain": {limit: 4, rate: func(c int) float64 { return []float64{0, 100, 52.5, 35, 26}[c] },
 			want: slices.Concat(climb(1, 2), rep(2, judgeAt(2)-1), []int{1}, rep(1, 3))},

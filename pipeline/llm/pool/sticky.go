@@ -59,10 +59,12 @@ func (p *Pool) takeHoldLocked(m *member, s *llm.Session) (grant, bool) {
 }
 
 // holdLocked keeps the slot that g's call of session s freed on g's host,
-// unless the session has ended or has kept the slot maxStreak calls in a row
-// while others wait. wall is how long the call took.
+// unless the session has ended, has kept the slot maxStreak calls in a row
+// while others wait, or the host is at its window without that slot (an
+// adaptive window that narrowed while the call ran: the sessions that ran
+// beside each other take turns from now on). wall is how long the call took.
 func (p *Pool) holdLocked(g grant, s *llm.Session, wall time.Duration) {
-	if s == nil || s.Ended() || (g.streak >= maxStreak && p.waiting > 0) {
+	if s == nil || s.Ended() || (g.streak >= maxStreak && p.waiting > 0) || !g.m.free() {
 		return
 	}
 	h := &hold{s: s, streak: g.streak}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mrswarm/mrswarm/pipeline"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 )
 
@@ -24,13 +26,18 @@ type poolConfig struct {
 	adaptive bool
 }
 
+// defaultRounds is OllamaTarget.Rounds when unset.
+const defaultRounds = 7
+
 // adaptive runs campaign_optimization on the real Ollama through a pool of
 // that one host: fixed at one call at a time (and one step), fixed at
 // OLLAMA_NUM_PARALLEL calls, and adaptive up to OLLAMA_NUM_PARALLEL, the runs'
 // parallelism being the pool's capacity as the server sets it. Each pool
 // keeps what it learned across its runs, as a server does; its first run
 // (where the adaptive one starts at one call) is a warm-up. The pools take
-// turns run by run, so that a machine whose load drifts slows all alike.
+// turns run by run for o.Rounds rounds, so that a machine whose load drifts
+// slows all alike; the rows are medians, the notes every run with the calls
+// that ran beside another (for the adaptive pool: what its probes cost).
 func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 	o := s.cfg.Ollama
 	if o == nil {
@@ -48,21 +55,45 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 		defer e.close(ctx)
 		envs[i] = e
 	}
-	walls := make([][]time.Duration, len(configs))
-	for range max(o.Reps, 1) {
+	runs := make([][]poolRun, len(configs))
+	for range s.rounds() {
 		for i, e := range envs {
+			e.backend.take()
 			_, wall, err := e.run(ctx, e.opts)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", configs[i].name, err)
 			}
-			walls[i] = append(walls[i], wall)
+			calls, beside := e.backend.take()
+			runs[i] = append(runs[i], poolRun{wall: wall, calls: calls, beside: beside})
 		}
 	}
 	stats := make([]Stat, len(configs))
-	for i, ws := range walls {
+	for i, rs := range runs {
+		var ws []time.Duration
+		for _, r := range rs {
+			ws = append(ws, r.wall)
+		}
 		stats[i] = statOf(ws)
 	}
-	return adaptiveRows(o, configs, stats), adaptiveNotes(configs, envs, walls), nil
+	return adaptiveRows(o, configs, stats), adaptiveNotes(configs, envs, runs), nil
+}
+
+// rounds is how many measured runs each pool makes.
+func (s *suite) rounds() int {
+	switch {
+	case s.cfg.Quick:
+		return 1
+	case s.cfg.Ollama.Rounds > 0:
+		return s.cfg.Ollama.Rounds
+	}
+	return defaultRounds
+}
+
+// poolRun is one measured campaign of a pool: its wall time, its LLM calls
+// and how many of them ran beside another on the server.
+type poolRun struct {
+	wall          time.Duration
+	calls, beside int
 }
 
 // statOf is the median and minimum of ds (not empty).
@@ -88,31 +119,94 @@ func adaptiveRows(o *OllamaTarget, configs []poolConfig, stats []Stat) []Row {
 	return append(rows, withKey(speedup, KeyOllamaParallelSpeedupAdaptive))
 }
 
-// adaptiveNotes are the failed runs, every run's wall time and the adaptive
-// pool's window at the end.
-func adaptiveNotes(configs []poolConfig, envs []*poolEnv, walls [][]time.Duration) []string {
+// adaptiveNotes are the failed runs, every run's wall time with its calls
+// beside another of all its calls, and the adaptive pool's window at the end.
+func adaptiveNotes(configs []poolConfig, envs []*poolEnv, runs [][]poolRun) []string {
 	var notes []string
 	for i, e := range envs {
 		var ws []string
-		for _, w := range walls[i] {
-			ws = append(ws, w.Round(10*time.Millisecond).String())
+		for _, r := range runs[i] {
+			ws = append(ws, fmt.Sprintf("%s (%d/%d)", r.wall.Round(10*time.Millisecond), r.beside, r.calls))
 		}
-		notes = append(notes, fmt.Sprintf("real Ollama, %s: runs of %s", configs[i].name, strings.Join(ws, ", ")))
+		notes = append(notes, fmt.Sprintf("real Ollama, %s: runs of %s (calls beside another / calls)", configs[i].name, strings.Join(ws, ", ")))
 		for _, f := range e.failures {
 			notes = append(notes, "real Ollama, "+configs[i].name+": a "+f)
 		}
 		if configs[i].adaptive {
-			notes = append(notes, fmt.Sprintf("adaptive pool: window %d after its runs", e.pool.Hosts()[0].Window))
+			notes = append(notes, fmt.Sprintf("adaptive pool: window %d after its runs; %s", e.pool.Hosts()[0].Window, probeCost(runs[i])))
 		}
 	}
 	return notes
 }
 
+// probeCost compares the adaptive pool's runs in which some calls ran beside
+// another (its probes of two at once, or a window that stayed there) with
+// the runs without.
+func probeCost(runs []poolRun) string {
+	var with, without []time.Duration
+	calls, beside := 0, 0
+	for _, r := range runs {
+		calls, beside = calls+r.calls, beside+r.beside
+		if r.beside > 0 {
+			with = append(with, r.wall)
+		} else {
+			without = append(without, r.wall)
+		}
+	}
+	msg := fmt.Sprintf("%d of %d calls ran beside another, in %d of %d runs", beside, calls, len(with), len(runs))
+	if len(with) > 0 && len(without) > 0 {
+		msg += fmt.Sprintf(" (median %s, the others %s)", statOf(with).Median.Round(10*time.Millisecond), statOf(without).Median.Round(10*time.Millisecond))
+	}
+	return msg
+}
+
 // poolEnv is the campaign over a pool of the Ollama host, warmed up.
 type poolEnv struct {
 	*pipelineEnv
-	pool *pool.Pool
-	opts pipeline.Options
+	pool    *pool.Pool
+	backend *overlapCounter
+	opts    pipeline.Options
+}
+
+// overlapCounter is a pool backend that counts its calls and those that ran
+// beside another one at some point.
+type overlapCounter struct {
+	pool.Backend
+	mu      sync.Mutex // guards the fields below
+	running map[*bool]bool
+	calls   int
+	beside  int
+}
+
+func (c *overlapCounter) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
+	mark := new(bool)
+	c.mu.Lock()
+	c.running[mark] = true
+	if len(c.running) > 1 {
+		for m := range c.running {
+			*m = true
+		}
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.running, mark)
+		c.calls++
+		if *mark {
+			c.beside++
+		}
+		c.mu.Unlock()
+	}()
+	return c.Backend.Chat(ctx, req)
+}
+
+// take returns the calls and the calls beside another since the last take.
+func (c *overlapCounter) take() (calls, beside int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	calls, beside = c.calls, c.beside
+	c.calls, c.beside = 0, 0
+	return calls, beside
 }
 
 // newPoolEnv returns the campaign over a fresh pool of the Ollama host as c
@@ -122,7 +216,8 @@ func (s *suite) newPoolEnv(ctx context.Context, o *OllamaTarget, c poolConfig) (
 	if err != nil {
 		return nil, err
 	}
-	p, err := pool.New([]pool.Host{{Backend: client, Kind: pool.KindOllama, Limit: c.limit}},
+	counter := &overlapCounter{Backend: client, running: map[*bool]bool{}}
+	p, err := pool.New([]pool.Host{{Backend: counter, Kind: pool.KindOllama, Limit: c.limit}},
 		pool.Config{Model: o.Model, Adaptive: c.adaptive})
 	if err != nil {
 		return nil, err
@@ -135,7 +230,7 @@ func (s *suite) newPoolEnv(ctx context.Context, o *OllamaTarget, c poolConfig) (
 	if s.cfg.Quick {
 		env.preset = firstStage(env.preset)
 	}
-	e := &poolEnv{pipelineEnv: env, pool: p, opts: pipeline.Options{MaxParallel: p.Capacity()}}
+	e := &poolEnv{pipelineEnv: env, pool: p, backend: counter, opts: pipeline.Options{MaxParallel: p.Capacity()}}
 	if _, _, err := env.run(ctx, e.opts); err != nil {
 		env.close(ctx)
 		return nil, fmt.Errorf("warm-up run: %w", err)

@@ -1,29 +1,33 @@
 package bench
 
 import (
+	"context"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
 	"github.com/mrswarm/mrswarm/internal/tinymodel"
+	"github.com/mrswarm/mrswarm/pipeline/llm"
+	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 )
 
 // BenchmarkOllamaAdaptive runs make bench's adaptive-concurrency section alone
 // on the test binary's Ollama (OLLAMA_NUM_PARALLEL, default 2, with the tiny
 // model at make bench's num_ctx): the campaign through a pool fixed at 1,
-// fixed at 2 and adaptive, 3 measured runs each, the pools taking turns. It
-// reports each median wall time and the adaptive speedup over sequential,
-// the value of ollama_parallel_speedup_adaptive:
+// fixed at 2 and adaptive, as many measured runs each as make bench makes
+// (defaultRounds), the pools taking turns. It reports each median wall time
+// and the adaptive speedup over sequential, the value of
+// ollama_parallel_speedup_adaptive, and logs every run:
 //
-//	MRSWARM_REQUIRE_OLLAMA=1 go test ./bench -run '^$' -bench OllamaAdaptive -benchtime 1x
+//	MRSWARM_REQUIRE_OLLAMA=1 go test ./bench -run '^$' -bench OllamaAdaptive -benchtime 1x -v
 func BenchmarkOllamaAdaptive(b *testing.B) {
 	srv := ollamatest.Shared(b)
 	s, err := newSuite(Config{WorkDir: b.TempDir(), Log: io.Discard}.withDefaults())
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.cfg.Ollama = &OllamaTarget{Host: srv.Host, Model: srv.Model, NumParallel: 2, NumCtx: tinymodel.NumCtx, Reps: 3}
+	s.cfg.Ollama = &OllamaTarget{Host: srv.Host, Model: srv.Model, NumParallel: 2, NumCtx: tinymodel.NumCtx}
 	var rows []Row
 	for b.Loop() {
 		var notes []string
@@ -39,5 +43,54 @@ func BenchmarkOllamaAdaptive(b *testing.B) {
 	names := []string{"fixed-1-ms", "fixed-2-ms", "adaptive-ms", "speedup"}
 	for i, r := range rows {
 		b.ReportMetric(r.Value, names[i])
+	}
+}
+
+// gatedBackend is a pool backend whose calls end when the test closes their gate.
+type gatedBackend struct {
+	pool.Backend // not called
+	started      chan struct{}
+	gate         chan struct{}
+}
+
+func (g *gatedBackend) Chat(ctx context.Context, _ llm.Request) (llm.Response, error) {
+	g.started <- struct{}{}
+	select {
+	case <-g.gate:
+		return llm.Response{}, nil
+	case <-ctx.Done():
+		return llm.Response{}, ctx.Err()
+	}
+}
+
+// TestOverlapCounter: the adaptive section's note counts a call as beside
+// another when it ran beside one at any point, whether it started first or
+// second, and calls one after the other not at all.
+func TestOverlapCounter(t *testing.T) {
+	g := &gatedBackend{started: make(chan struct{}), gate: make(chan struct{})}
+	c := &overlapCounter{Backend: g, running: map[*bool]bool{}}
+	call := func(done chan<- struct{}) {
+		go func() {
+			if _, err := c.Chat(t.Context(), llm.Request{}); err != nil {
+				t.Error(err)
+			}
+			done <- struct{}{}
+		}()
+		<-g.started
+	}
+	done := make(chan struct{}, 3)
+	call(done)
+	g.gate <- struct{}{} // the first call ends alone
+	<-done
+	call(done)
+	call(done)
+	close(g.gate) // the second and third end together
+	<-done
+	<-done
+	if calls, beside := c.take(); calls != 3 || beside != 2 {
+		t.Errorf("%d calls, %d beside another; want 3, 2", calls, beside)
+	}
+	if calls, beside := c.take(); calls != 0 || beside != 0 {
+		t.Errorf("after take: %d calls, %d beside; want 0, 0", calls, beside)
 	}
 }

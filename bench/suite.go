@@ -57,6 +57,10 @@ type OllamaTarget struct {
 	// Reps is how often the sequential and parallel runs repeat (default 1: a run
 	// of the tiny model takes tens of seconds on two cores).
 	Reps int
+	// Rounds is how many measured runs each pool of the adaptive-concurrency
+	// section makes, taking turns (default 7; Quick 1): one campaign's wall
+	// time varies ±40 % with the model's outputs.
+	Rounds int
 }
 
 // ServerTarget is the mrswarm binary to start as a child process.

@@ -214,3 +214,50 @@ func TestNoSessionNoHold(t *testing.T) {
 		t.Fatalf("grace timers %v without sessions; want none", ds)
 	}
 }
+
+// A window that narrows while two conversations run beside each other makes
+// them take turns: the first to finish keeps no slot beyond the window, so
+// its next turn waits for the other's call (here its last) to end.
+func TestHoldWithinNarrowedWindow(t *testing.T) {
+	r := newReleased()
+	p := newPool(t, Host{Backend: r, Limit: 2})
+	ts := &timers{}
+	p.afterFunc = ts.afterFunc
+	a, endA := llm.WithSession(t.Context())
+	defer endA()
+	b, endB := llm.WithSession(t.Context())
+	defer endB()
+	done := map[string]chan error{}
+	start := func(ctx context.Context, name string) {
+		t.Helper()
+		done[name] = make(chan error, 1)
+		startCall(ctx, p, name, done[name])
+	}
+	finish := func(name string) {
+		t.Helper()
+		close(r.gate(name))
+		if err := <-done[name]; err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(a, "A1")
+	start(b, "B1")
+	for range 2 {
+		<-r.started
+	}
+	p.mu.Lock()
+	p.members[0].conc.window = 1 // as an adaptive window that gave up two at once
+	p.mu.Unlock()
+	finish("A1")
+	if h := p.Hosts()[0]; h.Held != 0 {
+		t.Fatalf("%d slots kept with %d in flight at window 1; want none", h.Held, h.InFlight)
+	}
+	start(a, "A2")
+	waitFor(t, "A2 waiting", func() bool { return waiting(p) == 1 })
+	endB() // B's conversation is over: its slot is not kept
+	finish("B1")
+	if got := <-r.started; got != "A2" {
+		t.Fatalf("call %q started; want A2", got)
+	}
+	finish("A2")
+}

@@ -265,7 +265,8 @@ func conversation(ctx context.Context, p *Pool, live *atomic.Int64, prompts []in
 }
 
 // quiescent reports whether every live session is running a call on the
-// server or waiting for a slot that nothing but the clock can free.
+// server or waiting for a slot that nothing but the clock can free, and the
+// pool counts in flight exactly the calls the server runs.
 func quiescent(p *Pool, srv *sharedServer, live *atomic.Int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -274,8 +275,8 @@ func quiescent(p *Pool, srv *sharedServer, live *atomic.Int64) bool {
 	srv.mu.Unlock()
 	m := p.members[0]
 	n := live.Load()
-	if n == 0 || int64(running+p.waiting) != n {
-		return false
+	if n == 0 || int64(running+p.waiting) != n || running != m.inFlight {
+		return false // a session between calls, or a call granted (or ended) and not yet on (or off) the server
 	}
 	ending := slices.ContainsFunc(m.holds, func(h *hold) bool { return h.s.Ended() }) // dropped at once, off the clock
 	return p.waiting == 0 || (!m.free() && !ending)

@@ -33,11 +33,10 @@ type sharedServer struct {
 
 // simCall is one call on a sharedServer.
 type simCall struct {
-	left    float64 // tokens still to process
-	tokens  int64   // prompt tokens
-	beside  bool    // ran beside another call
-	done    chan struct{}
-	removed bool
+	left   float64 // tokens still to process
+	tokens int64   // prompt tokens
+	beside bool    // ran beside another call
+	done   chan struct{}
 }
 
 const simCompletion = 100

@@ -214,12 +214,8 @@ func (s *Store) inlineTable(ctx context.Context, q querier, sum Summary) (string
 	defer rows.Close()
 	out := [][]any{}
 	for rows.Next() {
-		vals := make([]any, len(kinds))
-		ptrs := make([]any, len(kinds))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanValues(rows, len(kinds))
+		if err != nil {
 			return "", false, err
 		}
 		for i, k := range kinds {

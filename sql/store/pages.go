@@ -115,17 +115,27 @@ func (s *Store) readRows(ctx context.Context, h string, cols []Column, offset in
 	return out, rows.Err()
 }
 
+// scanRow scans one row of cols, each value as its JSON form (jsonValue).
 func scanRow(sc scanner, cols []Column) ([]any, error) {
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
+	vals, err := scanValues(sc, len(cols))
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cols {
+		vals[i] = jsonValue(vals[i], c.Type)
+	}
+	return vals, nil
+}
+
+// scanValues scans one row of n columns as the driver's values.
+func scanValues(sc scanner, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
 	if err := sc.Scan(ptrs...); err != nil {
 		return nil, err
-	}
-	for i, c := range cols {
-		vals[i] = jsonValue(vals[i], c.Type)
 	}
 	return vals, nil
 }

@@ -297,12 +297,8 @@ func (s *Store) QueryValues(ctx context.Context, query string, args ...any) (col
 			return err
 		}
 		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
+			vals, err := scanValues(rows, len(cols))
+			if err != nil {
 				return err
 			}
 			out = append(out, vals)

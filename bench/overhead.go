@@ -71,6 +71,12 @@ func (s *suite) overhead(ctx context.Context) ([]Row, []string, error) {
 			}
 			starts = append(starts, st.starts...)
 			rows = append(rows, st.rows(dag, lat)...)
+			bare, err := bareCase(ctx, dag, lat, reps)
+			if err != nil {
+				return rows, nil, fmt.Errorf("%s DAG, L=%v, bare goroutines: %w", dag.name, lat, err)
+			}
+			s.floor.Framework, s.floor.Stats = bareFramework, append(s.floor.Stats, bare)
+			rows = append(rows, bareRows(bare, st.overCritical())...)
 		}
 	}
 	start := Row{Section: sectionOverhead, Name: "StartRun latency (Runner.Start returns)", Scale: "both DAGs, both latencies",
@@ -89,6 +95,11 @@ type overheadStat struct {
 	overTaken []float64
 }
 
+// overCritical is the median run's wall ÷ critical path (0 at latency 0).
+func (st overheadStat) overCritical() float64 {
+	return ratio(msOf(medianDur(st.walls)), msOf(st.critical))
+}
+
 func (st overheadStat) rows(dag overheadDAG, lat time.Duration) []Row {
 	scale := fmt.Sprintf("%s DAG (%d steps), L=%d ms, parallelism %d", dag.name, st.steps, lat.Milliseconds(), overheadParallelism)
 	wall := medianDur(st.walls)
@@ -99,7 +110,7 @@ func (st overheadStat) rows(dag overheadDAG, lat time.Duration) []Row {
 		return []Row{withKey(over, dag.overKey)}
 	}
 	rel := Row{Section: sectionOverhead, Name: "wall ÷ critical path", Scale: scale,
-		Value: ratio(msOf(wall), msOf(st.critical)), Unit: "×", Samples: len(st.walls),
+		Value: st.overCritical(), Unit: "×", Samples: len(st.walls),
 		Note: fmt.Sprintf("critical path %d × %v", dag.depth, lat)}
 	taken := Row{Section: sectionOverhead, Name: "wall ÷ critical path of the calls as they took", Scale: scale,
 		Value: medianOf(st.overTaken), Unit: "×", Samples: len(st.overTaken),

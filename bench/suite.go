@@ -97,6 +97,7 @@ type suite struct {
 	files map[int]string // generated CSVs by row count
 
 	peerTable []Peer // the peer table's rows, filled by the peers section
+	floor     Peer   // the bare goroutines' row of the peer table, filled by the overhead section
 }
 
 // section is one group of rows.
@@ -144,6 +145,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.Duration = time.Since(rep.Started)
 	rep.Peers = s.peerTable
+	if len(s.floor.Stats) > 0 {
+		rep.Peers = append(rep.Peers, s.floor)
+	}
 	return rep, errors.Join(errs...)
 }
 

@@ -63,8 +63,9 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", configs[i].name, err)
 			}
-			calls, beside := e.backend.take()
-			runs[i] = append(runs[i], poolRun{wall: wall, calls: calls, beside: beside})
+			r := e.backend.take()
+			r.wall = wall
+			runs[i] = append(runs[i], r)
 		}
 	}
 	stats := make([]Stat, len(configs))
@@ -89,11 +90,14 @@ func (s *suite) rounds() int {
 	return defaultRounds
 }
 
-// poolRun is one measured campaign of a pool: its wall time, its LLM calls
-// and how many of them ran beside another on the server.
+// poolRun is one measured campaign of a pool: its wall time, its LLM calls,
+// how many of them ran beside another on the server and the completion
+// tokens the model generated (the model's answers, and so its work, differ
+// from run to run: every run's prompts name results by new handles).
 type poolRun struct {
 	wall          time.Duration
 	calls, beside int
+	tokens        int64
 }
 
 // statOf is the median and minimum of ds (not empty).
@@ -126,9 +130,9 @@ func adaptiveNotes(configs []poolConfig, envs []*poolEnv, runs [][]poolRun) []st
 	for i, e := range envs {
 		var ws []string
 		for _, r := range runs[i] {
-			ws = append(ws, fmt.Sprintf("%s (%d/%d)", r.wall.Round(10*time.Millisecond), r.beside, r.calls))
+			ws = append(ws, fmt.Sprintf("%s (%d/%d, %d)", r.wall.Round(10*time.Millisecond), r.beside, r.calls, r.tokens))
 		}
-		notes = append(notes, fmt.Sprintf("real Ollama, %s: runs of %s (calls beside another / calls)", configs[i].name, strings.Join(ws, ", ")))
+		notes = append(notes, fmt.Sprintf("real Ollama, %s: runs of %s (calls beside another / calls, completion tokens)", configs[i].name, strings.Join(ws, ", ")))
 		for _, f := range e.failures {
 			notes = append(notes, "real Ollama, "+configs[i].name+": a "+f)
 		}
@@ -176,6 +180,7 @@ type overlapCounter struct {
 	running map[*bool]bool
 	calls   int
 	beside  int
+	tokens  int64 // completion tokens of the calls
 }
 
 func (c *overlapCounter) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
@@ -188,25 +193,26 @@ func (c *overlapCounter) Chat(ctx context.Context, req llm.Request) (llm.Respons
 		}
 	}
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.running, mark)
-		c.calls++
-		if *mark {
-			c.beside++
-		}
-		c.mu.Unlock()
-	}()
-	return c.Backend.Chat(ctx, req)
+	resp, err := c.Backend.Chat(ctx, req)
+	c.mu.Lock()
+	delete(c.running, mark)
+	c.calls++
+	c.tokens += resp.Usage.CompletionTokens
+	if *mark {
+		c.beside++
+	}
+	c.mu.Unlock()
+	return resp, err
 }
 
-// take returns the calls and the calls beside another since the last take.
-func (c *overlapCounter) take() (calls, beside int) {
+// take returns what ran since the last take: the calls, those beside another
+// and their completion tokens.
+func (c *overlapCounter) take() poolRun {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	calls, beside = c.calls, c.beside
-	c.calls, c.beside = 0, 0
-	return calls, beside
+	r := poolRun{calls: c.calls, beside: c.beside, tokens: c.tokens}
+	c.calls, c.beside, c.tokens = 0, 0, 0
+	return r
 }
 
 // newPoolEnv returns the campaign over a fresh pool of the Ollama host as c

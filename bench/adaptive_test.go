@@ -57,7 +57,7 @@ func (g *gatedBackend) Chat(ctx context.Context, _ llm.Request) (llm.Response, e
 	g.started <- struct{}{}
 	select {
 	case <-g.gate:
-		return llm.Response{}, nil
+		return llm.Response{Usage: llm.Usage{CompletionTokens: 7}}, nil
 	case <-ctx.Done():
 		return llm.Response{}, ctx.Err()
 	}
@@ -87,10 +87,10 @@ func TestOverlapCounter(t *testing.T) {
 	close(g.gate) // the second and third end together
 	<-done
 	<-done
-	if calls, beside := c.take(); calls != 3 || beside != 2 {
-		t.Errorf("%d calls, %d beside another; want 3, 2", calls, beside)
+	if r := c.take(); r.calls != 3 || r.beside != 2 || r.tokens != 3*7 {
+		t.Errorf("%d calls, %d beside another, %d tokens; want 3, 2, 21", r.calls, r.beside, r.tokens)
 	}
-	if calls, beside := c.take(); calls != 0 || beside != 0 {
-		t.Errorf("after take: %d calls, %d beside; want 0, 0", calls, beside)
+	if r := c.take(); r.calls != 0 || r.beside != 0 || r.tokens != 0 {
+		t.Errorf("after take: %+v; want nothing", r)
 	}
 }

@@ -76,7 +76,28 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 		}
 		stats[i] = statOf(ws)
 	}
-	return adaptiveRows(o, configs, stats), adaptiveNotes(configs, envs, runs), nil
+	rows := append(adaptiveRows(o, configs, stats), perTokenRow(o, runs[0], runs[2]))
+	return rows, adaptiveNotes(configs, envs, runs), nil
+}
+
+// msPerToken is the wall time of runs per completion token they generated,
+// over all of them (0 without tokens).
+func msPerToken(runs []poolRun) float64 {
+	var wall time.Duration
+	var tokens int64
+	for _, r := range runs {
+		wall, tokens = wall+r.wall, tokens+r.tokens
+	}
+	return ratio(msOf(wall), float64(tokens))
+}
+
+// perTokenRow compares the sequential and adaptive pools on equal work: each
+// run's prompts name results by new handles, so the model's answers, and how
+// long it takes to write them, differ from run to run.
+func perTokenRow(o *OllamaTarget, seq, adaptive []poolRun) Row {
+	return Row{Section: sectionAdaptive, Name: "adaptive speedup over sequential, per completion token",
+		Scale: ollamaScale(o, o.NumCtx), Value: ratio(msPerToken(seq), msPerToken(adaptive)), Unit: "×", Samples: len(adaptive),
+		Note: fmt.Sprintf("(Σ wall ÷ Σ completion tokens) sequential ÷ adaptive: %.1f ÷ %.1f ms per token", msPerToken(seq), msPerToken(adaptive))}
 }
 
 // rounds is how many measured runs each pool makes.

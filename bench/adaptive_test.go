@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mrswarm/mrswarm/internal/ollamatest"
 	"github.com/mrswarm/mrswarm/internal/tinymodel"
@@ -40,7 +41,7 @@ func BenchmarkOllamaAdaptive(b *testing.B) {
 	for _, r := range rows {
 		b.Logf("%s: %.3g %s", r.Name, r.Value, r.Unit)
 	}
-	names := []string{"fixed-1-ms", "fixed-2-ms", "adaptive-ms", "speedup"}
+	names := []string{"fixed-1-ms", "fixed-2-ms", "adaptive-ms", "speedup", "per-token-speedup"}
 	for i, r := range rows {
 		b.ReportMetric(r.Value, names[i])
 	}
@@ -92,5 +93,20 @@ func TestOverlapCounter(t *testing.T) {
 	}
 	if r := c.take(); r.calls != 0 || r.beside != 0 || r.tokens != 0 {
 		t.Errorf("after take: %+v; want nothing", r)
+	}
+}
+
+// TestPerTokenRow: the per-token comparison weighs each pool's wall time by
+// the tokens its runs generated: the same time for twice the tokens is twice
+// as fast.
+func TestPerTokenRow(t *testing.T) {
+	o := &OllamaTarget{Model: "m", NumParallel: 2, NumCtx: 2048}
+	seq := []poolRun{{wall: 4 * time.Second, tokens: 1000}, {wall: 6 * time.Second, tokens: 1000}}
+	adaptive := []poolRun{{wall: 5 * time.Second, tokens: 2000}, {wall: 5 * time.Second, tokens: 2000}}
+	if r := perTokenRow(o, seq, adaptive); r.Value != 2 || r.Samples != 2 {
+		t.Errorf("per-token speedup %v over %d runs, want 2 over 2", r.Value, r.Samples)
+	}
+	if r := perTokenRow(o, seq, []poolRun{{wall: time.Second}}); r.Value != 0 {
+		t.Errorf("without tokens: %v, want 0", r.Value)
 	}
 }

@@ -14,19 +14,21 @@ import (
 const maxCachedValueSets = 1024
 
 // Catalog is the tools over one store. It keeps each dataset's distinct filter
-// values and period labels (the enums of the tools' schemas) by content
-// fingerprint, so a repeated call reads them once; a replaced dataset has a new
-// fingerprint. It is safe for concurrent use.
+// values and period labels (the enums of the tools' schemas) and its column
+// statistics (dataset_profile's bounds) by content fingerprint, so a repeated
+// call reads them once; a replaced dataset has a new fingerprint. It is safe
+// for concurrent use.
 type Catalog struct {
 	st *store.Store
 
-	mu     sync.Mutex          // guards values
-	values map[string][]string // dataset\x00fingerprint\x00key → values; nil means over the cap
+	mu     sync.Mutex                               // guards values and bounds
+	values map[string][]string                      // dataset\x00fingerprint\x00key → values; nil means over the cap
+	bounds map[string]map[string]store.ColumnBounds // dataset\x00fingerprint → column → bounds
 }
 
 // NewCatalog returns the tools over st with an empty cache.
 func NewCatalog(st *store.Store) *Catalog {
-	return &Catalog{st: st, values: map[string][]string{}}
+	return &Catalog{st: st, values: map[string][]string{}, bounds: map[string]map[string]store.ColumnBounds{}}
 }
 
 // Env describes dataset as the tools see it: its role columns and the distinct
@@ -102,6 +104,38 @@ func (c *Catalog) distinct(ctx context.Context, ds store.Dataset, key, q string)
 	c.values[key] = vals
 	c.mu.Unlock()
 	return vals, nil
+}
+
+// columnBounds is [store.Store.ColumnBounds] of dataset name through the cache
+// (reading them costs a query, ~7 ms of CPU at 1M rows). They are cached under
+// the fingerprint the dataset had both before and after they were read, so
+// bounds read while the dataset was being replaced are used once, never kept.
+// The result is shared: callers must not modify it.
+func (c *Catalog) columnBounds(ctx context.Context, name string) (map[string]store.ColumnBounds, error) {
+	ds, err := c.st.Dataset(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("column bounds: %w", err)
+	}
+	key := ds.Name + "\x00" + ds.Fingerprint
+	c.mu.Lock()
+	b, hit := c.bounds[key]
+	c.mu.Unlock()
+	if hit {
+		return b, nil
+	}
+	if b, err = c.st.ColumnBounds(ctx, name); err != nil {
+		return nil, err
+	}
+	if after, err := c.st.Dataset(ctx, name); err != nil || after.Fingerprint != ds.Fingerprint {
+		return b, nil
+	}
+	c.mu.Lock()
+	if len(c.bounds) >= maxCachedValueSets {
+		clear(c.bounds)
+	}
+	c.bounds[key] = b
+	c.mu.Unlock()
+	return b, nil
 }
 
 // Env is one dataset as the tools see it, built by [Catalog.Env]. It is

@@ -71,3 +71,38 @@ func replaceFixture(t *testing.T, ctx context.Context, st *store.Store, sales []
 		t.Fatal(err)
 	}
 }
+
+// A catalog keeps dataset_profile's column statistics by content fingerprint
+// too: after a reload, an unfiltered profile above exactLimit (min/max and
+// NULL-free columns from the statistics) reports the new data's bounds, as
+// the exact path computes them from the values.
+func TestCatalogProfileSeesReplacedDataset(t *testing.T) {
+	ctx := t.Context()
+	st := loadCSV(t, "fx", fixtureCSV(fixture))
+	c := NewCatalog(st)
+	profile := func(cat *Catalog, limit int64) map[string]map[string]any {
+		t.Helper()
+		defer func(old int64) { exactLimit = old }(exactLimit)
+		exactLimit = limit
+		sum, err := cat.Call(ctx, "fx", "dataset_profile", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return byKey(pageRows(t, st, sum.Handle), "column_name")
+	}
+	before := profile(c, 0)
+	replaceFixture(t, ctx, st, append(slices.Clone(fixture), sale{"2025-03-01", "North", "US", "Zeta", "Soda", 1000, 2, 2000, 500}))
+	got, want := profile(c, 0), profile(NewCatalog(st), 1<<40)
+	for _, col := range []string{"sale_date", "units_sold", "total_revenue", "total_cost"} {
+		if got[col]["min"] != want[col]["min"] || got[col]["max"] != want[col]["max"] || got[col]["nulls"] != want[col]["nulls"] {
+			t.Errorf("%s after the reload: min/max/nulls %v/%v/%v, exact %v/%v/%v", col, got[col]["min"], got[col]["max"],
+				got[col]["nulls"], want[col]["min"], want[col]["max"], want[col]["nulls"])
+		}
+		if got[col]["max"] == before[col]["max"] {
+			t.Errorf("%s: max %v unchanged by the reload", col, got[col]["max"])
+		}
+	}
+	if len(c.bounds) != 2 {
+		t.Errorf("cached bounds of %d datasets, want 2 (one per fingerprint)", len(c.bounds))
+	}
+}

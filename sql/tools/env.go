@@ -31,6 +31,7 @@ var filterRoles = []struct {
 // env is one dataset as the tools see it: its table, its role columns as quoted SQL
 // expressions, and the distinct values of its filter roles.
 type env struct {
+	c     *Catalog // the catalog it was built from (its caches)
 	ds    store.Dataset
 	table string                // fully qualified table name (no temporary table shadows it)
 	cols  map[store.Role]string // quoted (and cast) column expression per available role
@@ -57,7 +58,7 @@ func newEnv(ctx context.Context, c *Catalog, name string) (*env, error) {
 // envOf describes the loaded dataset ds.
 func envOf(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
 	name := ds.Name
-	e := &env{ds: ds, table: c.st.TableRef(ctx, ds.Name), cols: map[store.Role]string{},
+	e := &env{c: c, ds: ds, table: c.st.TableRef(ctx, ds.Name), cols: map[store.Role]string{},
 		enums: map[store.Role][]string{}, capped: map[store.Role]bool{}}
 	types := map[string]string{}
 	for _, c := range ds.Columns {

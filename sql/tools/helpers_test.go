@@ -70,7 +70,14 @@ func call(t testing.TB, st *store.Store, dataset, tool, args string) []map[strin
 	if err != nil {
 		t.Fatalf("%s %s: %v", tool, args, err)
 	}
-	page, err := st.GetPage(context.Background(), sum.Handle, 0, 10000, false)
+	return pageRows(t, st, sum.Handle)
+}
+
+// pageRows returns the first 10,000 rows of result handle as maps from column
+// name to value.
+func pageRows(t testing.TB, st *store.Store, handle string) []map[string]any {
+	t.Helper()
+	page, err := st.GetPage(context.Background(), handle, 0, 10000, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,8 @@ func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (
 // query need not wait for them (nor they for it) when a core is free. Without
 // filters, the minimum and maximum of numeric and date columns and which
 // columns hold no NULLs come from the store's column statistics (set in
-// r.bounds) instead of the full scan; they are exact either way
-// (TestDatasetProfileBounds).
+// r.bounds, kept by the catalog per content fingerprint) instead of the full
+// scan; they are exact either way (TestDatasetProfileBounds).
 func sampledAggregates(ctx context.Context, st *store.Store, r *render, unfiltered bool) (map[string]any, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	var sampled map[string]any
@@ -51,7 +51,7 @@ func sampledAggregates(ctx context.Context, st *store.Store, r *render, unfilter
 	g.Go(func() error {
 		if unfiltered {
 			var err error
-			if r.bounds, err = st.ColumnBounds(gctx, r.e.ds.Name); err != nil {
+			if r.bounds, err = r.e.c.columnBounds(gctx, r.e.ds.Name); err != nil {
 				return err
 			}
 		}

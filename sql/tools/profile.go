@@ -3,67 +3,39 @@ package tools
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	"github.com/mrswarm/mrswarm/sql/store"
-	"golang.org/x/sync/errgroup"
 )
 
-// runProfile runs dataset_profile. Up to exactLimit rows one query reads
-// every aggregate. Above it, the sample's aggregates run beside the column
-// statistics and the full scan's aggregates (sampledAggregates). Either way
-// the aggregates are one row, which profileRows turns into one row per column
-// (a result of a few typed rows, which the store keeps without a table).
+// runProfile runs dataset_profile: one query reads every aggregate in one
+// row (up to exactLimit rows this file's own template, above it
+// profile_sampled), which profileRows turns into one row per column (a result
+// of a few typed rows, which the store keeps without a table). Unfiltered
+// above exactLimit, the minimum and maximum of numeric and date columns and
+// which columns hold no NULLs come from the store's column statistics (set in
+// r.bounds, kept by the catalog per content fingerprint) instead of the full
+// scan; they are exact either way (TestDatasetProfileBounds).
 func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (store.Summary, error) {
 	r := &render{e: e, a: a}
 	where, err := (&render{e: e, a: a}).Where()
 	if err != nil {
 		return store.Summary{}, err
 	}
+	name := t.Name + ".sql"
+	if !r.Exact() {
+		name = "profile_sampled"
+		if where == "TRUE" {
+			r.bounds, err = e.c.columnBounds(ctx, e.ds.Name)
+		}
+	}
 	var agg map[string]any
-	if r.Exact() {
-		agg, err = aggregates(ctx, st, r, t.Name+".sql")
-	} else {
-		agg, err = sampledAggregates(ctx, st, r, where == "TRUE")
+	if err == nil {
+		agg, err = aggregates(ctx, st, r, name)
 	}
 	if err != nil {
 		return store.Summary{}, fmt.Errorf("tools: %s on %q: %w", t.Name, e.ds.Name, err)
 	}
 	return saveRows(ctx, st, t, e, profileSchema, profileRows(r.Columns(), r.Exact(), agg))
-}
-
-// sampledAggregates runs profile_full with r and profile_sample side by side:
-// the sample needs neither the column statistics nor the full scan, so its
-// query need not wait for them (nor they for it) when a core is free. Without
-// filters, the minimum and maximum of numeric and date columns and which
-// columns hold no NULLs come from the store's column statistics (set in
-// r.bounds, kept by the catalog per content fingerprint) instead of the full
-// scan; they are exact either way (TestDatasetProfileBounds).
-func sampledAggregates(ctx context.Context, st *store.Store, r *render, unfiltered bool) (map[string]any, error) {
-	g, gctx := errgroup.WithContext(ctx)
-	var sampled map[string]any
-	g.Go(func() error {
-		var err error
-		sampled, err = aggregates(gctx, st, &render{e: r.e, a: r.a}, "profile_sample")
-		return err
-	})
-	var full map[string]any
-	g.Go(func() error {
-		if unfiltered {
-			var err error
-			if r.bounds, err = r.e.c.columnBounds(gctx, r.e.ds.Name); err != nil {
-				return err
-			}
-		}
-		var err error
-		full, err = aggregates(gctx, st, r, "profile_full")
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	maps.Copy(full, sampled)
-	return full, nil
 }
 
 // aggregates renders template name with r and reads its one row of

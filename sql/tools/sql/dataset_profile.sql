@@ -4,10 +4,9 @@
        duplicate_rows. Column names, types and roles are not in the SQL; they come from
        the store's catalogue in Go. Up to exactLimit rows everything is exact and this
        file's own template reads it all in one row. Above it, row and null counts and
-       numeric/date min, max and mean stay exact over all rows (profile_full), while
-       distinct counts, text min/max and duplicate rows come from a ~20k-row system
-       (vector) sample (profile_sample; sample_rows says how many rows;
-       distinct_exact = false): two queries, which runProfile runs side by side.
+       numeric/date min, max and mean stay exact over all rows, while distinct counts,
+       text min/max and duplicate rows come from a ~20k-row system (vector) sample
+       (sample_rows says how many rows; distinct_exact = false): profile_sampled.
        Unfiltered above exactLimit, numeric/date min and max (Ranged) and the non-null
        count of a column without NULLs (NoNulls) come from the store's column statistics
        (exact, read without a scan) and are left out of the SQL. */ -}}
@@ -25,39 +24,42 @@
   FROM base
 {{- end}}
 
-{{- define "profile_full"}}{{template "profile_base" .}}
-{{- template "profile_full_agg" .}}
-{{- end}}
-
-{{- define "profile_sample"}}
-  {{- if not .Exact}}WITH smp AS MATERIALIZED (
-  {{- /* Sampling the table itself (then filtering) lets DuckDB skip the unsampled row
-         vectors in the scan instead of reading every row and dropping most. The sample
-         is materialized because every distinct count below reads it. */}}
-  SELECT {{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}} FROM {{.Table}} TABLESAMPLE {{.SamplePct}}% (system, 7) WHERE {{.Where}}
-)
-  {{end}}
-  {{- /* Each count(DISTINCT) is its own one-row subquery, cross-joined: one aggregate
-         with all of them cost ~1.5x the CPU (DuckDB finalizes the distinct hash tables
-         of one aggregate together, as scheduled tasks per table and partition). */}}
-  SELECT * FROM (SELECT count(*) AS sample_rows
+{{- define "profile_sample_agg"}}
+  {{- /* A FROM list of one-row subqueries over src: sample_rows (and above exactLimit
+         text min/max and duplicate_rows), then each column's count(DISTINCT) on its
+         own: one aggregate with all of them cost ~1.3-1.5x the CPU. */}}
+  {{- $src := "base"}}{{if not .Exact}}{{$src = "smp"}}{{end}}
+  (SELECT count(*) AS sample_rows
   {{- range $i, $c := .Columns}}
     {{- if not (or $.Exact $c.Ordered)}}, min({{$c.Q}})::VARCHAR AS lo{{$i}}, max({{$c.Q}})::VARCHAR AS hi{{$i}}{{end}}
   {{- end}}
   {{- if not .Exact}},
          count(*) - count(DISTINCT hash({{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}})) AS duplicate_rows
   {{- end}}
-  FROM {{if .Exact}}base{{else}}smp{{end}})
+  FROM {{$src}})
   {{- range $i, $c := .Columns}},
-    (SELECT count(DISTINCT {{$c.Q}}) AS nd{{$i}} FROM {{if $.Exact}}base{{else}}smp{{end}})
+    (SELECT count(DISTINCT {{$c.Q}}) AS nd{{$i}} FROM {{$src}})
   {{- end}}
+{{- end}}
+
+{{- /* Above exactLimit rows: the full scan's aggregates and the sample's in one query
+       (as two queries run side by side they cost ~10 % more CPU and wall time). */ -}}
+{{- define "profile_sampled"}}{{template "profile_base" .}},
+smp AS MATERIALIZED (
+  {{- /* Sampling the table itself (then filtering) lets DuckDB skip the unsampled row
+         vectors in the scan instead of reading every row and dropping most. The sample
+         is materialized because every distinct count reads it. */}}
+  SELECT {{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c.Q}}{{end}} FROM {{.Table}} TABLESAMPLE {{.SamplePct}}% (system, 7) WHERE {{.Where}}
+)
+SELECT * FROM ({{template "profile_full_agg" .}}
+),{{template "profile_sample_agg" .}}
 {{- end}}
 
 {{- /* Up to exactLimit rows: everything in one query. */ -}}
 {{template "profile_base" .}},
 full_agg AS MATERIALIZED ({{template "profile_full_agg" .}}
 ),
-smp_agg AS MATERIALIZED ({{template "profile_sample" .}}
+smp_agg AS MATERIALIZED (SELECT * FROM{{template "profile_sample_agg" .}}
 ),
 dups AS MATERIALIZED (
   SELECT (SELECT count(*) FROM base) - (SELECT count(*) FROM (SELECT DISTINCT * FROM base)) AS duplicate_rows

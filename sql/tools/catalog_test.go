@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mrswarm/mrswarm/sql/store"
@@ -105,4 +106,17 @@ func TestCatalogProfileSeesReplacedDataset(t *testing.T) {
 	if len(c.bounds) != 2 {
 		t.Errorf("cached bounds of %d datasets, want 2 (one per fingerprint)", len(c.bounds))
 	}
+	// Concurrent calls share the cache (run with -race).
+	defer func(old int64) { exactLimit = old }(exactLimit)
+	exactLimit = 0
+	fresh := NewCatalog(st)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := fresh.Call(ctx, "fx", "dataset_profile", nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -1,19 +1,22 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64) && !duckdb_use_lib && !duckdb_use_static_lib
 
 package store
 
-// DuckDB allocates its buffers and vectors with a private jemalloc
+// DuckDB allocates its vectors and buffers with a private jemalloc
 // (duckdb_je_*), configured by DuckDB as two arenas plus one for huge
-// allocations, each thread with a thread cache (tcache) of small objects up to
-// 32 KiB. Every OS thread that calls into DuckDB gets such a cache, and Go runs
-// cgo calls on any of its threads, so a server holds a dozen caches that keep
-// freed vectors resident for no one (about 4 MiB of objects and 2 MiB of their
-// metadata after a campaign run). jemalloc reads malloc_conf_2_conf_harder
-// after DuckDB's own malloc_conf and the DUCKDB_JE_MALLOC_CONF environment;
-// DuckDB leaves this weak symbol empty, and the store defines it to turn the
-// thread caches off. Small allocations then go to the arena (one lock per size
-// class), which costs nothing measurable on the server's paths (README,
-// Performance). Linux on amd64 only: DuckDB ships jemalloc there alone.
+// allocations, and with a thread cache (tcache) of small objects up to 32 KiB
+// for every thread that allocates. Go runs cgo calls on any of its threads,
+// so a server that calls into DuckDB from a dozen threads holds a dozen caches
+// of freed vectors that nothing will reuse soon: in a process that ran one
+// campaign, jemalloc's resident memory was 15-17 MiB with the caches and 7-10
+// MiB without (README, Performance). jemalloc reads
+// malloc_conf_2_conf_harder after DuckDB's own malloc_conf and the
+// DUCKDB_JE_MALLOC_CONF environment; DuckDB leaves this weak symbol empty, and
+// the store defines it to turn the thread caches off. A small allocation then
+// takes its arena's lock for its size class; step overhead and cold loads
+// measured alike within this machine's noise. Only where the bindings link
+// DuckDB's own static build with jemalloc (Linux on amd64 and arm64), not with
+// a system libduckdb (duckdb_use_lib, duckdb_use_static_lib).
 
 /*
 #include <stdbool.h>

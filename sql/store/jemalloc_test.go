@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64) && !duckdb_use_lib && !duckdb_use_static_lib
 
 package store
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/mrswarm/mrswarm/pipeline/llm/llmtest"
 )
 
 // bareFramework names the floor's row of the peer table.
@@ -27,7 +29,7 @@ func bareRun(ctx context.Context, dag overheadDAG, lat time.Duration) (time.Dura
 				<-done[d]
 			}
 			defer close(done[st.ID])
-			if err := sleepCtx(ctx, lat); err != nil {
+			if err := llmtest.Sleep(ctx, lat); err != nil {
 				errs <- err
 			}
 		})
@@ -36,21 +38,6 @@ func bareRun(ctx context.Context, dag overheadDAG, lat time.Duration) (time.Dura
 	wall := time.Since(t0)
 	close(errs)
 	return wall, <-errs
-}
-
-// sleepCtx waits d on a timer, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // bareCase measures reps runs (after one warm-up) of dag's bare shape at lat:

@@ -59,7 +59,7 @@ func (s *Script) Chat(ctx context.Context, req llm.Request) (llm.Response, error
 	// The answer is ready before the latency is up, as a model's would be:
 	// its CPU is part of the call's time, not added after it.
 	answer, err := Answer(req, name)
-	if serr := sleep(ctx, d/CallsPerStep-time.Since(start)); serr != nil {
+	if serr := Sleep(ctx, d/CallsPerStep-time.Since(start)); serr != nil {
 		return llm.Response{}, serr
 	}
 	if err != nil {
@@ -79,8 +79,8 @@ func (s *Script) Chat(ctx context.Context, req llm.Request) (llm.Response, error
 	}, nil
 }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d on a timer, as a scripted call does, or until ctx ends.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -46,10 +46,19 @@ if (!dag) {
   throw new Error(`--dag ${opt.dag}: want seed or fan8`);
 }
 
-// fakeLLM answers after the latency, like the scripted LLM of the Go side.
+// fakeLLM answers after the latency, like the scripted LLM of the Go side,
+// which waits on the kernel's high-resolution timer. Node's timers count whole
+// milliseconds and fire up to one late, so the fake waits on a timer to within
+// 2 ms of the latency, then turns the event loop until the latency has passed.
 async function fakeLLM(step) {
   if (latency > 0) {
-    await new Promise((resolve) => setTimeout(resolve, latency));
+    const due = performance.now() + latency;
+    if (latency > 2) {
+      await new Promise((resolve) => setTimeout(resolve, latency - 2));
+    }
+    while (performance.now() < due) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   return `${step} done`;
 }

@@ -79,21 +79,6 @@ func (s *Script) Chat(ctx context.Context, req llm.Request) (llm.Response, error
 	}, nil
 }
 
-// Sleep waits d on a timer, as a scripted call does, or until ctx ends.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // AgentOf returns the agent whose marker the system messages contain, or "".
 func (s *Script) AgentOf(msgs []llm.Message) string {
 	for _, m := range msgs {

@@ -3,6 +3,8 @@ package llmtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -57,5 +59,36 @@ func TestScriptCallsThenAnswers(t *testing.T) {
 	slow := &Script{Default: time.Hour}
 	if _, err := slow.Chat(ctx, req); err == nil {
 		t.Error("a canceled chat returned no error")
+	}
+}
+
+// TestSleepWaitsAtLeastItsDuration: a scripted call never answers before its
+// latency, many sleeps at once each wait their own, and a canceled context
+// ends a sleep with the context's error instead of after its duration.
+func TestSleepWaitsAtLeastItsDuration(t *testing.T) {
+	durations := []time.Duration{time.Microsecond, 3 * time.Millisecond, 7 * time.Millisecond, 20 * time.Millisecond}
+	errs := make(chan error, len(durations))
+	for _, d := range durations {
+		go func() {
+			start := time.Now()
+			err := Sleep(t.Context(), d)
+			if took := time.Since(start); err == nil && took < d {
+				err = fmt.Errorf("Sleep(%v) returned after %v", d, took)
+			}
+			errs <- err
+		}()
+	}
+	for range durations {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(5*time.Millisecond, cancel)
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled sleep: %v, want context.Canceled", err)
+	}
+	if err := Sleep(ctx, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("zero sleep on a canceled context: %v, want context.Canceled", err)
 	}
 }

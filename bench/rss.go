@@ -105,12 +105,19 @@ var runsRSSMoments = []struct{ unit, name, key string }{
 	{"after-1-run-MiB", "RSS after 1 campaign_optimization run", ""},
 	{"after-10-runs-MiB", "RSS after 10 runs", ""},
 	{"after-200-runs-MiB", "RSS after 200 runs", KeyRSSAfter200RunsMiB},
+	{"duckdb-after-10-runs-MiB", "DuckDB's own accounted memory after 10 runs (duckdb_memory())", ""},
+	{"duckdb-after-200-runs-MiB", "DuckDB's own accounted memory after 200 runs (duckdb_memory())", ""},
+	{"db-after-10-runs-MiB", "database on disk after 10 runs (file + WAL)", ""},
+	{"db-after-200-runs-MiB", "database on disk after 200 runs (file + WAL)", ""},
 }
 
 // RunsRSSRows replaces the row of BenchmarkRunsRSS, which bench.sh runs in a
 // process of its own (a file-backed store, the scripted LLM, agents calling a
-// tool each and the report), by one row per moment it measured; the one after
-// 200 runs is the headline rss_after_200_runs_mib. Other rows are kept as they are.
+// tool each and the report), by one row per moment it measured, and the
+// memory DuckDB accounts for and the database's size on disk after 10 and 200
+// runs beside them (what the RSS growth between the two follows); the RSS
+// after 200 runs is the headline
+// rss_after_200_runs_mib. Other rows are kept as they are.
 func RunsRSSRows(rows []Row) []Row {
 	out := make([]Row, 0, len(rows))
 	for _, r := range rows {

@@ -1,25 +1,36 @@
 package pipeline
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mrswarm/mrswarm/internal/procstat"
+	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 // BenchmarkRunsRSS reports this process's resident set size over the life of
 // a file-backed store as the server keeps it: idle (store open), with the
 // beverage data loaded, after one campaign_optimization run (scripted LLM,
 // agents calling a tool each, the report) and after 10 and 200 runs. Run it
+// on its own so the process holds nothing else. Beside the RSS it reports the
+// database's size on disk (file and write-ahead log) after 10 and 200 runs:
+// the runs' records and the results they cite are all kept (retention only
+// evicts uncited results), and DuckDB's buffer pool keeps the blocks it
+// wrote cached until its memory limit, so the RSS from 10 to 200 runs follows
+// the stored data. Run it
 // on its own so the process holds nothing else:
 //
 //	go test ./pipeline -run '^$' -bench RunsRSS -benchtime 1x
 func BenchmarkRunsRSS(b *testing.B) {
 	for b.Loop() {
-		st := openStore(b, filepath.Join(b.TempDir(), "rss.duckdb"))
+		path := filepath.Join(b.TempDir(), "rss.duckdb")
+		st := openStore(b, path)
 		report := func(unit string) { b.ReportMetric(rssMiB(), unit) }
 		report("idle-MiB")
 		loadBeverage(b, st)
@@ -37,8 +48,12 @@ func BenchmarkRunsRSS(b *testing.B) {
 				report("after-1-run-MiB")
 			case 10:
 				report("after-10-runs-MiB")
+				b.ReportMetric(fileMiB(path, path+".wal"), "db-after-10-runs-MiB")
+				b.ReportMetric(duckdbMiB(b, st), "duckdb-after-10-runs-MiB")
 			case 200:
 				report("after-200-runs-MiB")
+				b.ReportMetric(fileMiB(path, path+".wal"), "db-after-200-runs-MiB")
+				b.ReportMetric(duckdbMiB(b, st), "duckdb-after-200-runs-MiB")
 			}
 		}
 		r.Close(b.Context())
@@ -59,4 +74,44 @@ func rssMiB() float64 {
 	runtime.GC()
 	debug.FreeOSMemory()
 	return float64(procstat.CurrentRSS()) / (1 << 20)
+}
+
+// fileMiB is the total size of the files that exist among paths.
+func fileMiB(paths ...string) float64 {
+	var n int64
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return float64(n) / (1 << 20)
+}
+
+// duckdbMiB is the memory DuckDB accounts for itself (duckdb_memory(): the
+// buffer pool's blocks and its other tracked allocations); it logs the tags
+// that hold more than 1 MiB.
+func duckdbMiB(b *testing.B, st *store.Store) float64 {
+	rows, err := st.Query(b.Context(), `SELECT tag, memory_usage_bytes FROM duckdb_memory() ORDER BY tag`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var total int64
+	var tags []string
+	for rows.Next() {
+		var tag string
+		var n int64
+		if err := rows.Scan(&tag, &n); err != nil {
+			b.Fatal(err)
+		}
+		total += n
+		if n > 1<<20 {
+			tags = append(tags, fmt.Sprintf("%s %.1f MiB", tag, float64(n)/(1<<20)))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("duckdb_memory(): %.1f MiB; %s", float64(total)/(1<<20), strings.Join(tags, ", "))
+	return float64(total) / (1 << 20)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -73,10 +74,11 @@ func replaceFixture(t *testing.T, ctx context.Context, st *store.Store, sales []
 	}
 }
 
-// A catalog keeps dataset_profile's column statistics by content fingerprint
-// too: after a reload, an unfiltered profile above exactLimit (min/max and
-// NULL-free columns from the statistics) reports the new data's bounds, as
-// the exact path computes them from the values.
+// A catalog keeps dataset_profile's column statistics and full-scan
+// aggregates by content fingerprint too: after a reload, an unfiltered profile
+// above exactLimit (min/max and NULL-free columns from the statistics, row
+// counts and means from the cached full scan) reports the new data's, as the
+// exact path computes them from the values.
 func TestCatalogProfileSeesReplacedDataset(t *testing.T) {
 	ctx := t.Context()
 	st := loadCSV(t, "fx", fixtureCSV(fixture))
@@ -95,16 +97,23 @@ func TestCatalogProfileSeesReplacedDataset(t *testing.T) {
 	replaceFixture(t, ctx, st, append(slices.Clone(fixture), sale{"2025-03-01", "North", "US", "Zeta", "Soda", 1000, 2, 2000, 500}))
 	got, want := profile(c, 0), profile(NewCatalog(st), 1<<40)
 	for _, col := range []string{"sale_date", "units_sold", "total_revenue", "total_cost"} {
-		if got[col]["min"] != want[col]["min"] || got[col]["max"] != want[col]["max"] || got[col]["nulls"] != want[col]["nulls"] {
-			t.Errorf("%s after the reload: min/max/nulls %v/%v/%v, exact %v/%v/%v", col, got[col]["min"], got[col]["max"],
-				got[col]["nulls"], want[col]["min"], want[col]["max"], want[col]["nulls"])
+		for _, k := range []string{"min", "max", "nulls", "rows", "non_null", "mean"} {
+			if fmt.Sprint(got[col][k]) != fmt.Sprint(want[col][k]) {
+				t.Errorf("%s %s after the reload = %v, exact %v", col, k, got[col][k], want[col][k])
+			}
 		}
-		if got[col]["max"] == before[col]["max"] {
-			t.Errorf("%s: max %v unchanged by the reload", col, got[col]["max"])
+		changed := []string{"max", "rows"}
+		if col != "sale_date" {
+			changed = append(changed, "mean")
+		}
+		for _, k := range changed {
+			if fmt.Sprint(got[col][k]) == fmt.Sprint(before[col][k]) {
+				t.Errorf("%s: %s %v unchanged by the reload", col, k, got[col][k])
+			}
 		}
 	}
-	if len(c.bounds) != 2 {
-		t.Errorf("cached bounds of %d datasets, want 2 (one per fingerprint)", len(c.bounds))
+	if len(c.stats) != 2 {
+		t.Errorf("cached statistics of %d datasets, want 2 (one per fingerprint)", len(c.stats))
 	}
 	// Concurrent calls share the cache (run with -race).
 	defer func(old int64) { exactLimit = old }(exactLimit)
@@ -119,4 +128,35 @@ func TestCatalogProfileSeesReplacedDataset(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// An unfiltered profile above exactLimit read through a catalog's cache (the
+// column statistics and full-scan aggregates kept, only the sample read
+// again) is the profile that one query computes: on the real data (whose
+// sample is every row), the second call equals the first and a fresh
+// catalog's, row for row.
+func TestCatalogProfileCachedEqualsComputed(t *testing.T) {
+	ctx := t.Context()
+	st := loadReal(t)
+	defer func(old int64) { exactLimit = old }(exactLimit)
+	exactLimit = 0
+	c := NewCatalog(st)
+	var got []string
+	for _, cat := range []*Catalog{c, c, NewCatalog(st)} {
+		sum, err := cat.Call(ctx, "sales", "dataset_profile", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(pageRows(t, st, sum.Handle))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	if got[1] != got[0] || got[2] != got[0] {
+		t.Errorf("profiles differ:\nfirst  %s\ncached %s\nfresh  %s", got[0], got[1], got[2])
+	}
+	if len(c.stats) != 1 {
+		t.Errorf("cached statistics of %d datasets, want 1", len(c.stats))
+	}
 }

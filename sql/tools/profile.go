@@ -3,39 +3,92 @@ package tools
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
-// runProfile runs dataset_profile: one query reads every aggregate in one
-// row (up to exactLimit rows this file's own template, above it
-// profile_sampled), which profileRows turns into one row per column (a result
-// of a few typed rows, which the store keeps without a table). Unfiltered
-// above exactLimit, the minimum and maximum of numeric and date columns and
-// which columns hold no NULLs come from the store's column statistics (set in
-// r.bounds, kept by the catalog per content fingerprint) instead of the full
-// scan; they are exact either way (TestDatasetProfileBounds).
+// runProfile runs dataset_profile: up to exactLimit rows one query (this
+// file's own template) reads every aggregate in one row, which profileRows
+// turns into one row per column (a result of a few typed rows, which the
+// store keeps without a table). Above exactLimit one query reads the full
+// scan's aggregates and a sample's (profile_sampled). Unfiltered above
+// exactLimit, the minimum and maximum of numeric and date columns and which
+// columns hold no NULLs come from the store's column statistics instead of
+// the full scan, and the catalog keeps them and the full scan's aggregates
+// per content fingerprint, so a repeated call on unchanged data reads only
+// the sample (unfilteredStats). They are exact either way
+// (TestDatasetProfileBounds, TestCatalogProfileSeesReplacedDataset).
 func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (store.Summary, error) {
 	r := &render{e: e, a: a}
 	where, err := (&render{e: e, a: a}).Where()
 	if err != nil {
 		return store.Summary{}, err
 	}
-	name := t.Name + ".sql"
-	if !r.Exact() {
-		name = "profile_sampled"
-		if where == "TRUE" {
-			r.bounds, err = e.c.columnBounds(ctx, e.ds.Name)
-		}
-	}
 	var agg map[string]any
-	if err == nil {
-		agg, err = aggregates(ctx, st, r, name)
+	switch {
+	case r.Exact():
+		agg, err = aggregates(ctx, st, r, t.Name+".sql")
+	case where != "TRUE":
+		agg, err = sampled(ctx, st, r)
+	default:
+		agg, err = unfilteredStats(ctx, st, r)
 	}
 	if err != nil {
 		return store.Summary{}, fmt.Errorf("tools: %s on %q: %w", t.Name, e.ds.Name, err)
 	}
 	return saveRows(ctx, st, t, e, profileSchema, profileRows(r.Columns(), r.Exact(), agg))
+}
+
+// unfilteredStats reads the aggregates of an unfiltered profile above
+// exactLimit: the column statistics (set in r.bounds) and the full scan's
+// through the catalog, and the sample's (on a miss from the same query as
+// the full scan's).
+func unfilteredStats(ctx context.Context, st *store.Store, r *render) (map[string]any, error) {
+	var agg map[string]any
+	s, err := r.e.c.tableStats(ctx, r.e.ds.Name, func(b map[string]store.ColumnBounds) (map[string]any, error) {
+		r.bounds = b
+		var full map[string]any
+		var err error
+		agg, full, err = sampledSplit(ctx, st, r)
+		return full, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.bounds = s.bounds
+	if agg == nil {
+		if agg, err = aggregates(ctx, st, r, "profile_sample"); err != nil {
+			return nil, err
+		}
+	}
+	maps.Copy(agg, s.full)
+	return agg, nil
+}
+
+// sampled reads profile_sampled's aggregates: the sample's with the full
+// scan's.
+func sampled(ctx context.Context, st *store.Store, r *render) (map[string]any, error) {
+	agg, full, err := sampledSplit(ctx, st, r)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(agg, full)
+	return agg, nil
+}
+
+// sampledSplit reads profile_sampled: the sample's aggregates by name, and
+// apart from them the full scan's (its struct column full_scan).
+func sampledSplit(ctx context.Context, st *store.Store, r *render) (agg, full map[string]any, err error) {
+	if agg, err = aggregates(ctx, st, r, "profile_sampled"); err != nil {
+		return nil, nil, err
+	}
+	full, ok := agg["full_scan"].(map[string]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("profile_sampled: full_scan is %T, want a struct", agg["full_scan"])
+	}
+	delete(agg, "full_scan")
+	return agg, full, nil
 }
 
 // aggregates renders template name with r and reads its one row of

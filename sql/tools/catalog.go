@@ -115,14 +115,15 @@ type tableStats struct {
 	full   map[string]any
 }
 
-// tableStats reads the column statistics of dataset name, then full(bounds),
-// through the cache (at 1M rows they cost ~7 ms and ~45 ms of CPU). They are
-// cached under the fingerprint the dataset had both before and after they
-// were read, so statistics read while the dataset was being replaced are used
-// once, never kept. The result is shared: callers must not modify it.
-func (c *Catalog) tableStats(ctx context.Context, name string,
+// tableStats reads the column statistics of dataset seen (as its Env saw it),
+// then full(bounds), through the cache (at 1M rows they cost ~7 ms and ~45 ms
+// of CPU). They are cached under the fingerprint the dataset had when seen and
+// both before and after they were read, so statistics read while the dataset
+// was being replaced are used once, never kept. The result is shared: callers
+// must not modify it.
+func (c *Catalog) tableStats(ctx context.Context, seen store.Dataset,
 	full func(map[string]store.ColumnBounds) (map[string]any, error)) (tableStats, error) {
-	ds, err := c.st.Dataset(ctx, name)
+	ds, err := c.st.Dataset(ctx, seen.Name)
 	if err != nil {
 		return tableStats{}, fmt.Errorf("column statistics: %w", err)
 	}
@@ -130,16 +131,17 @@ func (c *Catalog) tableStats(ctx context.Context, name string,
 	c.mu.Lock()
 	s, hit := c.stats[key]
 	c.mu.Unlock()
-	if hit {
+	if hit && ds.Fingerprint == seen.Fingerprint {
 		return s, nil
 	}
-	if s.bounds, err = c.st.ColumnBounds(ctx, name); err != nil {
+	if s.bounds, err = c.st.ColumnBounds(ctx, seen.Name); err != nil {
 		return tableStats{}, err
 	}
 	if s.full, err = full(s.bounds); err != nil {
 		return tableStats{}, err
 	}
-	if after, err := c.st.Dataset(ctx, name); err != nil || after.Fingerprint != ds.Fingerprint {
+	after, err := c.st.Dataset(ctx, seen.Name)
+	if err != nil || after.Fingerprint != ds.Fingerprint || ds.Fingerprint != seen.Fingerprint {
 		return s, nil
 	}
 	c.mu.Lock()

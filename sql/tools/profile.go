@@ -46,7 +46,7 @@ func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (
 // the full scan's).
 func unfilteredStats(ctx context.Context, st *store.Store, r *render) (map[string]any, error) {
 	var agg map[string]any
-	s, err := r.e.c.tableStats(ctx, r.e.ds.Name, func(b map[string]store.ColumnBounds) (map[string]any, error) {
+	s, err := r.e.c.tableStats(ctx, r.e.ds, func(b map[string]store.ColumnBounds) (map[string]any, error) {
 		r.bounds = b
 		var full map[string]any
 		var err error

@@ -98,12 +98,18 @@ func (c *Catalog) distinct(ctx context.Context, ds store.Dataset, key, q string)
 		return nil, err
 	}
 	c.mu.Lock()
-	if len(c.values) >= maxCachedValueSets {
-		clear(c.values)
-	}
-	c.values[key] = vals
+	putBounded(c.values, key, vals)
 	c.mu.Unlock()
 	return vals, nil
+}
+
+// putBounded sets m[key] = v, first emptying m when it holds
+// maxCachedValueSets entries: a catalog's caches stay bounded.
+func putBounded[V any](m map[string]V, key string, v V) {
+	if len(m) >= maxCachedValueSets {
+		clear(m)
+	}
+	m[key] = v
 }
 
 // tableStats is what an unfiltered dataset_profile above exactLimit reads
@@ -145,10 +151,7 @@ func (c *Catalog) tableStats(ctx context.Context, seen store.Dataset,
 		return s, nil
 	}
 	c.mu.Lock()
-	if len(c.stats) >= maxCachedValueSets {
-		clear(c.stats)
-	}
-	c.stats[key] = s
+	putBounded(c.stats, key, s)
 	c.mu.Unlock()
 	return s, nil
 }

@@ -103,6 +103,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // catalog is the name the database file is attached under.
 const catalog = "mrswarm_store"
 
+// storageVersion is the DuckDB storage format the database file is written
+// in. DuckDB writes a new file in the format of v1.0 unless told otherwise,
+// and that format stores a segment of a string column uncompressed as soon as
+// one of its strings exceeds 4 KiB (a run record, a run_finished event, a
+// report's rows): the run log's JSON took its full size on disk and in
+// DuckDB's buffer pool. From v1.2 DuckDB compresses such strings (ZSTD,
+// FSST; the run tables ask for ZSTD, schema/20_runs.sql). Attaching a file of
+// an older format upgrades it in place (one way: DuckDB cannot lower it).
+const storageVersion = "v1.5.0"
+
 func withDefaults(o Options) Options {
 	if o.StatementTimeout <= 0 {
 		o.StatementTimeout = DefaultStatementTimeout
@@ -212,7 +222,8 @@ func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) e
 		if s.cwd, err = os.Getwd(); err != nil {
 			return err
 		}
-		if _, err := conn.ExecContext(ctx, "ATTACH "+quoteLit(abs)+" AS "+catalog); err != nil {
+		attach := "ATTACH " + quoteLit(abs) + " AS " + catalog + " (STORAGE_VERSION " + quoteLit(storageVersion) + ")"
+		if _, err := conn.ExecContext(ctx, attach); err != nil {
 			return fmt.Errorf("attach: %w", err)
 		}
 		attached.Store(true)

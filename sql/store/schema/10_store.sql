@@ -24,9 +24,9 @@ CREATE TABLE IF NOT EXISTS mrswarm.results (
     dataset    VARCHAR NOT NULL,
     row_count  BIGINT NOT NULL,
     columns    VARCHAR NOT NULL, -- JSON [{"Name","Type","Role"}]
-    head       VARCHAR NOT NULL, -- JSON [[...]]
-    stats      VARCHAR NOT NULL, -- JSON [{"Column",...}]
-    text       VARCHAR NOT NULL,
+    head       VARCHAR USING COMPRESSION zstd NOT NULL, -- JSON [[...]]
+    stats      VARCHAR USING COMPRESSION zstd NOT NULL, -- JSON [{"Column",...}]
+    text       VARCHAR USING COMPRESSION zstd NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
 

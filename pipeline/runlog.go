@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,10 +110,12 @@ func (l *runLog) drain() {
 	}
 }
 
-// encode turns queued writes into the store's records.
+// encode turns queued writes into the store's records. An event that
+// repeats a record of the same batch (see [shared]) is stored without the copy.
 func (l *runLog) encode(ws []write) store.RunBatch {
 	var b store.RunBatch
 	now := time.Now()
+	sh := shared{runs: map[string][]byte{}, steps: map[string][]byte{}}
 	for _, w := range ws {
 		switch {
 		case w.run != nil:
@@ -121,24 +124,31 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 				l.log("encode run", "run", w.run.ID, "err", err)
 				continue
 			}
+			sh.runs[w.run.ID] = data
 			b.Runs = append(b.Runs, store.RunRecord{Tenant: w.run.Tenant, ID: w.run.ID, Status: string(w.run.Status),
 				Dataset: w.run.Dataset, Pipeline: w.run.Pipeline.Name, CreatedAt: w.run.CreatedAt,
 				FinishedAt: w.run.FinishedAt, Data: data, Stored: w.stored || l.begun[w.run.ID]})
 		case w.step != nil:
 			st := w.step.rec.State
 			data, _ := json.Marshal(w.step.rec) // plain data: cannot fail
+			state, _ := json.Marshal(st)
+			sh.steps[w.step.runID+"/"+st.ID] = state
 			b.Steps = append(b.Steps, store.StepRecord{RunID: w.step.runID, StepID: st.ID,
 				Status: string(st.Status), MemoKey: st.MemoKey, UpdatedAt: now, Data: data})
 		case w.result != nil:
 			b.Results = append(b.Results, w.result)
-		case w.event != nil:
-			data, err := json.Marshal(w.event)
-			if err != nil {
-				l.log("encode event", "run", w.event.RunID, "seq", w.event.Seq, "err", err)
-			}
-			b.Events = append(b.Events, store.EventRecord{RunID: w.event.RunID, Seq: w.event.Seq,
-				Type: string(w.event.Type), Time: w.event.Time, Data: data})
 		}
+	}
+	for _, w := range ws {
+		if w.event == nil {
+			continue
+		}
+		data, err := json.Marshal(sh.strip(*w.event))
+		if err != nil {
+			l.log("encode event", "run", w.event.RunID, "seq", w.event.Seq, "err", err)
+		}
+		b.Events = append(b.Events, store.EventRecord{RunID: w.event.RunID, Seq: w.event.Seq,
+			Type: string(w.event.Type), Time: w.event.Time, Data: data})
 	}
 	for _, r := range b.Runs {
 		if RunStatus(r.Status).Final() {
@@ -148,6 +158,39 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 		}
 	}
 	return b
+}
+
+// shared holds the JSON of the final records a batch stores — run records by
+// run id, step states by run id + "/" + step id, the last of each — for the
+// events of the batch that repeat them. run_finished carries the final run
+// record and step_finished, step_failed and step_skipped the step's final
+// state; the run log writes both records with the event, and never rewrites a
+// final run or step. Stored in the same transaction as the record, such an
+// event leaves its copy out and [runLog.events] puts the record back.
+type shared struct {
+	runs  map[string][]byte
+	steps map[string][]byte
+}
+
+// strip returns ev without the copy of a record the batch stores, when its
+// JSON is the record's byte for byte; ev itself otherwise.
+func (sh shared) strip(ev Event) Event {
+	switch {
+	case ev.Type == EventRunFinished && ev.Run != nil:
+		if data, err := json.Marshal(ev.Run); err == nil && bytes.Equal(data, sh.runs[ev.RunID]) {
+			ev.Run = nil
+		}
+	case finalStepEvent(ev.Type) && ev.Step != nil:
+		if data, err := json.Marshal(ev.Step); err == nil && bytes.Equal(data, sh.steps[ev.RunID+"/"+ev.Step.ID]) {
+			ev.Step = nil
+		}
+	}
+	return ev
+}
+
+// finalStepEvent reports whether events of type t carry a step's final state.
+func finalStepEvent(t EventType) bool {
+	return t == EventStepFinished || t == EventStepFailed || t == EventStepSkipped
 }
 
 // flush waits until every record queued before the call is stored, or ctx ends.
@@ -178,19 +221,13 @@ func (l *runLog) load(ctx context.Context, id string) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	steps, err := l.st.Steps(ctx, id)
+	steps, err := l.stepStates(ctx, id)
 	if err != nil {
 		return Run{}, err
 	}
-	for _, s := range steps {
-		var sr stepRecord
-		if err := json.Unmarshal(s.Data, &sr); err != nil {
-			return Run{}, fmt.Errorf("pipeline: decode step %q of run %q: %w", s.StepID, id, err)
-		}
-		for i := range run.Steps {
-			if run.Steps[i].ID == sr.State.ID {
-				run.Steps[i] = sr.State
-			}
+	for i := range run.Steps {
+		if st, ok := steps[run.Steps[i].ID]; ok {
+			run.Steps[i] = st
 		}
 	}
 	return run, nil
@@ -218,25 +255,83 @@ func (l *runLog) list(ctx context.Context, limit int, statuses ...RunStatus) ([]
 	return runs, nil
 }
 
-// events calls fn with the stored events of run runID with Seq > afterSeq.
+// events calls fn with the stored events of run runID with Seq > afterSeq,
+// each as it was emitted: an event stored without its copy of the run or a
+// step (see [shared]) gets it back from the stored record.
 func (l *runLog) events(ctx context.Context, runID string, afterSeq int64, fn func(Event) error) error {
-	if _, err := l.st.Run(ctx, runID); err != nil {
+	rec, err := l.st.Run(ctx, runID)
+	if err != nil {
 		return notFound(runID, err)
 	}
 	recs, err := l.st.Events(ctx, runID, afterSeq)
 	if err != nil {
 		return err
 	}
+	h := hydrator{l: l, run: rec}
 	for _, rec := range recs {
 		var ev Event
 		if err := json.Unmarshal(rec.Data, &ev); err != nil {
 			return fmt.Errorf("pipeline: decode event %d of run %q: %w", rec.Seq, runID, err)
+		}
+		if err := h.fill(ctx, &ev); err != nil {
+			return err
 		}
 		if err := fn(ev); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// hydrator puts back the records that events of one run were stored without,
+// reading the run's steps once, when the first such step event needs them.
+type hydrator struct {
+	l     *runLog
+	run   store.RunRecord
+	steps map[string]StepState // nil until read
+}
+
+// fill gives ev back the run or step state it was stored without.
+func (h *hydrator) fill(ctx context.Context, ev *Event) error {
+	switch {
+	case ev.Type == EventRunFinished && ev.Run == nil:
+		run, err := decodeRun(h.run)
+		if err != nil {
+			return err
+		}
+		ev.Run = &run
+	case finalStepEvent(ev.Type) && ev.Step == nil:
+		if h.steps == nil {
+			steps, err := h.l.stepStates(ctx, h.run.ID)
+			if err != nil {
+				return err
+			}
+			h.steps = steps
+		}
+		st, ok := h.steps[ev.StepID]
+		if !ok {
+			return fmt.Errorf("pipeline: event %d of run %q: step %q is not stored", ev.Seq, h.run.ID, ev.StepID)
+		}
+		ev.Step = &st
+	}
+	return nil
+}
+
+// stepStates returns the stored step states of a run by step id.
+func (l *runLog) stepStates(ctx context.Context, runID string) (map[string]StepState, error) {
+	recs, err := l.st.Steps(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]StepState, len(recs))
+	for _, s := range recs {
+		var sr stepRecord
+		if err := json.Unmarshal(s.Data, &sr); err != nil {
+			return nil, fmt.Errorf("pipeline: decode step %q of run %q: %w", s.StepID, runID, err)
+		}
+		out[sr.State.ID] = sr.State
+	}
+	return out, nil
 }
 
 // lastSeq returns the highest stored event number of a run.

@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"encoding/json"
+	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -85,4 +89,57 @@ func queryInt(t *testing.T, st *store.Store, q string) int64 {
 		return int64(v)
 	}
 	return 0
+}
+
+// Events that repeat a record stored beside them — run_finished the final run,
+// step_finished (failed, skipped) the step's state — are stored without the
+// copy and rebuilt from that record when they are read, so a replay from
+// storage is byte for byte the live stream.
+func TestStoredEventsReplayAsLive(t *testing.T) {
+	st := newStore(t)
+	m := newScript(map[string]behaviour{"competitive_analyst": {fail: errors.New("scripted failure")}})
+	m.def = behaviour{useTool: true}
+	r := newTestRunner(t, st, m, 2)
+	run, live := runToEnd(t, r, StartRequest{Dataset: testDataset, Pipeline: campaign(t), Options: Options{Force: true}})
+	if err := r.Wait(t.Context(), run.ID); err != nil {
+		t.Fatal(err)
+	}
+	types := map[EventType]bool{}
+	for _, ev := range live {
+		types[ev.Type] = true
+	}
+	for _, want := range []EventType{EventRunFinished, EventStepFinished, EventStepFailed, EventStepSkipped} {
+		if !types[want] {
+			t.Fatalf("the run emitted no %s event: the test needs one", want)
+		}
+	}
+	var stored []Event
+	if err := newTestRunner(t, st, m, 2).Watch(t.Context(), run.ID, 0, func(ev Event) error {
+		stored = append(stored, ev)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(eventJSON(t, live), eventJSON(t, stored)); diff != "" {
+		t.Errorf("replay from storage differs from the live stream (-live +stored):\n%s", diff)
+	}
+	copies := queryInt(t, st, `SELECT count(*) FROM mrswarm.run_events
+		WHERE (type = 'run_finished' AND data LIKE '%"run":{%') OR (type LIKE 'step_%' AND type <> 'step_started' AND data LIKE '%"step":{%')`)
+	if copies > 0 {
+		t.Errorf("%d stored events repeat the run or step record stored beside them", copies)
+	}
+}
+
+// eventJSON is each event as the API sends it.
+func eventJSON(t *testing.T, evs []Event) []string {
+	t.Helper()
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = string(b)
+	}
+	return out
 }

@@ -19,11 +19,12 @@ import (
 // beverage data loaded, after one campaign_optimization run (scripted LLM,
 // agents calling a tool each, the report) and after 10 and 200 runs. Run it
 // on its own so the process holds nothing else. Beside the RSS it reports the
-// database's size on disk (file and write-ahead log) after 10 and 200 runs:
-// the runs' records and the results they cite are all kept (retention only
-// evicts uncited results), and DuckDB's buffer pool keeps the blocks it
-// wrote cached until its memory limit, so the RSS from 10 to 200 runs follows
-// the stored data. Run it
+// database's size on disk (file and write-ahead log), DuckDB's own memory and
+// the JSON the run history holds (run records, steps, events, results) after
+// 10 and 200 runs: the runs' records and the results they cite are all kept
+// (retention only evicts uncited results), stored compressed, and DuckDB's
+// buffer pool keeps the blocks it wrote cached until its memory limit, so the
+// RSS from 10 to 200 runs follows the stored data. Run it
 // on its own so the process holds nothing else:
 //
 //	go test ./pipeline -run '^$' -bench RunsRSS -benchtime 1x
@@ -50,10 +51,12 @@ func BenchmarkRunsRSS(b *testing.B) {
 				report("after-10-runs-MiB")
 				b.ReportMetric(fileMiB(path, path+".wal"), "db-after-10-runs-MiB")
 				b.ReportMetric(duckdbMiB(b, st), "duckdb-after-10-runs-MiB")
+				b.ReportMetric(float64(historyJSON(b, st))/(1<<20), "json-after-10-runs-MiB")
 			case 200:
 				report("after-200-runs-MiB")
 				b.ReportMetric(fileMiB(path, path+".wal"), "db-after-200-runs-MiB")
 				b.ReportMetric(duckdbMiB(b, st), "duckdb-after-200-runs-MiB")
+				b.ReportMetric(float64(historyJSON(b, st))/(1<<20), "json-after-200-runs-MiB")
 			}
 		}
 		r.Close(b.Context())

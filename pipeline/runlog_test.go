@@ -50,7 +50,7 @@ func TestRunHistoryStoredCompressed(t *testing.T) {
 
 // historyJSON is the size of the run history's JSON: run records, steps,
 // events and results.
-func historyJSON(t *testing.T, st *store.Store) int64 {
+func historyJSON(t testing.TB, st *store.Store) int64 {
 	t.Helper()
 	return queryInt(t, st, `SELECT CAST((SELECT sum(strlen(data)) FROM mrswarm.runs) + (SELECT sum(strlen(data)) FROM mrswarm.run_steps)
 		+ (SELECT sum(strlen(data)) FROM mrswarm.run_events)
@@ -66,7 +66,7 @@ func usedBytes(t *testing.T, st *store.Store) int64 {
 
 // queryInt runs trusted SQL and returns the first column of its first row as
 // an integer (0 when it returns no integer).
-func queryInt(t *testing.T, st *store.Store, q string) int64 {
+func queryInt(t testing.TB, st *store.Store, q string) int64 {
 	t.Helper()
 	rows, err := st.Query(t.Context(), q)
 	if err != nil {

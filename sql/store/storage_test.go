@@ -3,7 +3,9 @@ package store
 import (
 	dbsql "database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A database file written by an earlier version (DuckDB's default storage
@@ -46,4 +48,42 @@ func storageFormat(t *testing.T, db *dbsql.DB, name string) string {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// The run tables' JSON columns keep their ZSTD compression across restarts:
+// records written after the store is opened again are compressed alike.
+func TestRunJSONCompressedAfterReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs.duckdb")
+	opts := Options{DataRoot: t.TempDir()}
+	s, err := Open(t.Context(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(t.Context(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	data := []byte(`{"status":"succeeded","output":"` + strings.Repeat("revenue grew in the north region; ", 200) + `"}`)
+	b := RunBatch{
+		Runs:   []RunRecord{{ID: "run_1", Status: "succeeded", Dataset: "d", Pipeline: "p", CreatedAt: t0, Data: data}},
+		Steps:  []StepRecord{{RunID: "run_1", StepID: "a", Status: "succeeded", UpdatedAt: t0, Data: data}},
+		Events: []EventRecord{{RunID: "run_1", Seq: 1, Type: "run_finished", Time: t0, Data: data}},
+	}
+	if err := s.WriteRunBatch(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"runs", "run_steps", "run_events"} {
+		var got string
+		err := s.db.QueryRowContext(t.Context(), `SELECT string_agg(DISTINCT compression, ',') FROM pragma_storage_info(?)
+			WHERE column_name = 'data' AND segment_type = 'VARCHAR'`, "mrswarm."+table).Scan(&got)
+		if err != nil || got != "ZSTD" {
+			t.Errorf("mrswarm.%s.data is stored as %q (%v), want ZSTD", table, got, err)
+		}
+	}
 }

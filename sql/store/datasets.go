@@ -131,6 +131,9 @@ func (s *Store) DropDataset(ctx context.Context, name string) error {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.TableRef(ctx, name)); err != nil {
 			return err
 		}
+		if err := dropFacts(ctx, tx, name); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM mrswarm.datasets WHERE tenant = ? AND name = ?`, TenantOf(ctx), name)
 		return err
 	})

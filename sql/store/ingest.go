@@ -44,6 +44,9 @@ func (s *Store) ingest(ctx context.Context, name string, src *source, overrides 
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+s.TableRef(ctx, stage)+` RENAME TO `+quoteIdent(name)); err != nil {
 			return err
 		}
+		if err := dropFacts(ctx, tx, name); err != nil {
+			return err
+		}
 		return putDataset(ctx, tx, rec)
 	})
 	if err != nil {

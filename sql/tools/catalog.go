@@ -4,31 +4,55 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
 	"github.com/mrswarm/mrswarm/sql/store"
 )
 
-// maxCachedValueSets bounds a Catalog's cache; it starts over when full.
-const maxCachedValueSets = 1024
+// maxCachedDatasets bounds a Catalog's memory of kept facts; it starts over
+// when full.
+const maxCachedDatasets = 1024
 
-// Catalog is the tools over one store. It keeps each dataset's distinct filter
-// values and period labels (the enums of the tools' schemas) and what
-// dataset_profile reads from every row (column statistics, means) by content
-// fingerprint, so a repeated call reads them once; a replaced dataset has a
-// new fingerprint. It is safe for concurrent use.
+// Catalog is the tools over one store. What the tools derive from every row
+// of a dataset — the distinct filter values and period labels of their
+// schemas, and what an unfiltered dataset_profile reads from the full scan
+// and the column statistics — is derived once per content: kept in the store
+// by content fingerprint (so a new Catalog, as after a restart, reads it
+// there) and in the Catalog's memory. A replaced dataset has a new
+// fingerprint. It is safe for concurrent use.
 type Catalog struct {
 	st *store.Store
 
-	mu     sync.Mutex            // guards values and stats
-	values map[string][]string   // dataset\x00fingerprint\x00key → values; nil means over the cap
-	stats  map[string]tableStats // dataset\x00fingerprint → dataset_profile's full-scan statistics
+	mu    sync.Mutex                   // guards facts
+	facts map[string]map[string]string // tenant\x00dataset\x00fingerprint → fact key → JSON; each inner map immutable
 }
 
-// NewCatalog returns the tools over st with an empty cache.
+// NewCatalog returns the tools over st.
 func NewCatalog(st *store.Store) *Catalog {
-	return &Catalog{st: st, values: map[string][]string{}, stats: map[string]tableStats{}}
+	return &Catalog{st: st, facts: map[string]map[string]string{}}
+}
+
+// Prepare derives and keeps what the first tool call on dataset would read
+// from every row: the filter values and period labels, and above exactLimit
+// rows what an unfiltered dataset_profile reads from the full scan. Call it
+// after a load, so that the first call reads no more than later ones. An
+// unknown dataset wraps store.ErrNotFound.
+func (c *Catalog) Prepare(ctx context.Context, dataset string) error {
+	e, err := newEnv(ctx, c, dataset)
+	if err != nil {
+		return err
+	}
+	r := &render{e: e}
+	if r.Exact() {
+		return nil
+	}
+	_, err = c.tableStats(ctx, r, func() (map[string]any, error) { return aggregates(ctx, c.st, r, "profile_full") })
+	if err != nil {
+		return fmt.Errorf("tools: prepare %q: %w", dataset, err)
+	}
+	return nil
 }
 
 // Env describes dataset as the tools see it: its role columns and the distinct
@@ -84,76 +108,125 @@ func (c *Catalog) Call(ctx context.Context, dataset, tool string, args json.RawM
 	return e.Call(ctx, tool, args)
 }
 
-// distinct runs q (one string column) on ds through the cache under key.
-func (c *Catalog) distinct(ctx context.Context, ds store.Dataset, key, q string) ([]string, error) {
-	key = ds.Name + "\x00" + ds.Fingerprint + "\x00" + key
+// kept returns the facts that the store keeps for ds's content, read from
+// the store on the catalog's first use of that content. The result is
+// shared: callers must not modify it.
+func (c *Catalog) kept(ctx context.Context, ds store.Dataset) (map[string]string, error) {
+	key := store.TenantOf(ctx) + "\x00" + ds.Name + "\x00" + ds.Fingerprint
 	c.mu.Lock()
-	vals, hit := c.values[key]
+	m, ok := c.facts[key]
 	c.mu.Unlock()
-	if hit {
-		return vals, nil
+	if ok {
+		return m, nil
 	}
-	vals, err := distinct(ctx, c.st, q)
+	m, err := c.st.DatasetFacts(ctx, ds.Name, ds.Fingerprint)
+	if err != nil {
+		return nil, fmt.Errorf("tools: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.facts[key]; ok { // another call read (and maybe added to) them meanwhile
+		return cur, nil
+	}
+	putBounded(c.facts, key, m)
+	return m, nil
+}
+
+// keep adds facts newly derived from ds's content to the store and to the
+// catalog's memory, unless ds was replaced meanwhile (the store checks that
+// too): facts read while the dataset was being replaced are used once, never
+// kept. Keeping them only saves work, so a failed write is not an error: the
+// next catalog derives them again.
+func (c *Catalog) keep(ctx context.Context, ds store.Dataset, facts map[string]string) {
+	if len(facts) == 0 {
+		return
+	}
+	_ = c.st.PutDatasetFacts(ctx, ds.Name, ds.Fingerprint, facts)
+	if now, err := c.st.Dataset(ctx, ds.Name); err != nil || now.Fingerprint != ds.Fingerprint {
+		return
+	}
+	key := store.TenantOf(ctx) + "\x00" + ds.Name + "\x00" + ds.Fingerprint
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := maps.Clone(c.facts[key])
+	if m == nil {
+		m = map[string]string{}
+	}
+	maps.Copy(m, facts)
+	putBounded(c.facts, key, m)
+}
+
+// values returns the distinct values that each query (one string column)
+// reads from ds, nil where there are more than enumCap: kept facts, else
+// read from the data and kept under the query's text.
+func (c *Catalog) values(ctx context.Context, ds store.Dataset, queries []string) ([][]string, error) {
+	kept, err := c.kept(ctx, ds)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	putBounded(c.values, key, vals)
-	c.mu.Unlock()
-	return vals, nil
+	out := make([][]string, len(queries))
+	fresh := map[string]string{}
+	for i, q := range queries {
+		if v, ok := kept[q]; ok && json.Unmarshal([]byte(v), &out[i]) == nil {
+			continue
+		}
+		if out[i], err = distinct(ctx, c.st, q); err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(out[i]) // null when capped
+		fresh[q] = string(b)
+	}
+	c.keep(ctx, ds, fresh)
+	return out, nil
 }
 
 // putBounded sets m[key] = v, first emptying m when it holds
-// maxCachedValueSets entries: a catalog's caches stay bounded.
+// maxCachedDatasets entries: a catalog's memory stays bounded.
 func putBounded[V any](m map[string]V, key string, v V) {
-	if len(m) >= maxCachedValueSets {
+	if len(m) >= maxCachedDatasets {
 		clear(m)
 	}
 	m[key] = v
 }
 
-// tableStats is what an unfiltered dataset_profile above exactLimit reads
-// from every row of a dataset: the store's column statistics and the full
-// scan's aggregates (row and non-NULL counts, means, the bounds the
-// statistics lack), by aggregate name.
-type tableStats struct {
-	bounds map[string]store.ColumnBounds
-	full   map[string]any
-}
+// boundsFact is the key of a dataset's column statistics among its facts.
+const boundsFact = "column_bounds"
 
-// tableStats reads the column statistics of dataset seen (as its Env saw it),
-// then full(bounds), through the cache (at 1M rows they cost ~7 ms and ~45 ms
-// of CPU). They are cached under the fingerprint the dataset had when seen and
-// both before and after they were read, so statistics read while the dataset
-// was being replaced are used once, never kept. The result is shared: callers
-// must not modify it.
-func (c *Catalog) tableStats(ctx context.Context, seen store.Dataset,
-	full func(map[string]store.ColumnBounds) (map[string]any, error)) (tableStats, error) {
-	ds, err := c.st.Dataset(ctx, seen.Name)
+// tableStats reads what an unfiltered dataset_profile above exactLimit reads
+// from every row of r's dataset: the store's column statistics (set in
+// r.bounds; ~7 ms at 1M rows), then the full scan's aggregates (~45 ms of
+// CPU at 1M rows), which full reads. Both are facts of the content, kept
+// under boundsFact and the full scan's SQL.
+func (c *Catalog) tableStats(ctx context.Context, r *render, full func() (map[string]any, error)) (map[string]any, error) {
+	ds := r.e.ds
+	kept, err := c.kept(ctx, ds)
 	if err != nil {
-		return tableStats{}, fmt.Errorf("column statistics: %w", err)
+		return nil, err
 	}
-	key := ds.Name + "\x00" + ds.Fingerprint
-	c.mu.Lock()
-	s, hit := c.stats[key]
-	c.mu.Unlock()
-	if hit && ds.Fingerprint == seen.Fingerprint {
-		return s, nil
+	fresh := map[string]string{}
+	if v, ok := kept[boundsFact]; !ok || json.Unmarshal([]byte(v), &r.bounds) != nil {
+		if r.bounds, err = c.st.ColumnBounds(ctx, ds.Name); err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(r.bounds)
+		fresh[boundsFact] = string(b)
 	}
-	if s.bounds, err = c.st.ColumnBounds(ctx, seen.Name); err != nil {
-		return tableStats{}, err
+	key, _, err := renderTemplate("profile_full", &render{e: r.e, bounds: r.bounds})
+	if err != nil {
+		return nil, err
 	}
-	if s.full, err = full(s.bounds); err != nil {
-		return tableStats{}, err
+	v, ok := kept[key]
+	agg, err := decodeAggregates(v)
+	if !ok || err != nil {
+		if agg, err = full(); err != nil {
+			return nil, err
+		}
+		if v, err := encodeAggregates(agg); err == nil {
+			fresh[key] = v
+		}
 	}
-	after, err := c.st.Dataset(ctx, seen.Name)
-	if err != nil || after.Fingerprint != ds.Fingerprint || ds.Fingerprint != seen.Fingerprint {
-		return s, nil
-	}
-	c.mu.Lock()
-	putBounded(c.stats, key, s)
-	c.mu.Unlock()
-	return s, nil
+	c.keep(ctx, ds, fresh)
+	return agg, nil
 }
 
 // Env is one dataset as the tools see it, built by [Catalog.Env]. It is

@@ -112,8 +112,8 @@ func TestCatalogProfileSeesReplacedDataset(t *testing.T) {
 			}
 		}
 	}
-	if len(c.stats) != 2 {
-		t.Errorf("cached statistics of %d datasets, want 2 (one per fingerprint)", len(c.stats))
+	if len(c.facts) != 2 {
+		t.Errorf("facts of %d datasets in memory, want 2 (one per fingerprint)", len(c.facts))
 	}
 	// Concurrent calls share the cache (run with -race).
 	defer func(old int64) { exactLimit = old }(exactLimit)
@@ -156,7 +156,7 @@ func TestCatalogProfileCachedEqualsComputed(t *testing.T) {
 	if got[1] != got[0] || got[2] != got[0] {
 		t.Errorf("profiles differ:\nfirst  %s\ncached %s\nfresh  %s", got[0], got[1], got[2])
 	}
-	if len(c.stats) != 1 {
-		t.Errorf("cached statistics of %d datasets, want 1", len(c.stats))
+	if len(c.facts) != 1 {
+		t.Errorf("facts of %d datasets in memory, want 1", len(c.facts))
 	}
 }

@@ -75,12 +75,7 @@ func envOf(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
 		e.cols[r] = columnExpr(r, quoteIdent(col), types[col])
 	}
 	e.derive()
-	for _, f := range filterRoles {
-		if err := e.loadEnum(ctx, c, f.Role); err != nil {
-			return nil, err
-		}
-	}
-	if err := e.loadLabels(ctx, c); err != nil {
+	if err := e.loadValues(ctx, c); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -160,36 +155,42 @@ func (e *env) available(rs []store.Role) []string {
 	return out
 }
 
-// loadEnum reads up to enumCap+1 distinct values of role r.
-func (e *env) loadEnum(ctx context.Context, c *Catalog, r store.Role) error {
-	col, ok := e.cols[r]
-	if !ok {
-		return nil
+// loadValues reads up to enumCap+1 distinct values of each filter role the
+// dataset has, and the month, quarter and year labels present in the data,
+// through the catalog (once per content).
+func (e *env) loadValues(ctx context.Context, c *Catalog) error {
+	var roles []store.Role
+	var queries []string
+	for _, f := range filterRoles {
+		if col, ok := e.cols[f.Role]; ok {
+			roles = append(roles, f.Role)
+			queries = append(queries, fmt.Sprintf("SELECT DISTINCT %s AS v FROM %s WHERE %s IS NOT NULL ORDER BY v LIMIT %d",
+				col, e.table, col, enumCap+1))
+		}
 	}
-	vals, err := c.distinct(ctx, e.ds, col, fmt.Sprintf(
-		"SELECT DISTINCT %s AS v FROM %s WHERE %s IS NOT NULL ORDER BY v LIMIT %d", col, e.table, col, enumCap+1))
+	if d, ok := e.cols[store.RoleDate]; ok {
+		queries = append(queries, labelsQuery(d, e.table))
+	}
+	vals, err := c.values(ctx, e.ds, queries)
 	if err != nil {
 		return err
 	}
-	if vals == nil {
-		e.capped[r] = true
+	for i, r := range roles {
+		e.enums[r], e.capped[r] = vals[i], vals[i] == nil
 	}
-	e.enums[r] = vals
+	if len(vals) > len(roles) {
+		e.labels = vals[len(roles)]
+	}
 	return nil
 }
 
-// loadLabels reads the month, quarter and year labels present in the data.
-func (e *env) loadLabels(ctx context.Context, c *Catalog) error {
-	d, ok := e.cols[store.RoleDate]
-	if !ok {
-		return nil
-	}
-	q := fmt.Sprintf(`SELECT DISTINCT l AS v FROM (SELECT DISTINCT date_trunc('month', %s) AS m FROM %s WHERE %s IS NOT NULL),
+// labelsQuery reads the month, quarter and year labels of date expression d
+// in table (up to enumCap+1 of them): from the distinct dates, which are
+// few, rather than a month per row.
+func labelsQuery(d, table string) string {
+	return fmt.Sprintf(`SELECT DISTINCT l AS v FROM (SELECT DISTINCT date_trunc('month', d) AS m FROM (SELECT DISTINCT %s AS d FROM %s WHERE %s IS NOT NULL)),
 		LATERAL (VALUES (strftime(m, '%%Y-%%m')), (strftime(m, '%%Y') || '-Q' || quarter(m)), (strftime(m, '%%Y'))) t(l)
-		ORDER BY v LIMIT %d`, d, e.table, d, enumCap+1)
-	vals, err := c.distinct(ctx, e.ds, "labels:"+d, q)
-	e.labels = vals
-	return err
+		ORDER BY v LIMIT %d`, d, table, d, enumCap+1)
 }
 
 // distinct returns the values of a one-column query, or nil when there are more than enumCap.

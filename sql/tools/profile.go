@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 
@@ -42,12 +43,11 @@ func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (
 
 // unfilteredStats reads the aggregates of an unfiltered profile above
 // exactLimit: the column statistics (set in r.bounds) and the full scan's
-// through the catalog, and the sample's (on a miss from the same query as
-// the full scan's).
+// through the catalog, and the sample's (when the full scan's are not kept,
+// from the same query as theirs).
 func unfilteredStats(ctx context.Context, st *store.Store, r *render) (map[string]any, error) {
 	var agg map[string]any
-	s, err := r.e.c.tableStats(ctx, r.e.ds, func(b map[string]store.ColumnBounds) (map[string]any, error) {
-		r.bounds = b
+	full, err := r.e.c.tableStats(ctx, r, func() (map[string]any, error) {
 		var full map[string]any
 		var err error
 		agg, full, err = sampledSplit(ctx, st, r)
@@ -56,13 +56,12 @@ func unfilteredStats(ctx context.Context, st *store.Store, r *render) (map[strin
 	if err != nil {
 		return nil, err
 	}
-	r.bounds = s.bounds
 	if agg == nil {
 		if agg, err = aggregates(ctx, st, r, "profile_sample"); err != nil {
 			return nil, err
 		}
 	}
-	maps.Copy(agg, s.full)
+	maps.Copy(agg, full)
 	return agg, nil
 }
 
@@ -153,4 +152,56 @@ func textOrNil(p *string) any {
 		return nil
 	}
 	return *p
+}
+
+// aggregate is one aggregate as the catalog keeps it, typed: plain JSON
+// would read a count back as a float.
+type aggregate struct {
+	Int   *int64   `json:"i,omitempty"`
+	Float *float64 `json:"f,omitempty"`
+	Text  *string  `json:"s,omitempty"`
+}
+
+// encodeAggregates writes aggregates by name as JSON; a value of another
+// type than the scans return (BIGINT, DOUBLE, VARCHAR, NULL) is an error.
+func encodeAggregates(agg map[string]any) (string, error) {
+	out := make(map[string]aggregate, len(agg))
+	for k, v := range agg {
+		switch v := v.(type) {
+		case int64:
+			out[k] = aggregate{Int: &v}
+		case float64:
+			out[k] = aggregate{Float: &v}
+		case string:
+			out[k] = aggregate{Text: &v}
+		case nil:
+			out[k] = aggregate{}
+		default:
+			return "", fmt.Errorf("aggregate %s: cannot keep a %T", k, v)
+		}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// decodeAggregates reads what encodeAggregates wrote.
+func decodeAggregates(s string) (map[string]any, error) {
+	var in map[string]aggregate
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(in))
+	for k, a := range in {
+		switch {
+		case a.Int != nil:
+			out[k] = *a.Int
+		case a.Float != nil:
+			out[k] = *a.Float
+		case a.Text != nil:
+			out[k] = *a.Text
+		default:
+			out[k] = nil
+		}
+	}
+	return out, nil
 }

@@ -61,6 +61,11 @@ SELECT * FROM (SELECT full_scan FROM ({{template "profile_full_agg" .}}
 ) AS full_scan),{{template "profile_sample_agg" .}}
 {{- end}}
 
+{{- /* The full scan's aggregates alone: what Catalog.Prepare keeps after a load (and,
+       rendered unfiltered, the key they are kept under). */ -}}
+{{- define "profile_full"}}{{template "profile_base" .}}{{template "profile_full_agg" .}}
+{{- end}}
+
 {{- define "profile_sample"}}WITH smp AS MATERIALIZED ({{template "profile_smp" .}}
 )
 SELECT * FROM{{template "profile_sample_agg" .}}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
+	"github.com/mrswarm/mrswarm/sql/store"
 )
 
 // beverageRoles are the roles a user expects on the real data set's columns.
@@ -198,4 +199,49 @@ func TestUploadErrors(t *testing.T) {
 		}
 	})
 	_ = fmt.Sprint
+}
+
+// A load through either RPC prepares the dataset's first tool call: what the
+// tools derive from every row is kept in the store for its content, where a
+// new catalog (the restarted server's) finds it.
+func TestLoadPreparesToolFacts(t *testing.T) {
+	cfg := testConfig(t)
+	content := copyBeverage(t, cfg.DataRoot, "beverage_sales.csv")
+	ts := startServer(t, cfg)
+	ctx := t.Context()
+	if _, err := ts.datasets.LoadDataset(ctx, &mrswarmv1.LoadDatasetRequest{Name: "sales", Path: "beverage_sales.csv"}); err != nil {
+		t.Fatalf("LoadDataset: %v", err)
+	}
+	stream, err := ts.datasets.UploadDataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*mrswarmv1.UploadDatasetRequest{
+		{Part: &mrswarmv1.UploadDatasetRequest_Header{Header: &mrswarmv1.UploadHeader{Name: "up", Filename: "sales.csv"}}},
+		{Part: &mrswarmv1.UploadDatasetRequest_Chunk{Chunk: content}},
+	} {
+		if err := stream.Send(m); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if _, err := stream.CloseAndRecv(); err != nil {
+		t.Fatalf("UploadDataset: %v", err)
+	}
+	if err := ts.stop(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, cfg.DBPath, store.Options{DataRoot: cfg.DataRoot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, name := range []string{"sales", "up"} {
+		ds, err := st.Dataset(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if facts, err := st.DatasetFacts(ctx, name, ds.Fingerprint); err != nil || len(facts) == 0 {
+			t.Errorf("facts of %s after its load: %d, %v; want some", name, len(facts), err)
+		}
+	}
 }

@@ -57,7 +57,7 @@ func (s *datasetServer) UploadDataset(stream mrswarmv1.DatasetService_UploadData
 	if l.err != nil {
 		return toStatus(l.err)
 	}
-	s.m.DatasetLoad(l.res.CacheHit, l.res.Duration)
+	s.loaded(ctx, l.res)
 	return stream.SendAndClose(loadResultToProto(l.res))
 }
 

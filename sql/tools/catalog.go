@@ -35,21 +35,16 @@ func NewCatalog(st *store.Store) *Catalog {
 }
 
 // Prepare derives and keeps what the first tool call on dataset would read
-// from every row: the filter values and period labels, and above exactLimit
-// rows what an unfiltered dataset_profile reads from the full scan. Call it
-// after a load, so that the first call reads no more than later ones. An
-// unknown dataset wraps store.ErrNotFound.
+// from every row: the filter values and period labels, and what an
+// unfiltered dataset_profile reads from every row. Call it after a load, so
+// that the first call reads no more than later ones. An unknown dataset
+// wraps store.ErrNotFound.
 func (c *Catalog) Prepare(ctx context.Context, dataset string) error {
 	e, err := newEnv(ctx, c, dataset)
 	if err != nil {
 		return err
 	}
-	r := &render{e: e}
-	if r.Exact() {
-		return nil
-	}
-	_, err = c.tableStats(ctx, r, func() (map[string]any, error) { return aggregates(ctx, c.st, r, "profile_full") })
-	if err != nil {
+	if err := prepareProfile(ctx, c.st, e); err != nil {
 		return fmt.Errorf("tools: prepare %q: %w", dataset, err)
 	}
 	return nil
@@ -192,40 +187,49 @@ func putBounded[V any](m map[string]V, key string, v V) {
 // boundsFact is the key of a dataset's column statistics among its facts.
 const boundsFact = "column_bounds"
 
-// tableStats reads what an unfiltered dataset_profile above exactLimit reads
-// from every row of r's dataset: the store's column statistics (set in
-// r.bounds; ~7 ms at 1M rows), then the full scan's aggregates (~45 ms of
-// CPU at 1M rows), which full reads. Both are facts of the content, kept
-// under boundsFact and the full scan's SQL.
-func (c *Catalog) tableStats(ctx context.Context, r *render, full func() (map[string]any, error)) (map[string]any, error) {
+// loadBounds sets r.bounds to the store's column statistics of r's dataset
+// (~7 ms at 1M rows), a fact of its content kept under boundsFact.
+func (c *Catalog) loadBounds(ctx context.Context, r *render) error {
 	ds := r.e.ds
 	kept, err := c.kept(ctx, ds)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	fresh := map[string]string{}
-	if v, ok := kept[boundsFact]; !ok || json.Unmarshal([]byte(v), &r.bounds) != nil {
-		if r.bounds, err = c.st.ColumnBounds(ctx, ds.Name); err != nil {
-			return nil, err
-		}
-		b, _ := json.Marshal(r.bounds)
-		fresh[boundsFact] = string(b)
+	if v, ok := kept[boundsFact]; ok && json.Unmarshal([]byte(v), &r.bounds) == nil {
+		return nil
 	}
-	key, _, err := renderTemplate("profile_full", &render{e: r.e, bounds: r.bounds})
+	if r.bounds, err = c.st.ColumnBounds(ctx, ds.Name); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(r.bounds)
+	c.keep(ctx, ds, map[string]string{boundsFact: string(b)})
+	return nil
+}
+
+// keptAggregates returns the aggregates that template name, rendered with r
+// and unfiltered, reads from every row of r's dataset (read reads them): a
+// fact of its content, kept under the query's text.
+func (c *Catalog) keptAggregates(ctx context.Context, r *render, name string, read func() (map[string]any, error)) (map[string]any, error) {
+	kept, err := c.kept(ctx, r.e.ds)
 	if err != nil {
 		return nil, err
 	}
-	v, ok := kept[key]
-	agg, err := decodeAggregates(v)
-	if !ok || err != nil {
-		if agg, err = full(); err != nil {
-			return nil, err
-		}
-		if v, err := encodeAggregates(agg); err == nil {
-			fresh[key] = v
+	key, _, err := renderTemplate(name, &render{e: r.e, bounds: r.bounds})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := kept[key]; ok {
+		if agg, err := decodeAggregates(v); err == nil {
+			return agg, nil
 		}
 	}
-	c.keep(ctx, ds, fresh)
+	agg, err := read()
+	if err != nil {
+		return nil, err
+	}
+	if v, err := encodeAggregates(agg); err == nil {
+		c.keep(ctx, r.e.ds, map[string]string{key: v})
+	}
 	return agg, nil
 }
 

@@ -50,18 +50,31 @@ func envValues(t *testing.T, ctx context.Context, st *store.Store) (brands, labe
 
 // A new catalog over a store (a restarted server) reads what an earlier one
 // derived from a dataset's content — the filter values, the period labels
-// and dataset_profile's full-scan aggregates and column statistics — from
-// the store instead of from every row: changed behind the store's back, the
-// table's new values do not show. A replaced dataset's are derived afresh.
+// and what an unfiltered dataset_profile reads from every row (above
+// exactLimit the full scan's aggregates and the column statistics, up to it
+// all aggregates) — from the store instead of from every row: changed behind
+// the store's back, the table's new values do not show. A replaced dataset's
+// are derived afresh.
 func TestNewCatalogReadsKeptFacts(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		limit int64
+	}{{"sampled", 0}, {"exact", 1 << 40}} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func(old int64) { exactLimit = old }(exactLimit)
+			exactLimit = c.limit
+			testNewCatalogReadsKeptFacts(t)
+		})
+	}
+}
+
+func testNewCatalogReadsKeptFacts(t *testing.T) {
 	ctx := t.Context()
-	defer func(old int64) { exactLimit = old }(exactLimit)
-	exactLimit = 0
 	st := loadFixture(t)
 	want := profileJSON(t, st, NewCatalog(st))
 	brands, labels := envValues(t, ctx, st)
-	// units_sold shifted: its minimum, maximum and mean (from the statistics
-	// and the full scan) change, its sampled distinct count does not.
+	// units_sold shifted: its minimum, maximum and mean change, its distinct
+	// count does not.
 	tamper(t, st, `UPDATE fx SET units_sold = units_sold + 1000`)
 	if got := profileJSON(t, st, NewCatalog(st)); got != want {
 		t.Errorf("a new catalog's profile:\n%s\nwant the kept one:\n%s", got, want)
@@ -79,13 +92,12 @@ func TestNewCatalogReadsKeptFacts(t *testing.T) {
 	if gotBrands, _ = envValues(t, ctx, st); !slices.Contains(gotBrands, "Omega") || slices.Contains(gotBrands, "Zeta") {
 		t.Errorf("brands after the reload: %v, want the new content's", gotBrands)
 	}
-	got := profileJSON(t, st, NewCatalog(st))
-	exactLimit = 1 << 40
-	exact := byKey(pageRows(t, st, mustCall(t, st, NewCatalog(st)).Handle), "column_name")
 	var rows []map[string]any
-	if err := json.Unmarshal([]byte(got), &rows); err != nil {
+	if err := json.Unmarshal([]byte(profileJSON(t, st, NewCatalog(st))), &rows); err != nil {
 		t.Fatal(err)
 	}
+	exactLimit = 1 << 40
+	exact := byKey(pageRows(t, st, mustCall(t, NewCatalog(st)).Handle), "column_name")
 	for col, r := range byKey(rows, "column_name") {
 		for _, k := range []string{"min", "max", "rows", "non_null", "mean"} {
 			if str(r[k]) != str(exact[col][k]) {
@@ -93,10 +105,13 @@ func TestNewCatalogReadsKeptFacts(t *testing.T) {
 			}
 		}
 	}
+	if str(exact["units_sold"]["max"]) != "1000" {
+		t.Errorf("units_sold max after the reload = %v, want 1000", exact["units_sold"]["max"])
+	}
 }
 
 // mustCall runs an unfiltered dataset_profile on fx through c.
-func mustCall(t *testing.T, st *store.Store, c *Catalog) store.Summary {
+func mustCall(t *testing.T, c *Catalog) store.Summary {
 	t.Helper()
 	sum, err := c.Call(t.Context(), "fx", "dataset_profile", nil)
 	if err != nil {
@@ -110,9 +125,20 @@ func mustCall(t *testing.T, st *store.Store, c *Catalog) store.Summary {
 // behind the store's back does not show) and equals the profile computed
 // without Prepare, byte for byte.
 func TestCatalogPrepare(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		limit int64
+	}{{"sampled", 0}, {"exact", 1 << 40}} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func(old int64) { exactLimit = old }(exactLimit)
+			exactLimit = c.limit
+			testCatalogPrepare(t)
+		})
+	}
+}
+
+func testCatalogPrepare(t *testing.T) {
 	ctx := t.Context()
-	defer func(old int64) { exactLimit = old }(exactLimit)
-	exactLimit = 0
 	other := loadFixture(t)
 	want := profileJSON(t, other, NewCatalog(other))
 	brands, labels := envValues(t, ctx, other)

@@ -16,10 +16,12 @@ import (
 // scan's aggregates and a sample's (profile_sampled). Unfiltered above
 // exactLimit, the minimum and maximum of numeric and date columns and which
 // columns hold no NULLs come from the store's column statistics instead of
-// the full scan, and the catalog keeps them and the full scan's aggregates
-// per content fingerprint, so a repeated call on unchanged data reads only
-// the sample (unfilteredStats). They are exact either way
-// (TestDatasetProfileBounds, TestCatalogProfileSeesReplacedDataset).
+// the full scan. Unfiltered, what is read from every row (up to exactLimit
+// every aggregate, above it the statistics and the full scan's) is a fact
+// of the content that the catalog keeps in the store: a call on content seen
+// before, or prepared after its load, reads at most the sample
+// (unfilteredStats). They are exact either way (TestDatasetProfileBounds,
+// TestCatalogProfileSeesReplacedDataset, TestNewCatalogReadsKeptFacts).
 func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (store.Summary, error) {
 	r := &render{e: e, a: a}
 	where, err := (&render{e: e, a: a}).Where()
@@ -28,8 +30,10 @@ func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (
 	}
 	var agg map[string]any
 	switch {
+	case r.Exact() && where == "TRUE":
+		agg, err = e.c.keptAggregates(ctx, r, profileSQL, func() (map[string]any, error) { return aggregates(ctx, st, r, profileSQL) })
 	case r.Exact():
-		agg, err = aggregates(ctx, st, r, t.Name+".sql")
+		agg, err = aggregates(ctx, st, r, profileSQL)
 	case where != "TRUE":
 		agg, err = sampled(ctx, st, r)
 	default:
@@ -41,13 +45,19 @@ func runProfile(ctx context.Context, st *store.Store, t *tool, e *env, a args) (
 	return saveRows(ctx, st, t, e, profileSchema, profileRows(r.Columns(), r.Exact(), agg))
 }
 
+// profileSQL is dataset_profile's own template.
+const profileSQL = "dataset_profile.sql"
+
 // unfilteredStats reads the aggregates of an unfiltered profile above
 // exactLimit: the column statistics (set in r.bounds) and the full scan's
 // through the catalog, and the sample's (when the full scan's are not kept,
 // from the same query as theirs).
 func unfilteredStats(ctx context.Context, st *store.Store, r *render) (map[string]any, error) {
+	if err := r.e.c.loadBounds(ctx, r); err != nil {
+		return nil, err
+	}
 	var agg map[string]any
-	full, err := r.e.c.tableStats(ctx, r, func() (map[string]any, error) {
+	full, err := r.e.c.keptAggregates(ctx, r, "profile_full", func() (map[string]any, error) {
 		var full map[string]any
 		var err error
 		agg, full, err = sampledSplit(ctx, st, r)
@@ -63,6 +73,22 @@ func unfilteredStats(ctx context.Context, st *store.Store, r *render) (map[strin
 	}
 	maps.Copy(agg, full)
 	return agg, nil
+}
+
+// prepareProfile reads and keeps what an unfiltered dataset_profile on e
+// reads from every row (Catalog.Prepare): up to exactLimit rows all its
+// aggregates, above it the column statistics and the full scan's.
+func prepareProfile(ctx context.Context, st *store.Store, e *env) error {
+	r := &render{e: e}
+	name := profileSQL
+	if !r.Exact() {
+		if err := e.c.loadBounds(ctx, r); err != nil {
+			return err
+		}
+		name = "profile_full"
+	}
+	_, err := e.c.keptAggregates(ctx, r, name, func() (map[string]any, error) { return aggregates(ctx, st, r, name) })
+	return err
 }
 
 // sampled reads profile_sampled's aggregates: the sample's with the full

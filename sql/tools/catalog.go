@@ -35,10 +35,10 @@ func NewCatalog(st *store.Store) *Catalog {
 }
 
 // Prepare derives and keeps what the first tool call on dataset would read
-// from every row: the filter values and period labels, and what an
-// unfiltered dataset_profile reads from every row. Call it after a load, so
-// that the first call reads no more than later ones. An unknown dataset
-// wraps store.ErrNotFound.
+// from every row: the filter values and period labels, and above exactLimit
+// rows what an unfiltered dataset_profile reads from the full scan. Call it
+// after a load, so that the first call reads no more than later ones. An
+// unknown dataset wraps store.ErrNotFound.
 func (c *Catalog) Prepare(ctx context.Context, dataset string) error {
 	e, err := newEnv(ctx, c, dataset)
 	if err != nil {

@@ -130,33 +130,38 @@ func TestCatalogProfileSeesReplacedDataset(t *testing.T) {
 	wg.Wait()
 }
 
-// An unfiltered profile above exactLimit read through a catalog's cache (the
-// column statistics and full-scan aggregates kept, only the sample read
-// again) is the profile that one query computes: on the real data (whose
-// sample is every row), the second call equals the first and a fresh
-// catalog's, row for row.
+// An unfiltered profile read through a catalog's kept facts (above
+// exactLimit the column statistics and full-scan aggregates, only the sample
+// read again; up to it every aggregate) is the profile that the data gives:
+// on the real data (whose sample is every row), the second call (from the
+// catalog's memory) and a new catalog's (from the store) equal the first,
+// row for row.
 func TestCatalogProfileCachedEqualsComputed(t *testing.T) {
-	ctx := t.Context()
-	st := loadReal(t)
-	defer func(old int64) { exactLimit = old }(exactLimit)
-	exactLimit = 0
-	c := NewCatalog(st)
-	var got []string
-	for _, cat := range []*Catalog{c, c, NewCatalog(st)} {
-		sum, err := cat.Call(ctx, "sales", "dataset_profile", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(pageRows(t, st, sum.Handle))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, string(b))
-	}
-	if got[1] != got[0] || got[2] != got[0] {
-		t.Errorf("profiles differ:\nfirst  %s\ncached %s\nfresh  %s", got[0], got[1], got[2])
-	}
-	if len(c.facts) != 1 {
-		t.Errorf("facts of %d datasets in memory, want 1", len(c.facts))
+	for _, limit := range []int64{0, 1 << 40} {
+		t.Run(fmt.Sprint("exactLimit=", limit), func(t *testing.T) {
+			ctx := t.Context()
+			st := loadReal(t)
+			defer func(old int64) { exactLimit = old }(exactLimit)
+			exactLimit = limit
+			c := NewCatalog(st)
+			var got []string
+			for _, cat := range []*Catalog{c, c, NewCatalog(st)} {
+				sum, err := cat.Call(ctx, "sales", "dataset_profile", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := json.Marshal(pageRows(t, st, sum.Handle))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, string(b))
+			}
+			if got[1] != got[0] || got[2] != got[0] {
+				t.Errorf("profiles differ:\nfirst  %s\ncached %s\nkept   %s", got[0], got[1], got[2])
+			}
+			if len(c.facts) != 1 {
+				t.Errorf("facts of %d datasets in memory, want 1", len(c.facts))
+			}
+		})
 	}
 }

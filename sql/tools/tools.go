@@ -4,8 +4,10 @@
 // column names; values are always bound parameters, and identifiers come only from
 // validated roles.
 //
-// A [Catalog] built over the store keeps each dataset's distinct values by content
-// fingerprint; [Catalog.Env] describes a dataset once for a run's many calls.
+// A [Catalog] built over the store derives what the tools read from every row of a
+// dataset (its distinct filter values, dataset_profile's full-scan aggregates) once
+// per content and keeps it in the store by content fingerprint; [Catalog.Env]
+// describes a dataset once for a run's many calls.
 package tools
 
 import (
@@ -60,8 +62,8 @@ func lookup(name string) (*tool, error) {
 	return nil, fmt.Errorf("tools: unknown tool %q (known: %s): %w", name, strings.Join(names, ", "), store.ErrInvalid)
 }
 
-// List describes every tool for dataset, with schemas and availability. It reads
-// the dataset's distinct values afresh; a [Catalog] keeps them between calls.
+// List describes every tool for dataset, with schemas and availability, through a
+// new [Catalog] (which reads what earlier ones kept in the store).
 func List(ctx context.Context, st *store.Store, dataset string) ([]Info, error) {
 	return NewCatalog(st).List(ctx, dataset)
 }
@@ -72,8 +74,8 @@ func Schema(ctx context.Context, st *store.Store, dataset, tool string) (json.Ra
 }
 
 // Call validates args, runs tool on dataset and stores the result as a handle whose
-// summary it returns; see [Env.Call]. It reads the dataset's distinct values
-// afresh; a [Catalog] keeps them between calls.
+// summary it returns; see [Env.Call]. It uses a new [Catalog] (which reads
+// what earlier ones kept in the store).
 func Call(ctx context.Context, st *store.Store, dataset, tool string, args json.RawMessage) (store.Summary, error) {
 	return NewCatalog(st).Call(ctx, dataset, tool, args)
 }

@@ -39,18 +39,18 @@ func (s *Store) DatasetFacts(ctx context.Context, name, fp string) (map[string]s
 // kept when the dataset no longer has fingerprint fp (it was replaced or
 // dropped meanwhile).
 func (s *Store) PutDatasetFacts(ctx context.Context, name, fp string, facts map[string]string) error {
+	keys := slices.Sorted(maps.Keys(facts))
+	values := make([]string, len(keys))
+	for i, k := range keys {
+		values[i] = facts[k]
+	}
 	tenant := TenantOf(ctx)
-	err := s.inTx(ctx, func(tx *dbsql.Tx) error {
-		for _, k := range slices.Sorted(maps.Keys(facts)) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO mrswarm.dataset_facts
-				SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM mrswarm.datasets WHERE tenant = ? AND name = ? AND fingerprint = ?)
-				AND NOT EXISTS (SELECT 1 FROM mrswarm.dataset_facts WHERE tenant = ? AND dataset = ? AND fingerprint = ? AND key = ?)`,
-				tenant, name, fp, k, facts[k], tenant, name, fp, tenant, name, fp, k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mrswarm.dataset_facts
+		SELECT ?, ?, ?, f.key, f.value FROM (SELECT unnest(?::VARCHAR[]) AS key, unnest(?::VARCHAR[]) AS value) f
+		WHERE EXISTS (SELECT 1 FROM mrswarm.datasets WHERE tenant = ? AND name = ? AND fingerprint = ?)
+		AND NOT EXISTS (SELECT 1 FROM mrswarm.dataset_facts k
+			WHERE k.tenant = ? AND k.dataset = ? AND k.fingerprint = ? AND k.key = f.key)`,
+		tenant, name, fp, keys, values, tenant, name, fp, tenant, name, fp)
 	if err != nil {
 		return fmt.Errorf("keep facts of dataset %q: %w", name, err)
 	}

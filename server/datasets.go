@@ -44,11 +44,14 @@ func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadData
 
 // loaded counts a load and derives what the first tool call on the dataset
 // would read from every row (tools.Catalog.Prepare), so that the call is as
-// quick as later ones. That only saves work: when it fails, the first call
+// quick as later ones. A cache hit kept the content, so what was derived
+// from it is kept too. That only saves work: when it fails, the first call
 // derives them.
 func (s *datasetServer) loaded(ctx context.Context, res store.LoadResult) {
 	s.m.DatasetLoad(res.CacheHit, res.Duration)
-	_ = s.tools.Prepare(ctx, res.Dataset.Name)
+	if !res.CacheHit {
+		_ = s.tools.Prepare(ctx, res.Dataset.Name)
+	}
 }
 
 func (s *datasetServer) ListDatasets(ctx context.Context, _ *mrswarmv1.ListDatasetsRequest) (*mrswarmv1.ListDatasetsResponse, error) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/mrswarm/mrswarm/internal/metrics"
 	mrswarmv1 "github.com/mrswarm/mrswarm/proto/mrswarm/v1"
@@ -16,10 +17,11 @@ type datasetServer struct {
 	tools     *tools.Catalog // prepares a loaded dataset's first tool call
 	maxUpload int64
 	m         *metrics.Metrics // counts loads: hits and misses
+	log       *slog.Logger
 }
 
-func newDatasetServer(st *store.Store, catalog *tools.Catalog, maxUpload int64, m *metrics.Metrics) mrswarmv1.DatasetServiceServer {
-	return &datasetServer{st: st, tools: catalog, maxUpload: maxUpload, m: m}
+func newDatasetServer(st *store.Store, catalog *tools.Catalog, maxUpload int64, m *metrics.Metrics, log *slog.Logger) mrswarmv1.DatasetServiceServer {
+	return &datasetServer{st: st, tools: catalog, maxUpload: maxUpload, m: m, log: log}
 }
 
 func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadDatasetRequest) (*mrswarmv1.LoadDatasetResponse, error) {
@@ -45,12 +47,15 @@ func (s *datasetServer) LoadDataset(ctx context.Context, req *mrswarmv1.LoadData
 // loaded counts a load and derives what the first tool call on the dataset
 // would read from every row (tools.Catalog.Prepare), so that the call is as
 // quick as later ones. A cache hit kept the content, so what was derived
-// from it is kept too. That only saves work: when it fails, the first call
-// derives them.
+// from it is kept too. That only saves work: when it fails, the load stands,
+// the failure is logged and the first call derives them.
 func (s *datasetServer) loaded(ctx context.Context, res store.LoadResult) {
 	s.m.DatasetLoad(res.CacheHit, res.Duration)
-	if !res.CacheHit {
-		_ = s.tools.Prepare(ctx, res.Dataset.Name)
+	if res.CacheHit {
+		return
+	}
+	if err := s.tools.Prepare(ctx, res.Dataset.Name); err != nil {
+		s.log.WarnContext(ctx, "prepare the first tool call", "dataset", res.Dataset.Name, "err", err)
 	}
 }
 

@@ -250,7 +250,7 @@ func newGRPCServer(cfg Config, st *store.Store, catalog *tools.Catalog, runner *
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
 	gs := grpc.NewServer(opts...)
-	mrswarmv1.RegisterDatasetServiceServer(gs, newDatasetServer(st, catalog, cfg.MaxUploadBytes, m))
+	mrswarmv1.RegisterDatasetServiceServer(gs, newDatasetServer(st, catalog, cfg.MaxUploadBytes, m, cfg.Logger))
 	mrswarmv1.RegisterResultServiceServer(gs, newResultServer(st, cfg.MaxPageSize))
 	mrswarmv1.RegisterToolServiceServer(gs, newToolServer(catalog, m))
 	mrswarmv1.RegisterPipelineServiceServer(gs, newPipelineServer(runner))

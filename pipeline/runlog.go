@@ -1,11 +1,11 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -115,7 +115,7 @@ func (l *runLog) drain() {
 func (l *runLog) encode(ws []write) store.RunBatch {
 	var b store.RunBatch
 	now := time.Now()
-	sh := shared{runs: map[string][]byte{}, steps: map[string][]byte{}}
+	sh := shared{runs: map[string]*Run{}, steps: map[string]*StepState{}}
 	for _, w := range ws {
 		switch {
 		case w.run != nil:
@@ -124,15 +124,14 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 				l.log("encode run", "run", w.run.ID, "err", err)
 				continue
 			}
-			sh.runs[w.run.ID] = data
+			sh.runs[w.run.ID] = w.run
 			b.Runs = append(b.Runs, store.RunRecord{Tenant: w.run.Tenant, ID: w.run.ID, Status: string(w.run.Status),
 				Dataset: w.run.Dataset, Pipeline: w.run.Pipeline.Name, CreatedAt: w.run.CreatedAt,
 				FinishedAt: w.run.FinishedAt, Data: data, Stored: w.stored || l.begun[w.run.ID]})
 		case w.step != nil:
 			st := w.step.rec.State
 			data, _ := json.Marshal(w.step.rec) // plain data: cannot fail
-			state, _ := json.Marshal(st)
-			sh.steps[w.step.runID+"/"+st.ID] = state
+			sh.steps[w.step.runID+"/"+st.ID] = &w.step.rec.State
 			b.Steps = append(b.Steps, store.StepRecord{RunID: w.step.runID, StepID: st.ID,
 				Status: string(st.Status), MemoKey: st.MemoKey, UpdatedAt: now, Data: data})
 		case w.result != nil:
@@ -160,7 +159,7 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 	return b
 }
 
-// shared holds the JSON of the final records a batch stores — run records by
+// shared holds the final records a batch stores — run records by
 // run id, step states by run id + "/" + step id, the last of each — for the
 // events of the batch that repeat them. run_finished carries the final run
 // record and step_finished, step_failed and step_skipped the step's final
@@ -168,20 +167,21 @@ func (l *runLog) encode(ws []write) store.RunBatch {
 // final run or step. Stored in the same transaction as the record, such an
 // event leaves its copy out and [runLog.events] puts the record back.
 type shared struct {
-	runs  map[string][]byte
-	steps map[string][]byte
+	runs  map[string]*Run
+	steps map[string]*StepState
 }
 
-// strip returns ev without the copy of a record the batch stores, when its
-// JSON is the record's byte for byte; ev itself otherwise.
+// strip returns ev without the copy of a record the batch stores, when the
+// copy equals the record (so its JSON is the record's byte for byte); ev
+// itself otherwise.
 func (sh shared) strip(ev Event) Event {
 	switch {
 	case ev.Type == EventRunFinished && ev.Run != nil:
-		if data, err := json.Marshal(ev.Run); err == nil && bytes.Equal(data, sh.runs[ev.RunID]) {
+		if r := sh.runs[ev.RunID]; r != nil && reflect.DeepEqual(*ev.Run, *r) {
 			ev.Run = nil
 		}
 	case finalStepEvent(ev.Type) && ev.Step != nil:
-		if data, err := json.Marshal(ev.Step); err == nil && bytes.Equal(data, sh.steps[ev.RunID+"/"+ev.Step.ID]) {
+		if st := sh.steps[ev.RunID+"/"+ev.Step.ID]; st != nil && reflect.DeepEqual(*ev.Step, *st) {
 			ev.Step = nil
 		}
 	}

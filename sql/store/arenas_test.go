@@ -3,7 +3,10 @@
 package store
 
 import (
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -39,4 +42,49 @@ func TestMallocArenasCapped(t *testing.T) {
 	if got := mallocArenas(); got > limit {
 		t.Errorf("%d malloc arenas after %d threads allocated, want at most %d (one per core)", got, threads, limit)
 	}
+}
+
+// TestTrimMallocReturnsFreeChunks: chunks freed inside the C heap, not at its
+// top, stay resident after free; trimMalloc (which the checkpointer calls once
+// writes pause) gives their pages back.
+func TestTrimMallocReturnsFreeChunks(t *testing.T) {
+	if mallocArenas() < 0 {
+		t.Skip("not glibc: malloc_trim is not available")
+	}
+	const chunks, size = 512, 64 << 10 // 32 MiB in chunks below the mmap threshold
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := rssAnonKiB(t)
+	fence := holeInHeap(chunks, size)
+	defer freeFence(fence)
+	held := rssAnonKiB(t)
+	if held-before < 24<<10 {
+		t.Fatalf("free chunks inside the heap: anonymous RSS %d → %d KiB, want them resident (≥ 24 MiB more)", before, held)
+	}
+	if !trimMalloc() {
+		t.Fatal("trimMalloc released nothing")
+	}
+	if after := rssAnonKiB(t); held-after < 24<<10 {
+		t.Errorf("anonymous RSS %d KiB with 32 MiB of free chunks, %d KiB after trimMalloc: want ≥ 24 MiB returned", held, after)
+	}
+}
+
+// rssAnonKiB reads the process's anonymous resident memory.
+func rssAnonKiB(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no RssAnon in /proc/self/status")
+	return 0
 }

@@ -38,8 +38,14 @@ type checkpointer struct {
 // heap a burst of work left behind (after loading the beverage data, 8-11 MiB
 // of RSS). DuckDB's allocator returns its own freed memory the same way
 // (allocator_background_threads). It runs at most once per pause, on the
-// checkpoint goroutine; writes that do not pause never meet it.
-func returnFreedHeap() { debug.FreeOSMemory() }
+// checkpoint goroutine; writes that do not pause never meet it. The C
+// library's malloc, where DuckDB keeps its C++ objects, gives back on free
+// only what reaches the top of a heap; the chunks freed in between are
+// returned here too (trimMalloc).
+func returnFreedHeap() {
+	debug.FreeOSMemory()
+	trimMalloc()
+}
 
 // startCheckpointer starts the loop for the database file at path; an
 // in-memory database (path "") has no log and gets none.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -45,6 +46,12 @@ func parseSchemaAnswer(resp llm.Response, r turnRules) (answer, error) {
 		return answer{}, err
 	}
 	raw := []byte(strings.TrimSpace(resp.Message.Content))
+	if r.mode != callOnly {
+		if summary, findings, ok := validFinal(raw, r.handles); ok {
+			return answer{final: true, summary: summary, findings: findings,
+				msg: llm.Message{Role: "assistant", Content: string(raw)}}, nil
+		}
+	}
 	var head struct {
 		Action string          `json:"action"`
 		Tool   string          `json:"tool"`
@@ -118,8 +125,17 @@ func parseNativeAnswer(resp llm.Response, r turnRules) (answer, error) {
 	return a, nil
 }
 
-// parseFinal validates a final answer: known handles first, for a clear message, then the schema.
+// parseFinal validates a final answer.
 func parseFinal(raw []byte, r turnRules, msg llm.Message) (answer, error) {
+	if summary, findings, ok := validFinal(raw, r.handles); ok {
+		return answer{final: true, summary: summary, findings: findings, msg: msg}, nil
+	}
+	return checkFinal(raw, r, msg)
+}
+
+// checkFinal validates a final answer with the final-answer schema and says
+// what is wrong: known handles first, for a clear message, then the schema.
+func checkFinal(raw []byte, r turnRules, msg llm.Message) (answer, error) {
 	var f struct {
 		Action   string    `json:"action"`
 		Summary  string    `json:"summary"`
@@ -139,6 +155,53 @@ func parseFinal(raw []byte, r turnRules, msg llm.Message) (answer, error) {
 		return answer{}, fmt.Errorf("final answer %w", err)
 	}
 	return answer{final: true, summary: f.Summary, findings: f.Findings, msg: msg}, nil
+}
+
+// validFinal decodes raw in one pass when it is a final answer that the
+// final-answer schema accepts and whose findings cite only known handles,
+// and reports whether it is. It checks exactly what that schema says, in Go
+// (the library's validation of a decoded value costs several times the
+// decoding): what it accepts, parseFinal would accept with the same summary
+// and findings. Anything else, valid or not, it leaves to parseFinal, whose
+// errors say what is wrong.
+func validFinal(raw []byte, known []string) (summary string, findings []Finding, ok bool) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", nil, false
+	}
+	m, _ := v.(map[string]any)
+	fs, isList := m["findings"].([]any)
+	summary, isText := m["summary"].(string)
+	if len(m) != 3 || m["action"] != actionFinal || !isText || !isList ||
+		utf8.RuneCountInString(summary) > maxSummaryLen || len(fs) > maxFindings {
+		return "", nil, false
+	}
+	findings = make([]Finding, len(fs)) // empty, not nil, as encoding/json decodes []
+	for i, f := range fs {
+		if findings[i], ok = validFinding(f, known); !ok {
+			return "", nil, false
+		}
+	}
+	return summary, findings, true
+}
+
+// validFinding is validFinal's check of one decoded finding.
+func validFinding(v any, known []string) (Finding, bool) {
+	m, _ := v.(map[string]any)
+	text, isText := m["text"].(string)
+	hs, isList := m["handles"].([]any)
+	if len(m) != 2 || !isText || !isList || utf8.RuneCountInString(text) > maxFindingLen || len(hs) > maxCiteHandles {
+		return Finding{}, false
+	}
+	f := Finding{Text: text, Handles: make([]string, len(hs))}
+	for i, h := range hs {
+		s, isText := h.(string)
+		if !isText || !slices.Contains(known, s) {
+			return Finding{}, false
+		}
+		f.Handles[i] = s
+	}
+	return f, true
 }
 
 // checkDone rejects output the server cut off.

@@ -118,13 +118,43 @@ func strictObject(props obj) obj {
 }
 
 // finalSchema is the final-answer branch; handles lists the handles a finding may cite.
-func finalSchema(handles []string) obj {
-	cite := any(obj{{"type", "array"}, {"const", []string{}}})
-	if len(handles) > 0 {
-		cite = obj{{"type", "array"}, {"maxItems", maxCiteHandles},
-			{"items", obj{{"type", "string"}, {"enum", handles}}}}
+func finalSchema(handles []string) obj { return finalShape(citeSchema(handles)) }
+
+// citeSchema is the schema of a finding's handles: some of handles, or none.
+func citeSchema(handles []string) obj {
+	if len(handles) == 0 {
+		return obj{{"type", "array"}, {"const", []string{}}}
 	}
-	return finalShape(cite)
+	return obj{{"type", "array"}, {"maxItems", maxCiteHandles},
+		{"items", obj{{"type", "string"}, {"enum", handles}}}}
+}
+
+// finalFormat is finalSchema(handles) as JSON, written around the cite
+// schema from finalParts: the final-only format of every turn that offers no
+// tool is the same but for the handles.
+func finalFormat(handles []string) ([]byte, error) {
+	b := append(make([]byte, 0, len(finalParts.head)+len(finalParts.tail)+64), finalParts.head...)
+	b, err := appendJSON(b, citeSchema(handles))
+	if err != nil {
+		return nil, err
+	}
+	return append(b, finalParts.tail...), nil
+}
+
+// finalParts is the final-answer format as JSON before and after its cite
+// schema; like finalAnswer it is a constant, built once.
+var finalParts = mustSplitFinal()
+
+// mustSplitFinal splits the final-answer format around its cite schema.
+func mustSplitFinal() (parts struct{ head, tail []byte }) {
+	const mark = "\"cite\""
+	b, err := appendJSON(nil, finalShape(json.RawMessage(mark)))
+	head, tail, found := bytes.Cut(b, []byte(mark))
+	if err != nil || !found || bytes.Contains(tail, []byte(mark)) {
+		panic(fmt.Sprintf("agent: final-answer format: %v", err))
+	}
+	parts.head, parts.tail = head, tail
+	return parts
 }
 
 // finalAnswer validates final answers whatever handles they cite: parseFinal
@@ -174,6 +204,13 @@ func callSchema(tool string, args any) obj {
 // When the format is too big for the grammar, it offers fewer optional arguments
 // (see shrinkArgs); the tools then use their defaults for those.
 func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMessage, error) {
+	if mode == finalOnly || len(tools) == 0 { // no arguments to shrink
+		b, err := finalFormat(handles)
+		if err != nil || len(b) <= maxFormatBytes {
+			return b, err
+		}
+		return nil, formatTooBig(len(b))
+	}
 	var size int
 	for level := range shrinkLevels {
 		b, err := appendJSON(nil, formatSchema(tools, handles, mode, level))
@@ -185,7 +222,12 @@ func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMess
 		}
 		size = len(b)
 	}
-	return nil, fmt.Errorf("turn format is %d bytes even with required arguments only, over the %d bytes Ollama's grammar conversion handles; give the agent fewer tools", size, maxFormatBytes)
+	return nil, formatTooBig(size)
+}
+
+// formatTooBig is the error of a turn format of size bytes even at the last shrink level.
+func formatTooBig(size int) error {
+	return fmt.Errorf("turn format is %d bytes even with required arguments only, over the %d bytes Ollama's grammar conversion handles; give the agent fewer tools", size, maxFormatBytes)
 }
 
 // formatSchema builds the format with the tools' arguments shrunk to level.

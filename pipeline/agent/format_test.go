@@ -2,6 +2,7 @@ package agent
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -254,5 +255,39 @@ func TestAppendJSONAsEncodingJSON(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("appendJSON(%#v) = %s, json.Marshal = %s", v, got, want)
 		}
+	}
+}
+
+// TestFinalFormatIsFinalSchema checks that the final-only format, written
+// around its handles from parts built once, is byte for byte the final-answer
+// schema as a format of those handles, with or without tools offered.
+func TestFinalFormatIsFinalSchema(t *testing.T) {
+	td := &toolDef{name: "roi", bounded: map[string]any{"type": "object", "properties": map[string]any{}}}
+	for _, handles := range [][]string{nil, {}, {"res_1"}, {"res_1", "res_2", `odd "<&>" \handle`}} {
+		want, err := appendJSON(nil, finalSchema(handles))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range [][]*toolDef{nil, {td}} {
+			for _, mode := range []branches{finalOnly, either} {
+				if mode == either && tl != nil {
+					continue // a tool call is offered as well
+				}
+				got, err := turnFormat(tl, handles, mode)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != string(want) {
+					t.Errorf("handles %q, %d tools, mode %d:\n got %s\nwant %s", handles, len(tl), mode, got, want)
+				}
+			}
+		}
+	}
+	many := make([]string, maxFormatBytes/8)
+	for i := range many {
+		many[i] = fmt.Sprintf("res_%04d", i)
+	}
+	if _, err := turnFormat(nil, many, finalOnly); err == nil || !strings.Contains(err.Error(), "grammar") {
+		t.Errorf("oversized final format: err = %v", err)
 	}
 }

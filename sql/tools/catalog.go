@@ -25,13 +25,17 @@ const maxCachedDatasets = 1024
 type Catalog struct {
 	st *store.Store
 
-	mu    sync.Mutex                   // guards facts
+	mu    sync.Mutex                   // guards facts and envs
 	facts map[string]map[string]string // tenant\x00dataset\x00fingerprint → fact key → JSON; each inner map immutable
+	// envs are the environments built from kept facts, by the same key:
+	// an env is immutable, and what it derives from a dataset record (role
+	// columns, table) is checked against the record asked for (sameShape).
+	envs map[string]*env
 }
 
 // NewCatalog returns the tools over st.
 func NewCatalog(st *store.Store) *Catalog {
-	return &Catalog{st: st, facts: map[string]map[string]string{}}
+	return &Catalog{st: st, facts: map[string]map[string]string{}, envs: map[string]*env{}}
 }
 
 // Prepare derives and keeps what the first tool call on dataset would read
@@ -107,7 +111,7 @@ func (c *Catalog) Call(ctx context.Context, dataset, tool string, args json.RawM
 // the store on the catalog's first use of that content. The result is
 // shared: callers must not modify it.
 func (c *Catalog) kept(ctx context.Context, ds store.Dataset) (map[string]string, error) {
-	key := store.TenantOf(ctx) + "\x00" + ds.Name + "\x00" + ds.Fingerprint
+	key := contentKey(ctx, ds)
 	c.mu.Lock()
 	m, ok := c.facts[key]
 	c.mu.Unlock()
@@ -140,7 +144,7 @@ func (c *Catalog) keep(ctx context.Context, ds store.Dataset, facts map[string]s
 	if now, err := c.st.Dataset(ctx, ds.Name); err != nil || now.Fingerprint != ds.Fingerprint {
 		return
 	}
-	key := store.TenantOf(ctx) + "\x00" + ds.Name + "\x00" + ds.Fingerprint
+	key := contentKey(ctx, ds)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := maps.Clone(c.facts[key])
@@ -151,13 +155,20 @@ func (c *Catalog) keep(ctx context.Context, ds store.Dataset, facts map[string]s
 	putBounded(c.facts, key, m)
 }
 
+// contentKey keys what a catalog keeps of ds's content: ctx's tenant, the
+// dataset's name and its content fingerprint.
+func contentKey(ctx context.Context, ds store.Dataset) string {
+	return store.TenantOf(ctx) + "\x00" + ds.Name + "\x00" + ds.Fingerprint
+}
+
 // values returns the distinct values that each query (one string column)
 // reads from ds, nil where there are more than enumCap: kept facts, else
-// read from the data and kept under the query's text.
-func (c *Catalog) values(ctx context.Context, ds store.Dataset, queries []string) ([][]string, error) {
+// read from the data and kept under the query's text. allKept reports
+// whether every value came from the kept facts.
+func (c *Catalog) values(ctx context.Context, ds store.Dataset, queries []string) (vals [][]string, allKept bool, err error) {
 	kept, err := c.kept(ctx, ds)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := make([][]string, len(queries))
 	fresh := map[string]string{}
@@ -166,13 +177,41 @@ func (c *Catalog) values(ctx context.Context, ds store.Dataset, queries []string
 			continue
 		}
 		if out[i], err = distinct(ctx, c.st, q); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		b, _ := json.Marshal(out[i]) // null when capped
 		fresh[q] = string(b)
 	}
 	c.keep(ctx, ds, fresh)
-	return out, nil
+	return out, len(fresh) == 0, nil
+}
+
+// cachedEnv returns the env built from ds's kept facts, as for ds, or nil.
+func (c *Catalog) cachedEnv(ctx context.Context, ds store.Dataset) *env {
+	c.mu.Lock()
+	e := c.envs[contentKey(ctx, ds)]
+	c.mu.Unlock()
+	if e == nil || !sameShape(e.ds, ds) {
+		return nil
+	}
+	cp := *e // the parts derived from the record are the same; the record is the caller's
+	cp.ds = ds
+	return &cp
+}
+
+// keepEnv remembers e, built from ds's kept facts, for the next envOf of ds.
+func (c *Catalog) keepEnv(ctx context.Context, e *env) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	putBounded(c.envs, contentKey(ctx, e.ds), e)
+}
+
+// sameShape reports whether two records of one dataset content give the same
+// env: the same role columns, and the same column names and types.
+func sameShape(a, b store.Dataset) bool {
+	sameColumn := func(x, y store.Column) bool { return x.Name == y.Name && x.Type == y.Type }
+	return a.Tenant == b.Tenant && a.Rows == b.Rows && maps.Equal(a.Roles, b.Roles) &&
+		slices.EqualFunc(a.Columns, b.Columns, sameColumn)
 }
 
 // putBounded sets m[key] = v, first emptying m when it holds

@@ -165,3 +165,63 @@ func TestCatalogProfileCachedEqualsComputed(t *testing.T) {
 		})
 	}
 }
+
+// A catalog builds an Env once per dataset content and role columns: the
+// next Env of the same dataset is the one it built (no facts decoded again),
+// a change of roles or of content gives a fresh one, and an Env built before
+// keeps its values.
+func TestCatalogEnvFollowsRolesAndContent(t *testing.T) {
+	ctx := t.Context()
+	st := loadCSV(t, "fx", fixtureCSV(fixture))
+	c := NewCatalog(st)
+	brands := func() []string {
+		t.Helper()
+		e, err := c.Env(ctx, "fx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.Schema("market_share")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return brandEnum(t, s)
+	}
+	first := brands() // derives the facts and keeps them
+	if got := brands(); !slices.Equal(got, first) || len(c.envs) != 1 {
+		t.Fatalf("brands %v then %v, %d kept envs, want 1", first, got, len(c.envs))
+	}
+	e1, _ := c.Env(ctx, "fx")
+	e2, _ := c.Env(ctx, "fx")
+	if fmt.Sprintf("%p", e1.e.enums) != fmt.Sprintf("%p", e2.e.enums) {
+		t.Error("the second Env was built again, not taken from the catalog")
+	}
+	var categories []string
+	for _, s := range fixture {
+		if !slices.Contains(categories, s.category) {
+			categories = append(categories, s.category)
+		}
+	}
+	slices.Sort(categories)
+	if _, err := st.SetRoles(ctx, "fx", map[store.Role]string{store.RoleBrand: "category"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if got := brands(); !slices.Equal(got, categories) {
+			t.Fatalf("brands after the brand role moved to category: %v, want %v", got, categories)
+		}
+	}
+	if _, err := st.SetRoles(ctx, "fx", map[store.Role]string{store.RoleBrand: "brand"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := brands(); !slices.Equal(got, first) {
+		t.Fatalf("brands after the role moved back: %v, want %v", got, first)
+	}
+	replaceFixture(t, ctx, st, append(slices.Clone(fixture), sale{"2024-01-05", "North", "US", "Zeta", "Soda", 1, 2, 2, 1}))
+	if got := brands(); !slices.Contains(got, "Zeta") || len(got) != len(first)+1 {
+		t.Errorf("brands after the reload: %v, want %v plus Zeta", got, first)
+	}
+	s, _ := e1.Schema("market_share")
+	if got := brandEnum(t, s); !slices.Equal(got, first) {
+		t.Errorf("an Env changed under its user: %v, want %v", got, first)
+	}
+}

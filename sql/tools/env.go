@@ -41,6 +41,8 @@ type env struct {
 	// labels are the period labels (2024, 2024-Q1, 2024-03) present in the data, or nil
 	// when there is no date role or more than enumCap of them.
 	labels []string
+	// fromKept says the values above came from the catalog's kept facts.
+	fromKept bool
 }
 
 // quoteIdent quotes a DuckDB identifier, doubling embedded double quotes.
@@ -55,8 +57,25 @@ func newEnv(ctx context.Context, c *Catalog, name string) (*env, error) {
 	return envOf(ctx, c, ds)
 }
 
-// envOf describes the loaded dataset ds.
+// envOf describes the loaded dataset ds: as the catalog built it before for
+// ds's content, role columns and tenant, else anew.
 func envOf(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
+	if e := c.cachedEnv(ctx, ds); e != nil {
+		return e, nil
+	}
+	e, err := buildEnv(ctx, c, ds)
+	if err != nil {
+		return nil, err
+	}
+	if e.fromKept {
+		c.keepEnv(ctx, e)
+	}
+	return e, nil
+}
+
+// buildEnv describes the loaded dataset ds from its record and the catalog's
+// facts.
+func buildEnv(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
 	name := ds.Name
 	e := &env{c: c, ds: ds, table: c.st.TableRef(ctx, ds.Name), cols: map[store.Role]string{},
 		enums: map[store.Role][]string{}, capped: map[store.Role]bool{}}
@@ -171,10 +190,11 @@ func (e *env) loadValues(ctx context.Context, c *Catalog) error {
 	if d, ok := e.cols[store.RoleDate]; ok {
 		queries = append(queries, labelsQuery(d, e.table))
 	}
-	vals, err := c.values(ctx, e.ds, queries)
+	vals, kept, err := c.values(ctx, e.ds, queries)
 	if err != nil {
 		return err
 	}
+	e.fromKept = kept
 	for i, r := range roles {
 		e.enums[r], e.capped[r] = vals[i], vals[i] == nil
 	}

@@ -27,18 +27,19 @@ func approxTokens(s string) int { return (len(s) + 3) / 4 }
 // answer rules, once.
 func systemPrompt(d Definition, tl []*toolDef, unavailable []missingTool, native bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "You are the %s.\nGoal: %s\n", d.Role, d.Goal)
+	b.Grow(len(d.Role) + len(d.Goal) + len(d.Backstory) + 256)
+	b.WriteString("You are the " + d.Role + ".\nGoal: " + d.Goal + "\n")
 	if d.Backstory != "" {
 		b.WriteString(d.Backstory + "\n")
 	}
 	if len(tl) > 0 {
-		fmt.Fprintf(&b, "Tools (at most %d calls, each result a handle):\n", d.MaxSteps)
+		b.WriteString("Tools (at most " + strconv.Itoa(d.MaxSteps) + " calls, each result a handle):\n")
 		for _, t := range tl {
-			fmt.Fprintf(&b, "- %s: %s\n", t.name, toolLine(t.desc))
+			b.WriteString("- " + t.name + ": " + toolLine(t.desc) + "\n")
 		}
 	}
 	if len(unavailable) > 0 {
-		fmt.Fprintf(&b, "Not available: %s.\n", missingText(unavailable))
+		b.WriteString("Not available: " + missingText(unavailable) + ".\n")
 	}
 	const final = "a summary and at most 3 findings, each citing its handles; numbers only from results.\n"
 	switch {
@@ -117,7 +118,8 @@ var danglingWords = map[string]bool{"a": true, "an": true, "the": true, "and": t
 // state, and the upstream context.
 func userPrompt(task string, t Task, upstream string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Task: %s\nDataset: %s\n", task, t.Dataset)
+	b.Grow(len(task) + len(upstream) + 128)
+	b.WriteString("Task: " + task + "\nDataset: " + t.Dataset + "\n")
 	if in := inputsText(t.Inputs, task); in != "" {
 		b.WriteString("Inputs: " + in + "\n")
 	}
@@ -235,7 +237,7 @@ func handlesContext(ups []Upstream, budget int) string {
 	bs := upstreamBlocks(ups)
 	total := 0
 	for _, b := range bs {
-		total += approxTokens(b.head + b.body)
+		total += (len(b.head) + len(b.body) + 3) / 4 // approxTokens(b.head + b.body)
 	}
 	var dropped []string
 	for total > budget {
@@ -253,7 +255,8 @@ func handlesContext(ups []Upstream, budget int) string {
 	}
 	var out strings.Builder
 	for _, b := range bs {
-		out.WriteString(b.head + b.body)
+		out.WriteString(b.head)
+		out.WriteString(b.body)
 	}
 	if len(dropped) > 0 {
 		fmt.Fprintf(&out, "[Context trimmed to about %d tokens: left out the %s. Those handles can still be cited.]\n",

@@ -63,7 +63,7 @@ func (rec *recorder) start(ctx context.Context, i int, readyAt time.Time) (StepS
 	st.Profile.QueueWait = now.Sub(readyAt)
 	rec.beginStageLocked(st.Stage)
 	rec.log.emit(Event{Type: EventStepStarted, StepID: st.ID, Stage: st.Stage, Step: ptr(*st),
-		Message: fmt.Sprintf("step %s (%s) started", st.ID, rec.spec.g.nodes[i].act.describe())})
+		Message: "step " + st.ID + " (" + rec.spec.g.nodes[i].act.describe() + ") started"})
 	return StepRunning, nil
 }
 
@@ -110,7 +110,7 @@ func (rec *recorder) complete(i int, o outcome) {
 // stepEvent is the event of a step that became final.
 func stepEvent(st StepState) Event {
 	ev := Event{Type: EventStepFinished, StepID: st.ID, Stage: st.Stage, Step: &st,
-		Message: fmt.Sprintf("step %s %s in %v", st.ID, st.Status, st.Profile.Wall.Round(time.Millisecond))}
+		Message: "step " + st.ID + " " + string(st.Status) + " in " + st.Profile.Wall.Round(time.Millisecond).String()}
 	switch st.Status {
 	case StepFailed, StepCanceled:
 		ev.Type, ev.Message = EventStepFailed, fmt.Sprintf("step %s %s: %s", st.ID, st.Status, st.Error)

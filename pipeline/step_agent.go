@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -110,7 +111,7 @@ func (sc *stepContext) saveFindings(ctx context.Context, o *outcome) error {
 		rows = append(rows, []any{"finding", f.Text, joinHandles(f.Handles)})
 	}
 	// Stored with the step's record, in the run log's next batch; readable at once.
-	sum, pending, err := sc.spec.st.SaveRowsDeferred(ctx, fmt.Sprintf("step:%s/%s", sc.spec.id, sc.id()), sc.spec.ds.Name, cols, rows)
+	sum, pending, err := sc.spec.st.SaveRowsDeferred(ctx, "step:"+sc.spec.id+"/"+sc.id(), sc.spec.ds.Name, cols, rows)
 	if err != nil {
 		return fmt.Errorf("save findings: %w", err)
 	}
@@ -150,8 +151,8 @@ func (sc *stepContext) observer(agentName string, m *stepMeter) agent.Observer {
 				repair = " (repair of unverified numbers)"
 			}
 			sc.emit(Event{Type: EventLLMCall,
-				Message: fmt.Sprintf("%s turn %d%s: %d prompt + %d completion tokens in %v", c.Model, c.Turn, repair,
-					u.PromptTokens, u.CompletionTokens, u.Wall.Round(time.Millisecond)),
+				Message: c.Model + " turn " + strconv.Itoa(c.Turn) + repair + ": " + strconv.FormatInt(u.PromptTokens, 10) +
+					" prompt + " + strconv.FormatInt(u.CompletionTokens, 10) + " completion tokens in " + u.Wall.Round(time.Millisecond).String(),
 				LLM: &LLMCall{Agent: agentName, Model: c.Model, PromptTokens: u.PromptTokens,
 					CompletionTokens: u.CompletionTokens, Total: u.TotalDuration, Load: u.LoadDuration,
 					PromptEval: u.PromptEvalDuration, Eval: u.EvalDuration, Wall: u.Wall, Turn: c.Turn, Host: c.Host}})

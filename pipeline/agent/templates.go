@@ -1,8 +1,12 @@
 package agent
 
 import (
+	"maps"
+	"math"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template"
 )
 
@@ -23,6 +27,15 @@ type Templates struct {
 type parsedTemplate struct {
 	t     *template.Template
 	check error
+	// last is the latest rendering: the steps of a run render one agent's
+	// task on the same inputs, and the output depends on nothing else.
+	last atomic.Pointer[rendered]
+}
+
+// rendered is a template's output on a copy of the inputs it was given.
+type rendered struct {
+	in  Inputs
+	out string
 }
 
 // NewTemplates returns an empty cache.
@@ -68,13 +81,33 @@ func (c *Templates) check(text string) error {
 	return p.check
 }
 
-// render renders the task template text over in.
+// render renders the task template text over in: again when the inputs
+// differ from the last rendering's.
 func (c *Templates) render(text string, in Inputs) (string, error) {
 	p, err := c.parse(text)
 	if err != nil {
 		return "", err
 	}
-	return execute(p.t, in)
+	if last := p.last.Load(); last != nil && sameInputs(last.in, in) {
+		return last.out, nil
+	}
+	out, err := execute(p.t, in)
+	if err != nil {
+		return "", err
+	}
+	in.Brands, in.Extra = slices.Clone(in.Brands), maps.Clone(in.Extra) // the caller's may change
+	p.last.Store(&rendered{in: in, out: out})
+	return out, nil
+}
+
+// sameInputs reports whether a and b hold the same values, down to a nil
+// list or map (printf "%#v" tells it from an empty one) and the budget's bits
+// (-0 prints as such).
+func sameInputs(a, b Inputs) bool {
+	return a.TargetAudience == b.TargetAudience && math.Float64bits(a.Budget) == math.Float64bits(b.Budget) && a.Duration == b.Duration &&
+		a.CampaignGoals == b.CampaignGoals && a.AnalysisFocus == b.AnalysisFocus &&
+		slices.Equal(a.Brands, b.Brands) && (a.Brands == nil) == (b.Brands == nil) &&
+		maps.Equal(a.Extra, b.Extra) && (a.Extra == nil) == (b.Extra == nil)
 }
 
 // execute runs t over in, trimmed.

@@ -3,8 +3,11 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"sync"
 	"testing"
+	"text/template"
 )
 
 func TestTemplatesRenderEachInput(t *testing.T) {
@@ -71,4 +74,42 @@ func TestTemplatesConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A template renders again when its inputs change, however little: the
+// latest rendering is reused only for inputs equal to its own, which the
+// caller may change after the call.
+func TestTemplatesRenderAgainOnNewInputs(t *testing.T) {
+	c := NewTemplates()
+	text := `For {{.TargetAudience}} ({{money .Budget}}, {{.Budget}}): {{join .Brands ", "}}; {{range $k, $v := .Extra}}{{$k}}={{$v}} {{end}}{{printf "%#v %#v" .Brands .Extra}}`
+	brands := []string{"Alpha", "Beta"}
+	extra := map[string]string{"region": "North"}
+	base := Inputs{TargetAudience: "students", Budget: 1000, Brands: brands, Extra: extra}
+	changed := []Inputs{
+		base,
+		{TargetAudience: "parents", Budget: 1000, Brands: brands, Extra: extra},
+		{TargetAudience: "parents", Budget: 1000.5, Brands: brands, Extra: extra},
+		{TargetAudience: "parents", Budget: 1000.5, Brands: []string{"Alpha"}, Extra: extra},
+		{TargetAudience: "parents", Budget: 1000.5, Brands: []string{"Alpha"}, Extra: map[string]string{"region": "South"}},
+		{TargetAudience: "parents", Budget: 1000.5, Brands: []string{}, Extra: map[string]string{}},
+		{TargetAudience: "parents", Budget: 1000.5, Extra: map[string]string{}},
+		{TargetAudience: "parents", Budget: 1000.5},
+		{TargetAudience: "parents", Budget: math.Copysign(0, -1)},
+		{TargetAudience: "parents"},
+		base,
+	}
+	for i, in := range changed {
+		for round := range 2 { // the second answers from the latest rendering
+			got, err := c.render(text, in)
+			want, werr := execute(template.Must(template.New("t").Funcs(templateFuncs).Option("missingkey=zero").Parse(text)), in)
+			if err != nil || werr != nil || got != want {
+				t.Errorf("inputs %d, round %d: render = %q, %v; want %q, %v", i, round, got, err, want, werr)
+			}
+		}
+	}
+	brands[1], extra["region"] = "Gamma", "East" // the caller changes what it passed
+	got, _ := c.render(text, base)
+	if !strings.Contains(got, "Alpha, Gamma") || !strings.Contains(got, "region=East") {
+		t.Errorf("render after the caller changed its inputs: %q", got)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
+	"slices"
 
 	"github.com/mrswarm/mrswarm/pipeline/agent"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
@@ -34,27 +36,41 @@ type memoInput struct {
 }
 
 // memoKeys returns the memo key of every step; dependencies come first because the
-// graph is walked in stage order.
+// graph is walked in stage order. Steps with equal inputs (the same agent on
+// the same dependencies, as in a fan-out) share one key, hashed once.
 func (spec *runSpec) memoKeys() []string {
 	keys := make([]string, len(spec.g.nodes))
+	var inputs []memoInput // of the steps keyed so far, by index into keys
+	var from []int
 	for _, st := range spec.g.stages {
 		for _, id := range st.StepIDs {
 			i := spec.g.index[id]
-			keys[i] = spec.memoKey(i, keys)
+			in := spec.memoInput(i, keys)
+			if k := slices.IndexFunc(inputs, func(o memoInput) bool { return reflect.DeepEqual(o, in) }); k >= 0 {
+				keys[i] = keys[from[k]]
+				continue
+			}
+			keys[i] = memoKey(in)
+			inputs, from = append(inputs, in), append(from, i)
 		}
 	}
 	return keys
 }
 
-// memoKey hashes step i's definition, the run settings it depends on, its
-// dependencies' keys and the dataset fingerprint.
-func (spec *runSpec) memoKey(i int, keys []string) string {
+// memoInput is what step i's result depends on: its definition, the run
+// settings it uses, its dependencies' keys and the dataset fingerprint.
+func (spec *runSpec) memoInput(i int, keys []string) memoInput {
 	n := spec.g.nodes[i]
 	in := memoInput{Version: memoVersion, Kind: n.act.kind(), Fingerprint: spec.ds.Fingerprint}
 	for _, j := range n.deps {
 		in.Upstream = append(in.Upstream, keys[j])
 	}
 	n.act.memo(&in, spec)
+	return in
+}
+
+// memoKey hashes a step's memo input.
+func memoKey(in memoInput) string {
 	b, _ := json.Marshal(in) // plain data: cannot fail
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

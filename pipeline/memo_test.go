@@ -146,3 +146,35 @@ func TestMemoKeys(t *testing.T) {
 		t.Error("different tool args (or their dependent) share a key")
 	}
 }
+
+// TestMemoKeysSharedByEqualSteps: memoKeys hashes equal inputs once, and
+// every step's key is still the hash of its own inputs: the same for the
+// same agent on the same dependencies, different for a changed task, model
+// or dependency.
+func TestMemoKeysSharedByEqualSteps(t *testing.T) {
+	r := newTestRunner(t, newStore(t), newScript(nil), 2)
+	p := chain("a:data_analyst", "b:data_analyst", "c:data_analyst", "d:data_analyst",
+		"e:market_research_analyst", "j1:campaign_optimizer<a,b", "j2:campaign_optimizer<a,c", "j3:campaign_optimizer<d,a", "j4:campaign_optimizer<b,a")
+	p.Steps[2].Agent.Task = "Look at the brands only."
+	p.Steps[3].Agent.Model = "other"
+	spec, err := r.plan(t.Context(), "run_memo", StartRequest{Dataset: testDataset, Pipeline: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range spec.memo {
+		if want := memoKey(spec.memoInput(i, spec.memo)); k != want {
+			t.Errorf("step %s: key %s, its inputs hash to %s", spec.g.nodes[i].step.ID, k, want)
+		}
+	}
+	key := func(id string) string { return spec.memo[spec.g.index[id]] }
+	for _, pair := range [][2]string{{"a", "b"}, {"j1", "j4"}} { // b's key is a's
+		if key(pair[0]) != key(pair[1]) {
+			t.Errorf("equal steps %s and %s have keys %s and %s", pair[0], pair[1], key(pair[0]), key(pair[1]))
+		}
+	}
+	for _, pair := range [][2]string{{"a", "c"}, {"a", "d"}, {"a", "e"}, {"j1", "j2"}, {"j1", "j3"}} {
+		if key(pair[0]) == key(pair[1]) {
+			t.Errorf("steps %s and %s differ but share key %s", pair[0], pair[1], key(pair[0]))
+		}
+	}
+}

@@ -283,17 +283,49 @@ type Env struct {
 func (e *Env) Dataset() string { return e.e.ds.Name }
 
 // List describes every tool with its schema and availability on e's dataset.
+// The result is the caller's to change.
 func (e *Env) List() ([]Info, error) {
+	infos, err := e.e.list()
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(infos)
+	for i := range out {
+		out[i].Schema, out[i].RequiredRoles = slices.Clone(out[i].Schema), slices.Clone(out[i].RequiredRoles)
+	}
+	return out, nil
+}
+
+// infoList is what List answers for one env, built on its first call: it
+// depends on nothing but the env, which is immutable.
+type infoList struct {
+	once  sync.Once
+	infos []Info
+	err   error
+}
+
+// list returns e's tool descriptions, built once per env (the envs a
+// catalog hands out for one content share them).
+func (e *env) list() ([]Info, error) {
+	if e.infos == nil {
+		return e.describeTools()
+	}
+	e.infos.once.Do(func() { e.infos.infos, e.infos.err = e.describeTools() })
+	return e.infos.infos, e.infos.err
+}
+
+// describeTools describes every tool with its schema and availability on e.
+func (e *env) describeTools() ([]Info, error) {
 	out := make([]Info, len(registry))
 	for i := range registry {
 		t := &registry[i]
-		s, err := json.Marshal(t.schemaDoc(e.e))
+		s, err := json.Marshal(t.schemaDoc(e))
 		if err != nil {
 			return nil, fmt.Errorf("tools: %s: schema: %w", t.Name, err)
 		}
 		out[i] = Info{Spec: t.Spec, Schema: s, Available: true}
 		out[i].RequiredRoles = slices.Clone(t.RequiredRoles)
-		if err := t.unavailable(e.e); err != nil {
+		if err := t.unavailable(e); err != nil {
 			out[i].Available, out[i].Reason = false, reason(err)
 		}
 	}

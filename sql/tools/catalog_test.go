@@ -184,6 +184,16 @@ func TestCatalogEnvFollowsRolesAndContent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		infos, err := e.List() // built once per env and shared: a caller's changes stay its own
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range infos {
+			if in.Name == "market_share" && string(in.Schema) != string(s) {
+				t.Fatalf("List's schema %s, Schema's %s", in.Schema, s)
+			}
+			clear(in.Schema)
+		}
 		return brandEnum(t, s)
 	}
 	first := brands() // derives the facts and keeps them

@@ -43,6 +43,8 @@ type env struct {
 	labels []string
 	// fromKept says the values above came from the catalog's kept facts.
 	fromKept bool
+	// infos are the tools' descriptions on the env, built on first use.
+	infos *infoList
 }
 
 // quoteIdent quotes a DuckDB identifier, doubling embedded double quotes.
@@ -78,7 +80,7 @@ func envOf(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
 func buildEnv(ctx context.Context, c *Catalog, ds store.Dataset) (*env, error) {
 	name := ds.Name
 	e := &env{c: c, ds: ds, table: c.st.TableRef(ctx, ds.Name), cols: map[store.Role]string{},
-		enums: map[store.Role][]string{}, capped: map[store.Role]bool{}}
+		enums: map[store.Role][]string{}, capped: map[store.Role]bool{}, infos: &infoList{}}
 	types := map[string]string{}
 	for _, c := range ds.Columns {
 		types[c.Name] = strings.ToUpper(c.Type)

@@ -37,6 +37,7 @@ type runSpec struct {
 	created      time.Time
 	memo         []string         // memo key of each step
 	templates    *agent.Templates // the runner's parsed task templates
+	toolDefs     *agent.ToolDefs  // the runner's built tool definitions
 }
 
 // model resolves the model of an agent step: the step's, the agent's, the run's,

@@ -58,6 +58,9 @@ type Runner struct {
 	// templates holds the task templates validated and rendered so far, so
 	// that a definition sent with every run is parsed once.
 	templates *agent.Templates
+	// toolDefs holds the agents' tools with their schemas compiled, so that
+	// each is built once per dataset content rather than at every step.
+	toolDefs *agent.ToolDefs
 
 	mu     sync.Mutex // guards active and closed
 	active map[string]*execution
@@ -80,7 +83,8 @@ func NewRunner(st *store.Store, model llm.Client, cfg Config) *Runner {
 		cfg.Process = procstat.New(0)
 	}
 	return &Runner{st: st, model: llm.NewCapabilityCache(model), tools: cfg.Tools, cfg: cfg,
-		active: map[string]*execution{}, runs: newRunLog(st, cfg.Logger.Error), templates: agent.NewTemplates()}
+		active: map[string]*execution{}, runs: newRunLog(st, cfg.Logger.Error), templates: agent.NewTemplates(),
+		toolDefs: agent.NewToolDefs()}
 }
 
 // Validate checks p on dataset with the custom agents and returns its stages. The
@@ -108,7 +112,7 @@ func (r *Runner) plan(ctx context.Context, id string, req StartRequest) (*runSpe
 		// tools fails the agents that need them when they run.
 		env, _ = r.tools.EnvOf(ctx, ds)
 	}
-	spec := &runSpec{id: id, req: req, templates: r.templates, g: g, agents: g.agents, ds: ds, tools: env, st: r.st, llm: r.model,
+	spec := &runSpec{id: id, req: req, templates: r.templates, toolDefs: r.toolDefs, g: g, agents: g.agents, ds: ds, tools: env, st: r.st, llm: r.model,
 		llmOptions: r.cfg.LLMOptions, defaultModel: r.cfg.DefaultModel, randomModels: r.cfg.RandomModels,
 		created: time.Now().UTC()}
 	if err := spec.checkModels(); err != nil {

@@ -75,7 +75,7 @@ func (a agentAction) run(ctx context.Context, sc *stepContext) outcome {
 	task := agent.Task{Def: def, Prompt: a.Task, Dataset: spec.ds.Name,
 		Inputs: spec.req.Inputs, Upstream: sc.upstream(), Context: spec.req.Options.Context,
 		ToolMode: spec.req.Options.ToolMode, Model: spec.model(a.AgentStep), Options: spec.llmOptions,
-		MinToolCalls: minToolCalls(def), Templates: spec.templates}
+		MinToolCalls: minToolCalls(def), Templates: spec.templates, ToolDefs: spec.toolDefs}
 	if !slices.Contains(spec.randomModels, task.Model) { // a random-weight model's prose cannot be repaired
 		task.Verify = sc.verifyClaims
 	}

@@ -94,6 +94,9 @@ type Task struct {
 	Verify func(ctx context.Context, answer Result) []string
 	// Templates caches parsed task templates across runs (nil: parse each time).
 	Templates *Templates
+	// ToolDefs caches the agent's tools, their schemas compiled, across
+	// steps and runs (nil: build them each time).
+	ToolDefs *ToolDefs
 }
 
 // Tools is what the agent loop needs of a dataset's analysis tools; *tools.Env

@@ -44,7 +44,7 @@ func TestCampaignOptimizerChannelTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defs, _, err := agentTools(env, d)
+	defs, _, err := agentTools(env, d, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestCampaignOptimizerChannelTools(t *testing.T) {
 	if _, err := turnFormat(defs, []string{"res_00000000"}, either); err != nil {
 		t.Fatal(err)
 	}
-	_, unavailable, err := agentTools(beverageTools(t), d)
+	_, unavailable, err := agentTools(beverageTools(t), d, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func TestTurnFormat(t *testing.T) {
 func TestBuiltinFormatsFit(t *testing.T) {
 	env := beverageTools(t)
 	for _, d := range Builtins() {
-		defs, unavailable, err := agentTools(env, d)
+		defs, unavailable, err := agentTools(env, d, nil)
 		noSpend := func(u missingTool) bool { return strings.Contains(u.reason, `role "spend"`) } // the marketing-mix tools
 		if err != nil || !all(unavailable, noSpend) || len(defs)+len(unavailable) != len(d.Tools) {
 			t.Fatalf("%s: tools %d of %d, unavailable %v, err %v", d.Name, len(defs), len(d.Tools), unavailable, err)
@@ -149,7 +149,7 @@ func TestFormatShrinks(t *testing.T) {
 	for _, s := range tools.Specs() {
 		names = append(names, s.Name)
 	}
-	defs, _, err := agentTools(beverageTools(t), testDef(1, names...))
+	defs, _, err := agentTools(beverageTools(t), testDef(1, names...), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestAppendJSONAsEncodingJSON(t *testing.T) {
 	env := beverageTools(t)
 	handles := []string{"res_00000000", "res_<a&b>"} // HTML characters are escaped alike
 	for _, d := range Builtins() {
-		defs, _, err := agentTools(env, d)
+		defs, _, err := agentTools(env, d, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,4 +290,43 @@ func TestFinalFormatIsFinalSchema(t *testing.T) {
 	if _, err := turnFormat(nil, many, finalOnly); err == nil || !strings.Contains(err.Error(), "grammar") {
 		t.Errorf("oversized final format: err = %v", err)
 	}
+}
+
+// TestToolDefsFollowSchemas: a ToolDefs cache hands out the tool definition
+// it built for the same tool, description and schema, and builds a new one
+// when any of them changes — a dataset with other brands validates calls
+// against its own.
+func TestToolDefsFollowSchemas(t *testing.T) {
+	c := NewToolDefs()
+	info := func(desc string, brands ...string) tools.Info {
+		schema := fmt.Sprintf(`{"type":"object","additionalProperties":false,"properties":{"brands":{"type":"array","items":{"enum":%s}}}}`,
+			must(json.Marshal(brands)))
+		return tools.Info{Spec: tools.Spec{Name: "market_share", Description: desc}, Schema: json.RawMessage(schema), Available: true}
+	}
+	first, err := c.def(info("Shares.", "Alpha", "Beta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := c.def(info("Shares.", "Alpha", "Beta"))
+	if again != first {
+		t.Error("the same tool was built again")
+	}
+	zeta, _ := c.def(info("Shares.", "Alpha", "Zeta"))
+	if zeta == first || validateJSON(zeta.args, []byte(`{"brands":["Zeta"]}`)) != nil ||
+		validateJSON(first.args, []byte(`{"brands":["Zeta"]}`)) == nil {
+		t.Errorf("a changed schema: same definition %v, or Zeta not validated by the new one only", zeta == first)
+	}
+	if other, _ := c.def(info("Market shares.", "Alpha", "Beta")); other == first || other.desc != "Market shares." {
+		t.Error("a changed description kept the old definition")
+	}
+	if _, err := c.def(tools.Info{Spec: tools.Spec{Name: "bad"}, Schema: json.RawMessage(`{"type":`)}); err == nil {
+		t.Error("a schema that does not parse was accepted")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

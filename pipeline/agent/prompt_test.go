@@ -80,7 +80,7 @@ func TestPromptSummary(t *testing.T) {
 func TestSystemPromptCompact(t *testing.T) {
 	env := beverageTools(t)
 	d := testDef(3, "market_share", "brand_performance", "cross_sectional", "brand_churn")
-	defs, _, err := agentTools(env, d)
+	defs, _, err := agentTools(env, d, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

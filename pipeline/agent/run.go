@@ -129,7 +129,7 @@ func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task
 	r := &runner{model: model, st: st, task: task, obs: obs, byName: map[string]*toolDef{}}
 	var unavailable []missingTool
 	var err error
-	if r.tools, unavailable, err = agentTools(task.Tools, task.Def); err != nil {
+	if r.tools, unavailable, err = agentTools(task.Tools, task.Def, task.ToolDefs); err != nil {
 		return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)
 	}
 	for _, t := range r.tools {

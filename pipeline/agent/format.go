@@ -204,25 +204,63 @@ func callSchema(tool string, args any) obj {
 // When the format is too big for the grammar, it offers fewer optional arguments
 // (see shrinkArgs); the tools then use their defaults for those.
 func turnFormat(tools []*toolDef, handles []string, mode branches) (json.RawMessage, error) {
-	if mode == finalOnly || len(tools) == 0 { // no arguments to shrink
+	return (&toolFormats{tools: tools}).format(handles, mode)
+}
+
+// toolFormats writes the turn formats of one agent's tools. What the tools
+// add to a format (their call branches and shared definitions, per shrink
+// level) is the same at every turn and is written once; only the final
+// branch's handles change. It is not safe for concurrent use.
+type toolFormats struct {
+	tools []*toolDef
+	heads [shrinkLevels][]byte // the format offering only calls, without its closing "]}"; nil: not written yet
+}
+
+// format is turnFormat of f's tools.
+func (f *toolFormats) format(handles []string, mode branches) (json.RawMessage, error) {
+	if mode == finalOnly || len(f.tools) == 0 { // no arguments to shrink
 		b, err := finalFormat(handles)
 		if err != nil || len(b) <= maxFormatBytes {
 			return b, err
 		}
 		return nil, formatTooBig(len(b))
 	}
+	var final []byte
+	if mode == either {
+		var err error
+		if final, err = finalFormat(handles); err != nil {
+			return nil, err
+		}
+	}
 	var size int
 	for level := range shrinkLevels {
-		b, err := appendJSON(nil, formatSchema(tools, handles, mode, level))
+		head, err := f.head(level)
 		if err != nil {
 			return nil, err
 		}
-		if len(b) <= maxFormatBytes {
+		b := append(make([]byte, 0, len(head)+len(final)+3), head...)
+		if final != nil { // the final branch comes last among the alternatives
+			b = append(append(b, ','), final...)
+		}
+		if b = append(b, "]}"...); len(b) <= maxFormatBytes {
 			return b, nil
 		}
 		size = len(b)
 	}
 	return nil, formatTooBig(size)
+}
+
+// head returns the format that offers only f's calls at level, written once,
+// without the "]}" that closes its alternatives and the format.
+func (f *toolFormats) head(level int) ([]byte, error) {
+	if f.heads[level] == nil {
+		b, err := appendJSON(nil, formatSchema(f.tools, nil, callOnly, level))
+		if err != nil {
+			return nil, err
+		}
+		f.heads[level] = bytes.TrimSuffix(b, []byte("]}"))
+	}
+	return f.heads[level], nil
 }
 
 // formatTooBig is the error of a turn format of size bytes even at the last shrink level.

@@ -330,3 +330,89 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestToolFormatsAsWhole: the formats a runner writes from its tools' parts,
+// written once, are the whole format encoded at every turn — the same size
+// and, with the shared definitions inlined (their numbering follows Go's map
+// order, which differs from one encoding to the next), the same schema — in
+// each mode, at the level that fits, whatever the handles and the order of
+// the turns: for each builtin agent, for every tool at once (which shrinks)
+// and for a tool too big to fit.
+func TestToolFormatsAsWhole(t *testing.T) {
+	inlined := func(f string) any {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(f), &doc); err != nil {
+			t.Fatal(err)
+		}
+		defs, _ := doc["$defs"].(map[string]any)
+		delete(doc, "$defs")
+		var inline func(v any) any
+		inline = func(v any) any {
+			switch v := v.(type) {
+			case map[string]any:
+				if ref, ok := v["$ref"].(string); ok {
+					return defs[strings.TrimPrefix(ref, "#/$defs/")]
+				}
+				for k, e := range v {
+					v[k] = inline(e)
+				}
+			case []any:
+				for i, e := range v {
+					v[i] = inline(e)
+				}
+			}
+			return v
+		}
+		return inline(doc)
+	}
+	whole := func(tl []*toolDef, handles []string, mode branches) (string, error) {
+		var size int
+		for level := range shrinkLevels {
+			b, err := appendJSON(nil, formatSchema(tl, handles, mode, level))
+			if err != nil {
+				return "", err
+			}
+			if len(b) <= maxFormatBytes {
+				return string(b), nil
+			}
+			size = len(b)
+		}
+		return "", formatTooBig(size)
+	}
+	env := beverageTools(t)
+	var all []string
+	for _, s := range tools.Specs() {
+		all = append(all, s.Name)
+	}
+	sets := map[string][]*toolDef{
+		"huge": {{name: "huge", bounded: map[string]any{"enum": []string{strings.Repeat("x", maxFormatBytes)}}}},
+	}
+	for _, d := range append(Builtins(), testDef(1, all...)) {
+		defs, _, err := agentTools(env, d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets[d.Name] = defs
+	}
+	turns := []struct {
+		handles []string
+		mode    branches
+	}{{nil, callOnly}, {nil, either}, {[]string{"res_1"}, either}, {[]string{"res_1", "res_2"}, callOnly},
+		{[]string{"res_1", "res_2", `odd "<&>"`}, either}, {[]string{"res_1"}, finalOnly}, {nil, either}}
+	for name, tl := range sets {
+		f := &toolFormats{tools: tl}
+		for i, turn := range turns {
+			want, werr := whole(tl, turn.handles, turn.mode)
+			got, err := f.format(turn.handles, turn.mode)
+			if len(got) != len(want) || fmt.Sprint(err) != fmt.Sprint(werr) {
+				t.Errorf("%s, turn %d (mode %d, handles %q):\n got %s, %v\nwant %s, %v", name, i, turn.mode, turn.handles, got, err, want, werr)
+				continue
+			}
+			if err == nil {
+				if diff := cmp.Diff(inlined(want), inlined(string(got))); diff != "" {
+					t.Errorf("%s, turn %d: (-whole +written):\n%s", name, i, diff)
+				}
+			}
+		}
+	}
+}

@@ -26,7 +26,9 @@ type runner struct {
 	msgs   []llm.Message
 	unread []readResult // tool results the model has not answered after yet
 	steps  int          // tool calls made
-	res    Result
+	// formats writes the schema-mode turn formats of the agent's tools.
+	formats *toolFormats
+	res     Result
 	// repairing is set once the final answer failed its check: the next turn
 	// is the one repair turn.
 	repairing bool
@@ -135,6 +137,7 @@ func newRunner(ctx context.Context, model llm.Client, st *store.Store, task Task
 	for _, t := range r.tools {
 		r.byName[t.name] = t
 	}
+	r.formats = &toolFormats{tools: r.tools}
 	if len(r.tools) > 0 { // a tool-less agent only answers, schema-constrained
 		if r.native, err = useNative(ctx, model, task); err != nil {
 			return nil, fmt.Errorf("agent %q: %w", task.Def.Name, err)

@@ -75,7 +75,7 @@ func (r *runner) request(rules turnRules, forceFinal bool) (llm.Request, error) 
 	case r.native:
 		req.Format, err = turnFormat(nil, rules.handles, finalOnly)
 	default:
-		req.Format, err = turnFormat(r.tools, rules.handles, rules.mode)
+		req.Format, err = r.formats.format(rules.handles, rules.mode)
 	}
 	return req, err
 }

@@ -161,8 +161,8 @@ func checkFinal(raw []byte, r turnRules, msg llm.Message) (answer, error) {
 // final-answer schema accepts and whose findings cite only known handles,
 // and reports whether it is. It checks exactly what that schema says, in Go
 // (the library's validation of a decoded value costs several times the
-// decoding): what it accepts, parseFinal would accept with the same summary
-// and findings. Anything else, valid or not, it leaves to parseFinal, whose
+// decoding): what it accepts, checkFinal would accept with the same summary
+// and findings. Anything else, valid or not, it leaves to checkFinal, whose
 // errors say what is wrong.
 func validFinal(raw []byte, known []string) (summary string, findings []Finding, ok bool) {
 	var v any

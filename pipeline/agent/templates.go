@@ -3,6 +3,7 @@ package agent
 import (
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -100,14 +101,12 @@ func (c *Templates) render(text string, in Inputs) (string, error) {
 	return out, nil
 }
 
-// sameInputs reports whether a and b hold the same values, down to a nil
-// list or map (printf "%#v" tells it from an empty one) and the budget's bits
-// (-0 prints as such).
+// sameInputs reports whether a and b hold the same values: every field,
+// down to a nil list or map (printf "%#v" tells it from an empty one;
+// reflect.DeepEqual does too, and covers a field added to Inputs later), and
+// the budget's bits (-0 prints as such, and equals 0).
 func sameInputs(a, b Inputs) bool {
-	return a.TargetAudience == b.TargetAudience && math.Float64bits(a.Budget) == math.Float64bits(b.Budget) && a.Duration == b.Duration &&
-		a.CampaignGoals == b.CampaignGoals && a.AnalysisFocus == b.AnalysisFocus &&
-		slices.Equal(a.Brands, b.Brands) && (a.Brands == nil) == (b.Brands == nil) &&
-		maps.Equal(a.Extra, b.Extra) && (a.Extra == nil) == (b.Extra == nil)
+	return math.Float64bits(a.Budget) == math.Float64bits(b.Budget) && reflect.DeepEqual(a, b)
 }
 
 // execute runs t over in, trimmed.

@@ -16,8 +16,13 @@ const backgroundNice = 10
 // wake-ups; on an idle CPU it runs as fast as before. Afterwards the thread's
 // priority is restored; where that is not allowed (raising priority needs
 // CAP_SYS_NICE), the thread ends with its goroutine instead of returning to
-// Go's pool.
+// Go's pool. It first yields: `go` puts a new goroutine next in line on the
+// core that started it, ahead of the goroutines a finished step woke (the
+// scheduler that starts a dependent step or finishes the run), and the thread
+// it then lowers holds that core's Go scheduler slot while the kernel gives
+// it less time.
 func lowPriority(fn func()) {
+	runtime.Gosched()
 	runtime.LockOSThread()
 	tid := unix.Gettid()
 	prio, err := unix.Getpriority(unix.PRIO_PROCESS, tid) // 20 - nice

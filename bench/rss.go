@@ -161,6 +161,7 @@ var runsRSSMoments = []struct{ unit, name, key string }{
 	{"after-1-run-MiB", "RSS after 1 campaign_optimization run", ""},
 	{"after-10-runs-MiB", "RSS after 10 runs", ""},
 	{"after-200-runs-MiB", "RSS after 200 runs", KeyRSSAfter200RunsMiB},
+	{"reopened-after-200-runs-MiB", "RSS after the 200 runs' database was closed, opened again and ran 1 more run (same process)", ""},
 	{"duckdb-after-10-runs-MiB", "DuckDB's own accounted memory after 10 runs (duckdb_memory())", ""},
 	{"duckdb-after-200-runs-MiB", "DuckDB's own accounted memory after 200 runs (duckdb_memory())", ""},
 	{"db-after-10-runs-MiB", "database on disk after 10 runs (file + WAL)", ""},

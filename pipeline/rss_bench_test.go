@@ -26,9 +26,10 @@ import (
 // more run: the 200 runs' data in a new DuckDB instance. What grows over the
 // runs is the instance's, not the data's: DuckDB's buffer pool queues a node
 // for eviction each time a buffer is unpinned, in 8 queues, and purges a
-// queue's dead nodes only once it holds 32,768; a node keeps the memory of
-// its destroyed buffer handle (README, Performance). Run it on its own so the
-// process holds nothing else:
+// queue's dead nodes only once it holds 32,768; a dead node keeps a weak
+// reference to its handle, and heaptrack shows the allocations made for the
+// handles of finished queries' buffers live (README, Performance). Run it on
+// its own so the process holds nothing else:
 //
 //	go test ./pipeline -run '^$' -bench RunsRSS -benchtime 1x
 func BenchmarkRunsRSS(b *testing.B) {

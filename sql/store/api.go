@@ -233,4 +233,10 @@ type Options struct {
 	LoadTimeout time.Duration
 	// Retention bounds the stored results (default: keep every result).
 	Retention Retention
+	// RecycleAfter is how far the C heap may grow, in bytes, before the store
+	// opens its file in a new DuckDB instance, the next time it is idle
+	// (default DefaultRecycleAfter; negative: never). DuckDB's buffer pool keeps
+	// bookkeeping of finished queries that only a new instance drops
+	// (instance.go). A file-backed store only.
+	RecycleAfter int64
 }

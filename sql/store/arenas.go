@@ -63,6 +63,17 @@ static int count_arenas(void) {
 #endif
 }
 
+// heap_in_use is what the C library's malloc has handed out and not had back,
+// in every arena and mapped chunk, or 0 where it cannot tell.
+static long long heap_in_use(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+	struct mallinfo2 mi = mallinfo2();
+	return (long long)(mi.uordblks + mi.hblkhd);
+#else
+	return 0;
+#endif
+}
+
 static void touch_malloc(void) {
 	void *volatile p = malloc(64);
 	free(p);
@@ -112,6 +123,10 @@ func arenaCap() int { return int(C.arenas_capped_at()) }
 // mallocArenas is how many arenas the C library's malloc has made, or -1 where
 // it cannot tell (not glibc).
 func mallocArenas() int { return int(C.count_arenas()) }
+
+// heapInUse is the C library's heap in use in bytes (glibc's mallinfo2), or 0
+// where it cannot tell: where DuckDB keeps its C++ objects.
+func heapInUse() int64 { return int64(C.heap_in_use()) }
 
 // touchMalloc makes the calling thread allocate with the C library's malloc.
 func touchMalloc() { C.touch_malloc() }

@@ -57,10 +57,12 @@ func (s *Store) startCheckpointer(path string) {
 		path = abs
 	}
 	s.ckpt = &checkpointer{stop: make(chan struct{}), done: make(chan struct{})}
-	go s.ckpt.loop(path+".wal", s.checkpoint)
+	go s.ckpt.loop(path+".wal", s.checkpoint, s.maybeRecycle)
 }
 
-func (c *checkpointer) loop(wal string, checkpoint func() error) {
+// loop checkpoints when the log at wal stopped changing, and then calls idle,
+// at every look while the log stays unchanged.
+func (c *checkpointer) loop(wal string, checkpoint func() error, idle func()) {
 	defer close(c.done)
 	t := time.NewTicker(checkpointPoll)
 	defer t.Stop()
@@ -72,13 +74,16 @@ func (c *checkpointer) loop(wal string, checkpoint func() error) {
 		case <-t.C:
 		}
 		size := fileSize(wal)
-		if size > 0 && size == last {
-			if err := checkpoint(); err != nil {
-				size = -1 // busy: try at the next pause
-			} else {
-				size = fileSize(wal)
-				returnFreedHeap()
-			}
+		switch {
+		case size != last:
+		case size == 0:
+			idle()
+		case checkpoint() != nil:
+			size = -1 // busy: try at the next pause
+		default:
+			size = fileSize(wal)
+			returnFreedHeap()
+			idle()
 		}
 		last = size
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	dbsql "database/sql"
-	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -65,6 +64,12 @@ type Store struct {
 	evictions atomic.Int64   // results evicted since Open
 
 	ckpt *checkpointer // checkpoints when writes pause; nil in memory
+
+	file        string       // the database file, absolute; "" in memory
+	inst        *instances   // the DuckDB instance connections come from (instance.go)
+	recycleMu   sync.Mutex   // one replacement of the instance at a time
+	heapBase    atomic.Int64 // the C heap in use when the current instance opened
+	recycleNext time.Time    // no replacement before; the checkpointer's own
 }
 
 // Open opens (or creates) the DuckDB file at path; "" opens an in-memory database.
@@ -78,25 +83,28 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := s.setupDirs(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	var attached atomic.Bool
-	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
-		if !attached.Load() {
-			return nil
-		}
-		_, err := ex.ExecContext(context.Background(), "USE "+catalog, nil)
-		return err
-	})
+	abs, err := s.resolveFile(path)
 	if err != nil {
 		s.removeStaging()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
-	s.db = dbsql.OpenDB(connector)
-	if err := s.setup(ctx, path, &attached); err != nil {
+	first, err := s.openInstance(ctx, abs)
+	if err != nil {
+		s.removeStaging()
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	s.file = abs
+	s.inst = &instances{cur: first, open: func(ctx context.Context) (*duckdb.Connector, error) {
+		return s.openInstance(ctx, abs)
+	}}
+	s.db = dbsql.OpenDB(s.inst)
+	if err := s.setup(ctx); err != nil {
 		s.db.Close()
 		s.removeStaging()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
-	s.startCheckpointer(path)
+	s.heapBase.Store(heapInUse())
+	s.startCheckpointer(abs)
 	return s, nil
 }
 
@@ -125,6 +133,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.LoadTimeout <= 0 {
 		o.LoadTimeout = DefaultLoadTimeout
+	}
+	if o.RecycleAfter == 0 {
+		o.RecycleAfter = DefaultRecycleAfter
 	}
 	return o
 }
@@ -201,53 +212,34 @@ func resolveDir(dir string) (string, error) {
 	return abs, nil
 }
 
-// setup attaches the file, configures DuckDB, locks its configuration and
-// creates the metadata schema.
-func (s *Store) setup(ctx context.Context, path string, attached *atomic.Bool) error {
+// resolveFile makes path absolute and notes the database's own files, which
+// user SQL must not read; "" (in memory) stays "".
+func (s *Store) resolveFile(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		s.private = privateFiles(filepath.Join(dir, filepath.Base(abs)))
+	}
+	s.private = append(s.private, privateFiles(abs)...)
+	if s.cwd, err = os.Getwd(); err != nil {
+		return "", err
+	}
+	return abs, nil
+}
+
+// setup creates the metadata schema in a new database and notes the catalog
+// name and DuckDB's reserved words.
+func (s *Store) setup(ctx context.Context) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	var settings []string
-	if path != "" {
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return err
-		}
-		if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-			s.private = privateFiles(filepath.Join(dir, filepath.Base(abs)))
-		}
-		s.private = append(s.private, privateFiles(abs)...)
-		if s.cwd, err = os.Getwd(); err != nil {
-			return err
-		}
-		attach := "ATTACH " + quoteLit(abs) + " AS " + catalog + " (STORAGE_VERSION " + quoteLit(storageVersion) + ")"
-		if _, err := conn.ExecContext(ctx, attach); err != nil {
-			return fmt.Errorf("attach: %w", err)
-		}
-		attached.Store(true)
-		settings = append(settings, "USE "+catalog)
-	}
-	if s.opts.MemoryLimit > 0 {
-		settings = append(settings, fmt.Sprintf("SET memory_limit = '%dMiB'", max(s.opts.MemoryLimit>>20, 1)))
-	}
-	settings = append(settings,
-		// DuckDB's allocator (jemalloc on Linux) keeps freed memory until a task
-		// peaks over 128 MiB; its background thread returns it to the system
-		// within about two seconds instead, off the statements' path.
-		"SET allocator_background_threads = true",
-		fmt.Sprintf("SET allowed_directories = [%s, %s]", quoteLit(s.root+"/"), quoteLit(s.staging+"/")),
-		fmt.Sprintf("SET temp_directory = %s", quoteLit(filepath.Join(s.staging, "duckdb_tmp"))),
-		"SET enable_external_access = false",
-		"SET autoinstall_known_extensions = false",
-		"SET lock_configuration = true",
-	)
-	for _, q := range settings {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("configure duckdb (%s): %w", q, err)
-		}
-	}
 	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&s.catalog); err != nil {
 		return fmt.Errorf("catalog name: %w", err)
 	}

@@ -155,17 +155,17 @@ func rssRow(pid int, name, field string) (Row, error) {
 
 // runsRSSMoments are the moments BenchmarkRunsRSS (pipeline/rss_bench_test.go)
 // reports, by its metric unit, in order.
-var runsRSSMoments = []struct{ unit, name, key string }{
-	{"idle-MiB", "RSS idle (store open)", ""},
-	{"loaded-MiB", "RSS with the beverage data loaded (15k rows)", ""},
-	{"after-1-run-MiB", "RSS after 1 campaign_optimization run", ""},
-	{"after-10-runs-MiB", "RSS after 10 runs", ""},
-	{"after-200-runs-MiB", "RSS after 200 runs", KeyRSSAfter200RunsMiB},
-	{"reopened-after-200-runs-MiB", "RSS after the 200 runs' database was closed, opened again and ran 1 more run (same process)", ""},
-	{"duckdb-after-10-runs-MiB", "DuckDB's own accounted memory after 10 runs (duckdb_memory())", ""},
-	{"duckdb-after-200-runs-MiB", "DuckDB's own accounted memory after 200 runs (duckdb_memory())", ""},
-	{"db-after-10-runs-MiB", "database on disk after 10 runs (file + WAL)", ""},
-	{"db-after-200-runs-MiB", "database on disk after 200 runs (file + WAL)", ""},
+var runsRSSMoments = []struct{ unit, name, key, rowUnit string }{
+	{"idle-MiB", "RSS idle (store open)", "", "MiB"},
+	{"loaded-MiB", "RSS with the beverage data loaded (15k rows)", "", "MiB"},
+	{"after-1-run-MiB", "RSS after 1 campaign_optimization run", "", "MiB"},
+	{"after-10-runs-MiB", "RSS after 10 runs", "", "MiB"},
+	{"after-200-runs-MiB", "RSS after 200 runs", KeyRSSAfter200RunsMiB, "MiB"},
+	{"duckdb-after-10-runs-MiB", "DuckDB's own accounted memory after 10 runs (duckdb_memory())", "", "MiB"},
+	{"duckdb-after-200-runs-MiB", "DuckDB's own accounted memory after 200 runs (duckdb_memory())", "", "MiB"},
+	{"db-after-10-runs-MiB", "database on disk after 10 runs (file + WAL)", "", "MiB"},
+	{"db-after-200-runs-MiB", "database on disk after 200 runs (file + WAL)", "", "MiB"},
+	{"reopens-in-200-runs", "new DuckDB instances on the same file over the 200 runs (store.Options.RecycleAfter)", "", "instances"},
 }
 
 // RunsRSSRows replaces the row of BenchmarkRunsRSS, which bench.sh runs in a
@@ -198,7 +198,7 @@ func RunsRSSRows(rows []Row) []Row {
 				continue
 			}
 			out = append(out, Row{Section: sectionRSS, Name: m.name, Scale: "pipeline, scripted LLM, one process",
-				Value: v, Unit: "MiB", Samples: 1, Note: "go test ./pipeline -bench RunsRSS -benchtime 1x", Key: m.key})
+				Value: v, Unit: m.rowUnit, Samples: 1, Note: "go test ./pipeline -bench RunsRSS -benchtime 1x", Key: m.key})
 		}
 	}
 	return out

@@ -34,8 +34,9 @@ const (
 	// to be closed; when one stays in use longer, the attempt is abandoned and
 	// the statements waiting for a connection go on in the old instance.
 	recycleDrain = 50 * time.Millisecond
-	// recycleBackoff is how long the store waits after an abandoned attempt
-	// before it tries again, so a busy server is not held up at every poll.
+	// recycleBackoff is how long the store waits after an attempt that held
+	// statements up in vain (or failed) before it tries again, so a busy
+	// server is not held up at every poll.
 	recycleBackoff = 30 * time.Second
 )
 
@@ -206,13 +207,18 @@ func (s *Store) settings() []string {
 	)
 }
 
-// errBusy is why an attempt to replace the instance was abandoned.
-var errBusy = errors.New("a connection stayed in use")
+// Why an attempt to replace the instance did not: a connection was in use
+// (errBusy, nothing waited), or one stayed in use while statements waited
+// (errSlowDrain).
+var (
+	errBusy      = errors.New("a connection is in use")
+	errSlowDrain = errors.New("a connection stayed in use")
+)
 
 // recycle replaces the store's DuckDB instance with a new one on the same
 // file, if no connection is in use. Statements that ask for a connection
-// meanwhile wait; none fails. It returns errBusy when a connection was in use
-// or stayed in use for recycleDrain.
+// meanwhile wait; none fails. It returns errBusy when a connection is in use,
+// and errSlowDrain when one taken meanwhile stayed in use for recycleDrain.
 func (s *Store) recycle(ctx context.Context) error {
 	if s.file == "" {
 		return errors.New("an in-memory database cannot be reopened")
@@ -228,7 +234,7 @@ func (s *Store) recycle(ctx context.Context) error {
 	defer s.db.SetMaxIdleConns(defaultIdleConns)
 	for deadline := time.Now().Add(recycleDrain); !s.drained(); {
 		if time.Now().After(deadline) {
-			return errBusy
+			return errSlowDrain
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -269,7 +275,10 @@ func (s *Store) maybeRecycle() {
 	}
 	ctx, cancel := s.withTimeout(context.Background())
 	defer cancel()
-	if err := s.recycle(ctx); err != nil {
+	switch err := s.recycle(ctx); {
+	case errors.Is(err, errBusy): // nothing waited: try at the next look
+		return
+	case err != nil:
 		s.recycleNext = time.Now().Add(recycleBackoff)
 		return
 	}

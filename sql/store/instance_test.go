@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 // openFile opens a file-backed store in a fresh folder, closed at cleanup.
@@ -224,5 +227,29 @@ func TestRecycleWhenTheHeapGrew(t *testing.T) {
 	}
 	if n := count(t, mem, "mrswarm.results"); n != 1 {
 		t.Errorf("in-memory store after the refused recycle: %d results, want 1", n)
+	}
+}
+
+// When the new instance does not open, statements fail with what went wrong
+// until one opens, and the data is all there then.
+func TestRecycleReopenFailsThenRecovers(t *testing.T) {
+	s, _ := openFile(t, Options{RecycleAfter: -1})
+	ctx := t.Context()
+	sum, err := s.SaveRows(ctx, "findings", "", []Column{{Name: "finding"}}, [][]any{{"kept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := s.inst.open
+	s.inst.open = func(context.Context) (*duckdb.Connector, error) { return nil, errors.New("the disk is gone") }
+	if err := s.recycle(ctx); err == nil || !strings.Contains(err.Error(), "the disk is gone") {
+		t.Fatalf("recycle with an instance that does not open: %v", err)
+	}
+	if _, _, err := s.QueryValues(ctx, "SELECT 1"); err == nil || !strings.Contains(err.Error(), "reopen the database: the disk is gone") {
+		t.Fatalf("a statement while no instance opens: %v", err)
+	}
+	s.inst.open = open
+	page, err := s.GetPage(ctx, sum.Handle, 0, 10, false)
+	if err != nil || len(page.Rows) != 1 {
+		t.Fatalf("the result once an instance opened: %d rows, %v", len(page.Rows), err)
 	}
 }

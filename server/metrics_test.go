@@ -36,6 +36,7 @@ func TestMetrics(t *testing.T) {
 		`mrswarm_dataset_loads_total{result="miss"} 1`,
 		`mrswarm_dataset_loads_total{result="hit"} 1`,
 		`mrswarm_grpc_requests_total{code="NotFound",method="/mrswarm.v1.DatasetService/GetDataset"} 1`,
+		"# TYPE mrswarm_store_reopens_total counter",
 		`mrswarm_runs_total{status="succeeded"} 1`,
 	}
 	var body string

@@ -108,6 +108,7 @@ func serve(ctx context.Context, cfg Config, m *metrics.Metrics, grpcLis, httpLis
 	})
 
 	m.CountEvictions(st.Evictions)
+	m.CountReopens(st.Reopens)
 	auth, err := setupAuth(cfg, grpcLis, httpLis)
 	if err != nil {
 		return err

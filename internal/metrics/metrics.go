@@ -137,3 +137,13 @@ func (m *Metrics) CountEvictions(evicted func() int64) {
 		Help: "Stored results evicted by the retention policy (byte or age budget).",
 	}, func() float64 { return float64(evicted()) }))
 }
+
+// CountReopens exports reopened, the number of times the store opened its
+// database file in a new DuckDB instance (store.Options.RecycleAfter), as
+// mrswarm_store_reopens_total.
+func (m *Metrics) CountReopens(reopened func() int64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "store_reopens_total",
+		Help: "Times the store opened its database file in a new DuckDB instance while idle, to drop what DuckDB kept of finished queries.",
+	}, func() float64 { return float64(reopened()) }))
+}

@@ -175,6 +175,8 @@ func TestHandlerExposesMetricsAndCollectors(t *testing.T) {
 	m := New(nil)
 	m.DatasetLoad(true, time.Millisecond)
 	m.ObserveEvent(runEvents()[2])
+	m.CountEvictions(func() int64 { return 2 })
+	m.CountReopens(func() int64 { return 3 })
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)
@@ -189,6 +191,8 @@ func TestHandlerExposesMetricsAndCollectors(t *testing.T) {
 	for _, want := range []string{
 		`mrswarm_dataset_loads_total{result="hit"} 1`,
 		`mrswarm_llm_prompt_tokens_total{agent="market_research_analyst",model="tiny"} 100`,
+		"mrswarm_results_evicted_total 2",
+		"mrswarm_store_reopens_total 3",
 		"go_goroutines",
 		"process_resident_memory_bytes",
 	} {

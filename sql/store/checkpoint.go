@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -47,17 +46,14 @@ func returnFreedHeap() {
 	trimMalloc()
 }
 
-// startCheckpointer starts the loop for the database file at path; an
-// in-memory database (path "") has no log and gets none.
-func (s *Store) startCheckpointer(path string) {
-	if path == "" {
+// startCheckpointer starts the loop for the store's database file (s.file,
+// absolute); an in-memory database has no log and gets none.
+func (s *Store) startCheckpointer() {
+	if s.file == "" {
 		return
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
 	s.ckpt = &checkpointer{stop: make(chan struct{}), done: make(chan struct{})}
-	go s.ckpt.loop(path+".wal", s.checkpoint, s.maybeRecycle)
+	go s.ckpt.loop(s.file+".wal", s.checkpoint, s.maybeRecycle)
 }
 
 // loop checkpoints when the log at wal stopped changing, and then calls idle,

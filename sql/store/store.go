@@ -104,7 +104,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	s.heapBase.Store(heapInUse())
-	s.startCheckpointer(abs)
+	s.startCheckpointer()
 	return s, nil
 }
 

@@ -21,9 +21,15 @@ import (
 // scheduler's critical path, on a thread of lower CPU priority ([lowPriority]). [runLog.flush] waits until
 // everything queued before it is stored, not for records queued later: a
 // caller waits at most for the batch in flight and the one holding its records.
+// [runLog.admit] holds new runs back while more than maxBacklog records wait.
 type runLog struct {
 	st  *store.Store
 	log func(msg string, args ...any)
+	// maxBacklog bounds the records queued and not yet stored that a new run
+	// may find: runs that finish faster than storage keeps up (steps without
+	// LLM calls, back to back) would otherwise queue without limit, and so
+	// would the memory and the time Close takes to store them.
+	maxBacklog int64
 
 	mu      sync.Mutex // guards queue, busy, queued, stored and changed
 	queue   []write
@@ -62,7 +68,30 @@ type stepWrite struct {
 }
 
 func newRunLog(st *store.Store, log func(string, ...any)) *runLog {
-	return &runLog{st: st, log: log, changed: make(chan struct{}), begun: map[string]bool{}}
+	return &runLog{st: st, log: log, maxBacklog: defaultMaxBacklog, changed: make(chan struct{}), begun: map[string]bool{}}
+}
+
+// defaultMaxBacklog is the records a new run may find waiting for storage:
+// about 150 runs of nine steps, half a second to a second of the writer's work here.
+const defaultMaxBacklog = 10000
+
+// admit waits until at most maxBacklog records wait for storage, or ctx ends.
+func (l *runLog) admit(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.queued-l.stored > l.maxBacklog {
+		waiting, changed := l.queued-l.stored, l.changed
+		l.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			l.mu.Lock()
+			return fmt.Errorf("pipeline: the run was not started: %d records of earlier runs are waiting to be stored (a run starts when at most %d are); try again shortly: %w",
+				waiting, l.maxBacklog, ctx.Err())
+		}
+		l.mu.Lock()
+	}
+	return nil
 }
 
 func (l *runLog) run(r Run)                       { l.add(write{run: &r}) }

@@ -124,9 +124,14 @@ func (r *Runner) plan(ctx context.Context, id string, req StartRequest) (*runSpe
 
 // Start validates req and starts a run in the background; it returns at once with
 // the run as it begins. The run is not bound to ctx: use [Runner.Cancel] to stop it.
+// While storage is far behind (records of earlier runs are stored in the
+// background), Start first waits for it to catch up, or for ctx to end.
 func (r *Runner) Start(ctx context.Context, req StartRequest) (Run, error) {
 	spec, err := r.plan(ctx, newRunID(), req)
 	if err != nil {
+		return Run{}, err
+	}
+	if err := r.runs.admit(ctx); err != nil {
 		return Run{}, err
 	}
 	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))

@@ -1,7 +1,13 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mrswarm/mrswarm/sql/store"
 )
@@ -51,4 +57,59 @@ func ids(runs []Run) []string {
 		out = append(out, r.ID)
 	}
 	return out
+}
+
+// TestStartWaitsWhileStorageIsBehind: runs that finish faster than storage
+// keeps up do not queue records without bound: Start waits until at most
+// maxBacklog records of earlier runs wait, so right after it returns only its
+// own two (the run record and run_started) come on top.
+func TestStartWaitsWhileStorageIsBehind(t *testing.T) {
+	st := newStore(t)
+	r := newTestRunner(t, st, newScript(nil), 8)
+	r.runs.maxBacklog = 2
+	var steps []Step
+	for i := range 8 {
+		steps = append(steps, Step{ID: fmt.Sprintf("q%d", i), SQL: &SQLStep{SQL: "SELECT brand, count(*) AS n FROM beverage GROUP BY brand"}})
+	}
+	req := StartRequest{Dataset: testDataset, Pipeline: Pipeline{Name: "quick", Steps: steps},
+		Options: Options{Force: true, MaxParallel: 8}}
+	var backlogs []int64
+	for range 20 {
+		run, err := r.Start(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.runs.mu.Lock()
+		backlogs = append(backlogs, r.runs.queued-r.runs.stored)
+		r.runs.mu.Unlock()
+		if err := r.Watch(t.Context(), run.ID, 0, func(Event) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if worst := slices.Max(backlogs); worst > 2+2 {
+		t.Errorf("records waiting for storage right after each Start: %v; want at most 4", backlogs)
+	}
+}
+
+// TestAdmitEndsWithItsContext: a Start that finds storage behind and gives up
+// says why and what to do, with the context's error.
+func TestAdmitEndsWithItsContext(t *testing.T) {
+	l := newRunLog(nil, nil)
+	l.maxBacklog, l.queued = 3, 5
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	err := l.admit(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "5 records of earlier runs are waiting to be stored") {
+		t.Fatalf("admit over the bound: %v; want the backlog and context.DeadlineExceeded", err)
+	}
+	admitted := make(chan error)
+	go func() { admitted <- l.admit(t.Context()) }()
+	l.mu.Lock()
+	l.stored = 2 // what the writer does after a batch
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+	if err := <-admitted; err != nil {
+		t.Errorf("admit once storage caught up: %v", err)
+	}
 }

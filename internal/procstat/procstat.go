@@ -109,16 +109,18 @@ func CPUTimes() (user, sys time.Duration) {
 
 // CurrentRSS reads the resident set size (VmRSS) from /proc/self/statm, in
 // bytes (0 when unavailable). statm's second field is that count in pages;
-// the kernel writes it at a fraction of /proc/self/status's cost.
+// the kernel writes it at a fraction of /proc/self/status's cost. The file
+// stays open: each reading is one pread at offset 0, which makes the kernel
+// write the numbers afresh, instead of an open, a read and a close (a run
+// reads it as it finishes, on the way to run_finished).
 func CurrentRSS() int64 {
-	f, err := os.Open("/proc/self/statm")
-	if err != nil {
+	f := statm()
+	if f == nil {
 		return 0
 	}
-	defer f.Close()
 	var buf [128]byte
-	n, err := f.Read(buf[:])
-	if err != nil {
+	n, err := f.ReadAt(buf[:], 0)
+	if n == 0 && err != nil {
 		return 0
 	}
 	fields := bytes.Fields(buf[:n])
@@ -129,5 +131,16 @@ func CurrentRSS() int64 {
 	if err != nil {
 		return 0
 	}
-	return pages * int64(os.Getpagesize())
+	return pages * pageSize
 }
+
+var pageSize = int64(os.Getpagesize())
+
+// statm is /proc/self/statm, opened once; nil where it cannot be opened.
+var statm = sync.OnceValue(func() *os.File {
+	f, err := os.Open("/proc/self/statm")
+	if err != nil {
+		return nil
+	}
+	return f
+})

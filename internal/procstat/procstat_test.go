@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,5 +49,23 @@ func TestCurrentRSSIsVmRSS(t *testing.T) {
 	// Both are read a moment apart: allow the test's own growth in between.
 	if diff := got - kb*1024; kb == 0 || diff < -(1<<20) || diff > 1<<20 {
 		t.Errorf("CurrentRSS = %d bytes, /proc/self/status VmRSS = %d kB", got, kb)
+	}
+}
+
+// TestCurrentRSSFollowsTheProcess: the file stays open, and each reading is
+// fresh: touching 64 MiB shows in the next one.
+func TestCurrentRSSFollowsTheProcess(t *testing.T) {
+	before := CurrentRSS()
+	if before == 0 {
+		t.Fatal("CurrentRSS = 0")
+	}
+	mem := make([]byte, 64<<20)
+	for i := range mem {
+		mem[i] = 1
+	}
+	after := CurrentRSS()
+	runtime.KeepAlive(mem)
+	if grew := after - before; grew < 60<<20 {
+		t.Errorf("RSS %d → %d bytes after touching 64 MiB: grew %d, want ≥ 60 MiB", before, after, grew)
 	}
 }

@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -142,4 +144,31 @@ func eventJSON(t *testing.T, evs []Event) []string {
 		out[i] = string(b)
 	}
 	return out
+}
+
+// TestFlushHurriesTheWriter: the writer waits writeDelay before it takes a
+// batch, but not when someone flushes: a run that is not forced (it looks for
+// memos among stored steps), Close and Wait find their records stored at once.
+func TestFlushHurriesTheWriter(t *testing.T) {
+	st := newStore(t)
+	r := newTestRunner(t, st, newScript(nil), 2)
+	r.runs.writeDelay = 30 * time.Second // longer than the waits below
+	first, _ := runToEnd(t, r, StartRequest{Pipeline: chain("a:data_analyst")})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := r.Wait(ctx, first.ID); err != nil {
+		t.Fatalf("wait for the run's records: %v", err)
+	}
+	// The second run finds the first's step as a memo only if it was stored.
+	second, _ := runToEnd(t, r, StartRequest{Pipeline: chain("a:data_analyst")})
+	if second.Status != RunSucceeded || second.Steps[0].Status != StepCached {
+		t.Fatalf("second run: %s, step %s; want succeeded with the step cached", second.Status, second.Steps[0].Status)
+	}
+	if err := r.runs.flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	stored, err := r.runs.load(ctx, second.ID)
+	if err != nil || stored.Status != RunSucceeded {
+		t.Errorf("stored second run: %s, %v", stored.Status, err)
+	}
 }

@@ -12,16 +12,17 @@ import (
 type scheduler struct {
 	g *graph
 
-	mu      sync.Mutex  // guards pending, ready, readyAt and left
-	pending []int       // dependencies of each step not yet final
-	ready   []int       // steps whose dependencies are final, FIFO
-	readyAt []time.Time // when each step became ready
-	left    int         // steps not yet final
+	mu      sync.Mutex    // guards pending, ready, readyAt and left
+	pending []int         // dependencies of each step not yet final
+	ready   []int         // steps whose dependencies are final, FIFO
+	readyAt []time.Time   // when each step became ready
+	left    int           // steps not yet final
+	final   chan struct{} // closed when left reaches 0
 }
 
 func newScheduler(g *graph) *scheduler {
 	n := len(g.nodes)
-	s := &scheduler{g: g, pending: make([]int, n), readyAt: make([]time.Time, n), left: n}
+	s := &scheduler{g: g, pending: make([]int, n), readyAt: make([]time.Time, n), left: n, final: make(chan struct{})}
 	for i, nd := range g.nodes {
 		s.pending[i] = len(nd.deps)
 	}
@@ -30,9 +31,14 @@ func newScheduler(g *graph) *scheduler {
 
 // run calls do for every step with up to workers at a time, each once its
 // dependencies' do calls have returned, and returns when every step's has.
-// do gets the time the step became ready.
+// do gets the time the step became ready. The workers leave right after: run
+// does not wait for them, so that the run finishes without first waking each
+// idle worker in turn.
 func (s *scheduler) run(ctx context.Context, workers int, do func(ctx context.Context, i int, readyAt time.Time)) {
 	n := len(s.g.nodes)
+	if n == 0 {
+		return
+	}
 	// sema has room for every step and each step is made ready exactly once, so a
 	// send never blocks (and must not be dropped on cancellation: every step, even
 	// a canceled one, passes through do to become final).
@@ -45,9 +51,8 @@ func (s *scheduler) run(ctx context.Context, workers int, do func(ctx context.Co
 		}
 	}
 	s.mu.Unlock()
-	var wg sync.WaitGroup
 	for range min(workers, n) {
-		wg.Go(func() {
+		go func() {
 			for range sema { // receiving entitles a worker to pop the ready queue
 				s.mu.Lock()
 				i := s.ready[0]
@@ -57,9 +62,9 @@ func (s *scheduler) run(ctx context.Context, workers int, do func(ctx context.Co
 				do(ctx, i, at)
 				s.done(i, sema)
 			}
-		})
+		}()
 	}
-	wg.Wait()
+	<-s.final
 }
 
 // pushLocked makes step i ready.
@@ -79,6 +84,7 @@ func (s *scheduler) done(i int, sema chan struct{}) {
 		}
 	}
 	if s.left--; s.left == 0 {
-		close(sema)
+		close(sema)    // the workers leave
+		close(s.final) // last: its waiter is the next to run here
 	}
 }

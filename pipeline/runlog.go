@@ -19,12 +19,13 @@ import (
 // step is final, and events are appended in batches: one goroutine writes
 // whatever accumulated as one transaction, off the runs' locks and off the
 // scheduler's critical path, on a thread of lower CPU priority ([lowPriority]).
-// The writer starts writeDelay after the first record it finds, so that the
-// burst of work that queued it (steps starting or finishing together) is not
-// competing with DuckDB for the cores, unless someone flushes. [runLog.flush] waits until
-// everything queued before it is stored, not for records queued later: a
-// caller waits at most for the batch in flight and the one holding its records.
-// [runLog.admit] holds new runs back while more than maxBacklog records wait.
+// The writer starts writeDelay after the first record it finds (at once when
+// someone flushes), so that DuckDB does not compete for the cores with the
+// burst of work that queued the record (steps starting or finishing together).
+// [runLog.flush] waits until everything queued before it is stored, not for
+// records queued later: a caller waits at most for the batch in flight and the
+// one holding its records. [runLog.admit] holds new runs back while more than
+// maxBacklog records wait.
 type runLog struct {
 	st  *store.Store
 	log func(msg string, args ...any)

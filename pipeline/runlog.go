@@ -91,19 +91,14 @@ const defaultMaxBacklog = 10000
 
 // admit waits until at most maxBacklog records wait for storage, or ctx ends.
 func (l *runLog) admit(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for l.queued-l.stored > l.maxBacklog {
-		waiting, changed := l.queued-l.stored, l.changed
-		l.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			l.mu.Lock()
-			return fmt.Errorf("pipeline: the run was not started: %d records of earlier runs are waiting to be stored (a run starts when at most %d are); try again shortly: %w",
-				waiting, l.maxBacklog, ctx.Err())
-		}
-		l.mu.Lock()
+	var waiting int64
+	err := l.waitFor(ctx, func() bool {
+		waiting = l.queued - l.stored
+		return waiting <= l.maxBacklog
+	})
+	if err != nil {
+		return fmt.Errorf("pipeline: the run was not started: %d records of earlier runs are waiting to be stored (a run starts when at most %d are); try again shortly: %w",
+			waiting, l.maxBacklog, err)
 	}
 	return nil
 }
@@ -259,7 +254,14 @@ func (l *runLog) flush(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	want := l.queued
-	for l.stored < want {
+	l.mu.Unlock()
+	return l.waitFor(ctx, func() bool { return l.stored >= want })
+}
+
+// waitFor waits until done, called with mu held, reports true, or ctx ends.
+func (l *runLog) waitFor(ctx context.Context, done func() bool) error {
+	l.mu.Lock()
+	for !done() {
 		changed := l.changed
 		l.mu.Unlock()
 		select {

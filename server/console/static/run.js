@@ -117,13 +117,14 @@ class RunView {
     }
     try {
       const res = await this.ctx.api.optional(`/v1/runs/${enc(this.run.id)}/report?format=html`, 'text/html');
+      // data-format says the report is shown: set once its content is in place.
       if (res) {
-        el.dataset.format = 'html';
         await showHTML(this.ctx.api, el, await res.text());
+        el.dataset.format = 'html';
       } else {
         const rep = await this.ctx.api.get(`/v1/runs/${enc(this.run.id)}/report`);
-        el.dataset.format = 'markdown';
         replace(el, h('p', {}, 'Report ', handleLink(rep.handle)), h('pre', { class: 'markdown' }, rep.markdown));
+        el.dataset.format = 'markdown';
       }
     } catch (err) {
       replace(el, errorBox(err));

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,27 @@ func TestScriptCallsThenAnswers(t *testing.T) {
 	slow := &Script{Default: time.Hour}
 	if _, err := slow.Chat(ctx, req); err == nil {
 		t.Error("a canceled chat returned no error")
+	}
+}
+
+// TestScriptAnswersEachFormatItsOwnWay: answers are kept by agent, format and
+// whether a tool was called, so a later turn with other handles to cite gets
+// its own answer, not the one kept for the first format.
+func TestScriptAnswersEachFormatItsOwnWay(t *testing.T) {
+	final := func(handle string) json.RawMessage {
+		return json.RawMessage(`{"type":"object","properties":{"action":{"const":"final"},"findings":{"type":"array",
+		 "items":{"type":"object","properties":{"handles":{"type":"array","items":{"type":"string","enum":["` + handle + `"]}}}}}}}`)
+	}
+	l := &Script{Agents: map[string]string{"You are the Data Analyst.": "data_analyst"}}
+	msgs := []llm.Message{{Role: "system", Content: "You are the Data Analyst."}, {Role: "user", Content: "Task: go"}}
+	for i, handle := range []string{"res_1", "res_2", "res_1", "res_2"} {
+		resp, err := l.Chat(t.Context(), llm.Request{Model: "m", Messages: msgs, Format: final(handle)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `"handles":["` + handle + `"]`; !strings.Contains(resp.Message.Content, want) {
+			t.Errorf("call %d: answer %s does not cite %s", i+1, resp.Message.Content, handle)
+		}
 	}
 }
 

@@ -180,11 +180,11 @@ func (x *execution) memoized(ctx context.Context, i int) (outcome, bool) {
 // run, so anyone reading storage after the run leaves the active set finds
 // the whole run and its events stored.
 func (x *execution) finish(ctx context.Context) {
-	x.proc.end()
 	run := x.rec.finish(ctx, x.proc.Usage())
 	x.runs.run(run)
 	x.events.emit(Event{Type: EventRunFinished, Run: &run, Message: fmt.Sprintf("run %s %s in %v",
 		run.ID, run.Status, run.Profile.Wall.Round(time.Millisecond))})
+	x.proc.end() // after run_finished: ending the last window wakes the sampler to stop it
 	if err := x.runs.flush(persistCtx(ctx)); err != nil {
 		x.logger.Error("store run", "run", run.ID, "err", err)
 	}

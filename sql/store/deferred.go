@@ -37,6 +37,7 @@ func (s *Store) SaveRowsDeferred(ctx context.Context, source, dataset string, co
 	s.pendingMu.Lock()
 	s.pending[sum.Handle] = p
 	s.pendingMu.Unlock()
+	s.touches.stored(sum.Handle, sum.CreatedAt) // its row's last_used, once written
 	return sum, p, nil
 }
 

@@ -111,6 +111,7 @@ func (s *Store) saveInline(ctx context.Context, op, source, dataset string, sum 
 	if err != nil {
 		return Summary{}, fmt.Errorf("%s: store result: %w", op, classify(ctx, ctx, err))
 	}
+	s.touches.stored(sum.Handle, sum.CreatedAt)
 	s.retain(ctx, sum.Handle)
 	return sum, nil
 }

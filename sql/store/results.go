@@ -171,6 +171,7 @@ func (s *Store) recordResult(ctx context.Context, tx *dbsql.Tx, h, source, datas
 	if err != nil {
 		return Summary{}, err
 	}
+	s.touches.stored(h, sum.CreatedAt)
 	return sum, nil
 }
 
@@ -184,13 +185,19 @@ func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
 	if p, ok := s.pendingResult(ctx, handle); ok {
 		return p.sum, nil
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE handle = ? AND tenant = ?`, handle, TenantOf(ctx))
-	sum, err := scanSummary(row)
-	if errors.Is(err, dbsql.ErrNoRows) {
-		return Summary{}, s.missing(ctx, handle)
-	}
-	if err != nil {
-		return Summary{}, fmt.Errorf("result %q: %w", handle, err)
+	key := resultKey{tenant: TenantOf(ctx), handle: handle}
+	sum, ok, gen := s.results.get(key)
+	if !ok {
+		row := s.db.QueryRowContext(ctx, `SELECT `+resultCols+` FROM mrswarm.results WHERE handle = ? AND tenant = ?`, handle, key.tenant)
+		var err error
+		sum, err = scanSummary(row)
+		if errors.Is(err, dbsql.ErrNoRows) {
+			return Summary{}, s.missing(ctx, handle)
+		}
+		if err != nil {
+			return Summary{}, fmt.Errorf("result %q: %w", handle, err)
+		}
+		s.results.put(key, sum, gen)
 	}
 	s.touch(ctx, handle)
 	return sum, nil
@@ -257,6 +264,7 @@ func (s *Store) DeleteResult(ctx context.Context, handle string) error {
 		return fmt.Errorf("delete: %w", err)
 	}
 	s.dropPending(ctx, handle)
+	defer s.results.forget(handle) // once the transaction has ended
 	return s.inTx(ctx, func(tx *dbsql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.ResultTable(handle)); err != nil {
 			return err

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestHoldKeepsFromRetention: a held result survives passes that evict every
@@ -46,5 +47,52 @@ func TestHoldKeepsFromRetention(t *testing.T) {
 	}
 	if exists(held) {
 		t.Error("a released result, least recently used, outlived the budget")
+	}
+}
+
+// TestReadsRecordUseOncePerInterval: reading a result records its last use at
+// most once per interval, without asking DuckDB in between, and a read after
+// the interval moves last_used on, as least-recently-used eviction needs.
+func TestReadsRecordUseOncePerInterval(t *testing.T) {
+	s := newStore(t, Options{})
+	s.touches.every = 300 * time.Millisecond
+	ctx := t.Context()
+	sum, err := s.SaveQuery(ctx, "test", "", "SELECT range AS n FROM range(3)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastUsed := func() time.Time {
+		t.Helper()
+		var at time.Time
+		if err := s.db.QueryRowContext(ctx, `SELECT last_used FROM mrswarm.results WHERE handle = ?`, sum.Handle).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	read := func() {
+		t.Helper()
+		if _, err := s.Result(ctx, sum.Handle); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetPage(ctx, sum.Handle, 0, 2, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored, writes := lastUsed(), s.touches.writes.Load()
+	for range 3 {
+		read() // within the interval since it was stored
+	}
+	if n := s.touches.writes.Load() - writes; n != 0 {
+		t.Errorf("reads right after the result was stored wrote last_used %d times, want 0", n)
+	}
+	time.Sleep(s.touches.every + 50*time.Millisecond)
+	for range 3 {
+		read()
+	}
+	if n := s.touches.writes.Load() - writes; n != 1 {
+		t.Errorf("reads after the interval wrote last_used %d times, want 1", n)
+	}
+	if got := lastUsed(); !got.After(stored) {
+		t.Errorf("last_used after a read past the interval = %v, want after %v (when it was stored)", got, stored)
 	}
 }

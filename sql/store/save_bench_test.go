@@ -85,3 +85,29 @@ func BenchmarkSaveRows(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResultRead measures reading a stored result's summary and its
+// first page, as a step's dependents and the report do, within a minute of
+// storing it.
+func BenchmarkResultRead(b *testing.B) {
+	s := saveBenchStore(b)
+	ctx := context.Background()
+	sum, err := s.SaveQuery(ctx, "tool:bench", "sales", `SELECT brand, sum(total_revenue) AS revenue FROM sales GROUP BY ALL`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("summary", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Result(ctx, sum.Handle); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("page", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.GetPage(ctx, sum.Handle, 0, 10, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

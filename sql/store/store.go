@@ -57,8 +57,10 @@ type Store struct {
 	pending    map[string]*Pending // deferred results not yet written, by handle
 
 	datasets datasetCache // metadata rows of datasets, emptied by every datasetTx
+	results  resultCache  // summaries of stored results, by tenant and handle
 
 	retainMu  sync.Mutex     // one eviction pass at a time
+	touches   touches        // when this process last wrote (or stored) each result's last_used
 	holdMu    sync.Mutex     // guards held
 	held      map[string]int // handles retention keeps for the callers of Hold, by count
 	evictions atomic.Int64   // results evicted since Open

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+// TestResultSummaryFollowsChanges: a summary read once (and so kept by the
+// store) follows every change of the stored one: pinning, unpinning, deletion
+// and eviction, and stays its tenant's and the store's own.
+func TestResultSummaryFollowsChanges(t *testing.T) {
+	s := newStore(t, Options{Retention: Retention{MaxBytes: 4 << 10}})
+	ctx := t.Context()
+	save := func(i int) Summary {
+		t.Helper()
+		sum, err := s.SaveQuery(ctx, "test", "", fmt.Sprintf("SELECT range AS n, %d AS i, repeat('x', 40) AS pad FROM range(200)", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	read := func(h string) (Summary, error) {
+		t.Helper()
+		return s.Result(ctx, h)
+	}
+	first := save(0)
+	got, err := read(first.Handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Head[0][0], got.Columns[0].Name = "changed", "changed" // a caller's copy
+	for _, pinned := range []bool{true, false, true} {
+		if err := s.SetPinned(ctx, first.Handle, pinned); err != nil {
+			t.Fatal(err)
+		}
+		got, err := read(first.Handle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Pinned != pinned {
+			t.Errorf("after SetPinned(%v), Result says pinned %v", pinned, got.Pinned)
+		}
+		if got.Head[0][0] == "changed" || got.Columns[0].Name == "changed" {
+			t.Errorf("a caller's change of its summary reached the store's: %v %v", got.Head[0], got.Columns[0])
+		}
+	}
+	if _, err := s.Result(WithTenant(ctx, "other"), first.Handle); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another tenant read the result: err %v, want ErrNotFound", err)
+	}
+
+	second := save(1)
+	if _, err := read(second.Handle); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteResult(ctx, second.Handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read(second.Handle); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Result of a deleted result: err %v, want ErrNotFound", err)
+	}
+
+	// Unpinned, the first result is the least recently used: later saves over
+	// the budget evict it.
+	if err := s.SetPinned(ctx, first.Handle, false); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 8 && s.Evictions() == 0; i++ {
+		if _, err := read(save(i).Handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Evictions() == 0 {
+		t.Fatal("nothing was evicted: the budget does not bind")
+	}
+	if _, err := read(first.Handle); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Result of an evicted result: err %v, want ErrNotFound", err)
+	}
+}
+
+// TestResultCacheKeepsNoSummaryReadBeforeAChange: a summary read before its
+// result changed, put after the change was made known, is not kept.
+func TestResultCacheKeepsNoSummaryReadBeforeAChange(t *testing.T) {
+	var c resultCache
+	key := resultKey{tenant: "default", handle: "res_00000001"}
+	_, ok, gen := c.get(key) // a reader misses and asks DuckDB
+	if ok {
+		t.Fatal("an empty cache had a summary")
+	}
+	c.forget(key.handle) // meanwhile the result is deleted
+	c.put(key, Summary{Handle: key.handle}, gen)
+	if _, ok, _ := c.get(key); ok {
+		t.Error("a summary read before its result was deleted was kept")
+	}
+	_, _, gen = c.get(key)
+	c.put(key, Summary{Handle: key.handle}, gen)
+	if _, ok, _ := c.get(key); !ok {
+		t.Error("a summary read after the last change was not kept")
+	}
+}

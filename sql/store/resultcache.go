@@ -20,8 +20,9 @@ type resultCache struct {
 
 type resultKey struct{ tenant, handle string }
 
-// maxCachedResults bounds the summaries kept; past it the cache starts over.
-const maxCachedResults = 1024
+// maxCachedResults bounds the summaries kept (each under ~2 KB); past it the
+// cache starts over. A run reads its own results within the run.
+const maxCachedResults = 256
 
 // get returns a copy of the cached summary of key and the generation to pass to put.
 func (c *resultCache) get(key resultKey) (Summary, bool, uint64) {

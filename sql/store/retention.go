@@ -189,7 +189,7 @@ type touches struct {
 
 // maxTouches bounds the handles touches remembers; past it, those older
 // than every are forgotten, or all of them.
-const maxTouches = 4096
+const maxTouches = 1024
 
 // stored records that h's last_used was written at t (the result was stored).
 func (t *touches) stored(h string, at time.Time) {

@@ -76,22 +76,30 @@ func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, [][]any
 	if p, ok := s.pendingResult(ctx, handle); ok {
 		return Summary{Handle: handle, Rows: p.sum.Rows, Columns: p.sum.Columns}, p.rows, nil
 	}
-	var cols string
-	var data dbsql.NullString
-	sum := Summary{Handle: handle}
-	err := s.db.QueryRowContext(ctx, `SELECT row_count, columns, inline_rows FROM mrswarm.results
-		WHERE handle = ? AND tenant = ?`, handle, TenantOf(ctx)).Scan(&sum.Rows, &cols, &data)
-	if err != nil {
-		return Summary{}, nil, s.missing(ctx, handle)
+	key := resultKey{tenant: TenantOf(ctx), handle: handle}
+	m, ok, gen := s.results.getMeta(key)
+	if !ok {
+		var cols string
+		var data dbsql.NullString
+		err := s.db.QueryRowContext(ctx, `SELECT row_count, columns, inline_rows FROM mrswarm.results
+			WHERE handle = ? AND tenant = ?`, handle, key.tenant).Scan(&m.rows, &cols, &data)
+		if err != nil {
+			return Summary{}, nil, s.missing(ctx, handle)
+		}
+		if err := json.Unmarshal([]byte(cols), &m.columns); err != nil {
+			return Summary{}, nil, fmt.Errorf("result %q: columns: %w", handle, err)
+		}
+		m.inline, m.valid = data.String, data.Valid
+		if len(m.inline) <= maxKeptInline {
+			s.results.putMeta(key, m, gen)
+		}
 	}
 	s.touch(ctx, handle)
-	if err := json.Unmarshal([]byte(cols), &sum.Columns); err != nil {
-		return Summary{}, nil, fmt.Errorf("result %q: columns: %w", handle, err)
-	}
-	if !data.Valid {
+	sum := Summary{Handle: handle, Rows: m.rows, Columns: m.columns}
+	if !m.valid {
 		return sum, nil, nil
 	}
-	rows, _, err := decodeInline(data.String, sum.Columns)
+	rows, _, err := decodeInline(m.inline, sum.Columns)
 	return sum, rows, err
 }
 

@@ -12,10 +12,27 @@ import (
 // result is deleted, evicted or pinned: each calls forget once its
 // transaction has ended, which drops the handle and moves the generation on,
 // so a summary read before the change is never kept after it.
+//
+// It keeps the metadata a page needs too (row count, columns and inline rows
+// as stored): that an inline result later got a table of its own
+// (materialize) changes no page of it, so a kept "inline" stays right.
 type resultCache struct {
-	mu   sync.Mutex // guards gen and sums
-	gen  uint64
-	sums map[resultKey]Summary
+	mu    sync.Mutex // guards gen, sums and metas
+	gen   uint64
+	sums  map[resultKey]Summary
+	metas map[resultKey]pageMeta
+}
+
+// maxKeptInline is the most bytes of inline rows whose page metadata is kept:
+// with maxCachedResults, at most 2 MiB.
+const maxKeptInline = 8 << 10
+
+// pageMeta is what a page of a stored result is made from, besides its table.
+type pageMeta struct {
+	rows    int64
+	columns []Column
+	inline  string // the rows as stored inline, when valid
+	valid   bool
 }
 
 type resultKey struct{ tenant, handle string }
@@ -45,7 +62,30 @@ func (c *resultCache) put(key resultKey, sum Summary, gen uint64) {
 	c.sums[key] = cloneSummary(sum)
 }
 
-// forget drops handle's summary, whatever its tenant.
+// getMeta returns a copy of the cached page metadata of key and the generation to pass to putMeta.
+func (c *resultCache) getMeta(key resultKey) (pageMeta, bool, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.metas[key]
+	m.columns = slices.Clone(m.columns)
+	return m, ok, c.gen
+}
+
+// putMeta keeps m for key if nothing was forgotten since generation gen was read.
+func (c *resultCache) putMeta(key resultKey, m pageMeta, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.metas == nil || len(c.metas) >= maxCachedResults {
+		c.metas = map[resultKey]pageMeta{}
+	}
+	m.columns = slices.Clone(m.columns)
+	c.metas[key] = m
+}
+
+// forget drops what is kept of handle, whatever its tenant.
 func (c *resultCache) forget(handle string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -53,6 +93,11 @@ func (c *resultCache) forget(handle string) {
 	for k := range c.sums {
 		if k.handle == handle {
 			delete(c.sums, k)
+		}
+	}
+	for k := range c.metas {
+		if k.handle == handle {
+			delete(c.metas, k)
 		}
 	}
 }

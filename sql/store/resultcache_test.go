@@ -98,3 +98,41 @@ func TestResultCacheKeepsNoSummaryReadBeforeAChange(t *testing.T) {
 		t.Error("a summary read after the last change was not kept")
 	}
 }
+
+// TestPagesFollowChanges: pages of a result read once (its metadata kept) stay
+// the same when an inline result gets a table of its own for user SQL, and
+// end when the result is deleted.
+func TestPagesFollowChanges(t *testing.T) {
+	s := newStore(t, Options{})
+	ctx := t.Context()
+	sum, err := s.SaveRows(ctx, "test", "", []Column{{Name: "k", Type: "VARCHAR"}, {Name: "v", Type: "VARCHAR"}},
+		[][]any{{"a", "1"}, {"b", "2"}, {"c", "3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func() Page {
+		t.Helper()
+		p, err := s.GetPage(ctx, sum.Handle, 1, 2, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	before := page()
+	if _, err := s.RunSQL(ctx, "SELECT count(*) FROM results."+sum.Handle); err != nil { // makes it a table
+		t.Fatal(err)
+	}
+	var table bool
+	if err := s.db.QueryRowContext(ctx, `SELECT inline_rows IS NULL FROM mrswarm.results WHERE handle = ?`, sum.Handle).Scan(&table); err != nil || !table {
+		t.Fatalf("the result did not get a table of its own (err %v)", err)
+	}
+	if after := page(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("page after the result got a table = %v, want %v", after, before)
+	}
+	if err := s.DeleteResult(ctx, sum.Handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetPage(ctx, sum.Handle, 0, 2, false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("page of a deleted result: err %v, want ErrNotFound", err)
+	}
+}

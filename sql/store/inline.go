@@ -104,13 +104,17 @@ func (s *Store) saveInline(ctx context.Context, op, source, dataset string, sum 
 	if sum.Stats != nil {
 		stats = encodeStats(sum.Stats)
 	}
+	row := storedRow{key: resultKey{tenant: TenantOf(ctx), handle: sum.Handle}, sum: sum, cols: string(colsJSON),
+		head: string(head), stats: stats, inline: dbsql.NullString{String: string(data), Valid: true}}
+	gen := s.results.generation() // read before the row is visible: see keepStored
 	_, err = s.db.ExecContext(ctx, `INSERT INTO mrswarm.results
 		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
-		string(colsJSON), string(head), stats, sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, string(data))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.key.tenant, sum.Handle, sum.Source, sum.Dataset, sum.Rows,
+		row.cols, row.head, stats, sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, row.inline.String)
 	if err != nil {
 		return Summary{}, fmt.Errorf("%s: store result: %w", op, classify(ctx, ctx, err))
 	}
+	s.results.keepStored(row, gen)
 	s.touches.stored(sum.Handle, sum.CreatedAt)
 	s.retain(ctx, sum.Handle)
 	return sum, nil

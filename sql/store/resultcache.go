@@ -1,6 +1,7 @@
 package store
 
 import (
+	dbsql "database/sql"
 	"slices"
 	"sync"
 )
@@ -83,6 +84,41 @@ func (c *resultCache) putMeta(key resultKey, m pageMeta, gen uint64) {
 	}
 	m.columns = slices.Clone(m.columns)
 	c.metas[key] = m
+}
+
+// storedRow is a result's metadata row as stored: what keepStored keeps.
+type storedRow struct {
+	key               resultKey
+	sum               Summary // its fields other than Columns, Head and Stats
+	cols, head, stats string
+	inline            dbsql.NullString
+}
+
+// generation returns the current generation, to pass to keepStored.
+func (c *resultCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// keepStored keeps a result just stored as reading its row back would give
+// it (decoded by the same code), if nothing was forgotten since generation
+// gen: read before the row became visible, so that a deletion between its
+// commit and this call is never undone.
+func (c *resultCache) keepStored(r storedRow, gen uint64) {
+	if r.key.handle == "" {
+		return
+	}
+	sum := r.sum
+	sum.Columns, sum.Head, sum.Stats, sum.Pinned = nil, nil, nil, false
+	sum, err := decodeSummary(sum, r.cols, r.head, r.stats)
+	if err != nil {
+		return
+	}
+	c.put(r.key, sum, gen)
+	if len(r.inline.String) <= maxKeptInline {
+		c.putMeta(r.key, pageMeta{rows: sum.Rows, columns: sum.Columns, inline: r.inline.String, valid: r.inline.Valid}, gen)
+	}
 }
 
 // forget drops what is kept of handle, whatever its tenant.

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestResultSummaryFollowsChanges: a summary read once (and so kept by the
@@ -134,5 +137,64 @@ func TestPagesFollowChanges(t *testing.T) {
 	}
 	if _, err := s.GetPage(ctx, sum.Handle, 0, 2, false); !errors.Is(err, ErrNotFound) {
 		t.Errorf("page of a deleted result: err %v, want ErrNotFound", err)
+	}
+}
+
+// TestStoredResultReadsAsItsRow: what the store keeps of a result it has just
+// stored is what reading its row back gives, summary and pages alike, for
+// every kind of value a result holds.
+func TestStoredResultReadsAsItsRow(t *testing.T) {
+	s := newStore(t, Options{})
+	ctx := t.Context()
+	var handles []string
+	for _, q := range []string{
+		`SELECT 'a' AS s, 1 AS i, 2.5 AS d, 3.25::DOUBLE AS f, DATE '2024-01-31' AS day, TIMESTAMP '2024-01-31 10:00:00' AS ts,
+			NULL::INTEGER AS n, true AS b, 12.345::DECIMAL(18,3) AS dec`,
+		`SELECT 'nan'::DOUBLE AS x, 'inf'::DOUBLE AS y, '-inf'::DOUBLE AS z`,
+		`SELECT range AS i, range * 0.5 AS x, 'r' || range AS s FROM range(5000)`, // a table of its own
+		`SELECT [1, 2] AS list, {'a': 1} AS st`,                                    // no inline form
+	} {
+		sum, err := s.SaveQuery(ctx, "test", "", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		handles = append(handles, sum.Handle)
+	}
+	text, err := s.SaveRows(ctx, "test", "", []Column{{Name: "kind"}, {Name: "text"}}, [][]any{{"summary", "é\n, \"quoted\""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed, err := s.SaveRows(ctx, "test", "", []Column{{Name: "n", Type: "BIGINT"}, {Name: "x", Type: "DOUBLE"}}, [][]any{{int64(7), 1.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handles = append(handles, text.Handle, typed.Handle)
+	for _, h := range handles {
+		kept, err := s.Result(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keptPage, err := s.GetPage(ctx, h, 0, 3, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := s.results.get(resultKey{tenant: TenantOf(ctx), handle: h}); !ok {
+			t.Errorf("%s: not kept once stored", h)
+		}
+		s.results.forget(h) // read it back from DuckDB
+		read, err := s.Result(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readPage, err := s.GetPage(ctx, h, 0, 3, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(read, kept, cmpopts.EquateNaNs()); diff != "" {
+			t.Errorf("%s: summary kept when stored differs from its row read back (-read +kept):\n%s", h, diff)
+		}
+		if diff := cmp.Diff(readPage, keptPage, cmpopts.EquateNaNs()); diff != "" {
+			t.Errorf("%s: page from what was kept differs from one read back (-read +kept):\n%s", h, diff)
+		}
 	}
 }

@@ -108,13 +108,15 @@ func (s *Store) saveResult(ctx context.Context, op, source, dataset string, crea
 	if err := create(tx, s.ResultTable(h)); err != nil {
 		return Summary{}, err
 	}
-	sum, err := s.recordResult(ctx, tx, h, source, dataset)
+	sum, row, err := s.recordResult(ctx, tx, h, source, dataset)
+	gen := s.results.generation() // read before the row is visible: see keepStored
 	if err == nil {
 		err = tx.Commit()
 	}
 	if err != nil {
 		return Summary{}, fmt.Errorf("store result: %w", err)
 	}
+	s.results.keepStored(row, gen)
 	s.retain(ctx, h)
 	return sum, nil
 }
@@ -123,15 +125,18 @@ func (s *Store) saveResult(ctx context.Context, op, source, dataset string, crea
 // by the caller; on failure the table is dropped.
 func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Summary, error) {
 	var sum Summary
+	var row storedRow
+	gen := s.results.generation()
 	err := s.inTx(ctx, func(tx *dbsql.Tx) error {
 		var err error
-		sum, err = s.recordResult(ctx, tx, h, source, dataset)
+		sum, row, err = s.recordResult(ctx, tx, h, source, dataset)
 		return err
 	})
 	if err != nil {
 		s.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+s.ResultTable(h))
 		return Summary{}, fmt.Errorf("store result: %w", err)
 	}
+	s.results.keepStored(row, gen)
 	s.retain(ctx, h)
 	return sum, nil
 }
@@ -139,21 +144,21 @@ func (s *Store) finishResult(ctx context.Context, h, source, dataset string) (Su
 // recordResult summarises result table h under the statement timeout and
 // inserts its metadata row in tx. A small result whose types have an exact
 // inline form is moved into that row and its table dropped (see inline_typed.go).
-func (s *Store) recordResult(ctx context.Context, tx *dbsql.Tx, h, source, dataset string) (Summary, error) {
+func (s *Store) recordResult(ctx context.Context, tx *dbsql.Tx, h, source, dataset string) (Summary, storedRow, error) {
 	tctx, cancel := s.withTimeout(ctx)
 	defer cancel()
 	sum, err := s.summarize(tctx, tx, h)
 	if err != nil {
-		return Summary{}, fmt.Errorf("summarize: %w", classify(tctx, ctx, err))
+		return Summary{}, storedRow{}, fmt.Errorf("summarize: %w", classify(tctx, ctx, err))
 	}
 	data, inline, err := s.inlineTable(tctx, tx, sum)
 	if err != nil {
-		return Summary{}, fmt.Errorf("read result: %w", classify(tctx, ctx, err))
+		return Summary{}, storedRow{}, fmt.Errorf("read result: %w", classify(tctx, ctx, err))
 	}
 	inlineRows := dbsql.NullString{String: data, Valid: inline}
 	if inline {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+s.ResultTable(h)); err != nil {
-			return Summary{}, err
+			return Summary{}, storedRow{}, err
 		}
 	}
 	sum.Source, sum.Dataset, sum.CreatedAt = source, dataset, time.Now().UTC().Truncate(time.Microsecond)
@@ -161,18 +166,19 @@ func (s *Store) recordResult(ctx context.Context, tx *dbsql.Tx, h, source, datas
 	cols, _ := json.Marshal(sum.Columns)
 	head, err := json.Marshal(sum.Head)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, storedRow{}, err
 	}
-	stats := encodeStats(sum.Stats)
+	row := storedRow{key: resultKey{tenant: TenantOf(ctx), handle: h}, sum: sum, cols: string(cols), head: string(head),
+		stats: encodeStats(sum.Stats), inline: inlineRows}
 	_, err = tx.ExecContext(ctx, `INSERT INTO mrswarm.results
 		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, TenantOf(ctx), sum.Handle, sum.Source, sum.Dataset, sum.Rows,
-		string(cols), string(head), stats, sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, inlineRows)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.key.tenant, sum.Handle, sum.Source, sum.Dataset, sum.Rows,
+		row.cols, row.head, row.stats, sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, inlineRows)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, storedRow{}, err
 	}
 	s.touches.stored(h, sum.CreatedAt)
-	return sum, nil
+	return sum, row, nil
 }
 
 const resultCols = `handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, coalesce(pinned, false)`
@@ -232,6 +238,12 @@ func scanSummary(sc scanner) (Summary, error) {
 		&sum.Text, &sum.CreatedAt, &sum.Bytes, &sum.Pinned); err != nil {
 		return sum, err
 	}
+	return decodeSummary(sum, cols, head, stats)
+}
+
+// decodeSummary completes sum, whose other fields are set, from its stored
+// columns, head and stats: what reading its row back gives.
+func decodeSummary(sum Summary, cols, head, stats string) (Summary, error) {
 	sum.CreatedAt = sum.CreatedAt.UTC()
 	if err := json.Unmarshal([]byte(cols), &sum.Columns); err != nil {
 		return sum, err

@@ -6,10 +6,11 @@ import (
 	"sync"
 )
 
-// resultCache keeps summaries read from mrswarm.results, so that reading one
-// again (a step's dependents, the report and its charts, a client expanding a
-// handle) does not ask DuckDB, which took ~0.8 ms here for one row by its
-// primary key (BenchmarkResultRead). A stored summary changes only when its
+// resultCache keeps summaries read from mrswarm.results, and those of results
+// just stored (keepStored), so that reading one (a step's checks and
+// dependents, the report and its charts, a client expanding a handle) does not
+// ask DuckDB, which took ~0.8 ms here for one row by its primary key
+// (BenchmarkResultRead). A stored summary changes only when its
 // result is deleted, evicted or pinned: each calls forget once its
 // transaction has ended, which drops the handle and moves the generation on,
 // so a summary read before the change is never kept after it.

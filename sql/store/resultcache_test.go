@@ -152,7 +152,7 @@ func TestStoredResultReadsAsItsRow(t *testing.T) {
 			NULL::INTEGER AS n, true AS b, 12.345::DECIMAL(18,3) AS dec`,
 		`SELECT 'nan'::DOUBLE AS x, 'inf'::DOUBLE AS y, '-inf'::DOUBLE AS z`,
 		`SELECT range AS i, range * 0.5 AS x, 'r' || range AS s FROM range(5000)`, // a table of its own
-		`SELECT [1, 2] AS list, {'a': 1} AS st`,                                    // no inline form
+		`SELECT [1, 2] AS list, {'a': 1} AS st`,                                   // no inline form
 	} {
 		sum, err := s.SaveQuery(ctx, "test", "", q)
 		if err != nil {

@@ -181,7 +181,7 @@ func (s *Store) touch(ctx context.Context, h string) {
 
 // touches remembers when each result's last_used was last written, by handle.
 type touches struct {
-	mu     sync.Mutex
+	mu     sync.Mutex           // guards at
 	every  time.Duration        // touchEvery; tests shorten it
 	at     map[string]time.Time // at most maxTouches entries
 	writes atomic.Int64         // UPDATEs issued
@@ -191,7 +191,7 @@ type touches struct {
 // than every are forgotten, or all of them.
 const maxTouches = 1024
 
-// stored records that h's last_used was written at t (the result was stored).
+// stored records that h was just stored, its last_used set to at.
 func (t *touches) stored(h string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -91,7 +91,7 @@ func (s *Store) resultMeta(ctx context.Context, handle string) (Summary, [][]any
 		}
 		m.inline, m.valid = data.String, data.Valid
 		if len(m.inline) <= maxKeptInline {
-			s.results.putMeta(key, m, gen)
+			s.results.put(key, nil, &m, gen)
 		}
 	}
 	s.touch(ctx, handle)

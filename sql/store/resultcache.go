@@ -51,40 +51,41 @@ func (c *resultCache) get(key resultKey) (Summary, bool, uint64) {
 	return cloneSummary(sum), ok, c.gen
 }
 
-// put keeps sum for key if nothing was forgotten since generation gen was read.
-func (c *resultCache) put(key resultKey, sum Summary, gen uint64) {
+// put keeps sum and m (those not nil) for key if nothing was forgotten since
+// generation gen was read.
+func (c *resultCache) put(key resultKey, sum *Summary, m *pageMeta, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return
 	}
-	if c.sums == nil || len(c.sums) >= maxCachedResults {
-		c.sums = map[resultKey]Summary{}
+	if sum != nil {
+		c.sums = bounded(c.sums)
+		c.sums[key] = cloneSummary(*sum)
 	}
-	c.sums[key] = cloneSummary(sum)
+	if m != nil {
+		c.metas = bounded(c.metas)
+		kept := *m
+		kept.columns = slices.Clone(kept.columns)
+		c.metas[key] = kept
+	}
 }
 
-// getMeta returns a copy of the cached page metadata of key and the generation to pass to putMeta.
+// bounded returns m, or a new map when m is nil or holds maxCachedResults.
+func bounded[V any](m map[resultKey]V) map[resultKey]V {
+	if m == nil || len(m) >= maxCachedResults {
+		return map[resultKey]V{}
+	}
+	return m
+}
+
+// getMeta returns a copy of the cached page metadata of key and the generation to pass to put.
 func (c *resultCache) getMeta(key resultKey) (pageMeta, bool, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, ok := c.metas[key]
 	m.columns = slices.Clone(m.columns)
 	return m, ok, c.gen
-}
-
-// putMeta keeps m for key if nothing was forgotten since generation gen was read.
-func (c *resultCache) putMeta(key resultKey, m pageMeta, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
-	}
-	if c.metas == nil || len(c.metas) >= maxCachedResults {
-		c.metas = map[resultKey]pageMeta{}
-	}
-	m.columns = slices.Clone(m.columns)
-	c.metas[key] = m
 }
 
 // storedRow is a result's metadata row as stored: what keepStored keeps.
@@ -116,10 +117,11 @@ func (c *resultCache) keepStored(r storedRow, gen uint64) {
 	if err != nil {
 		return
 	}
-	c.put(r.key, sum, gen)
+	var m *pageMeta
 	if len(r.inline.String) <= maxKeptInline {
-		c.putMeta(r.key, pageMeta{rows: sum.Rows, columns: sum.Columns, inline: r.inline.String, valid: r.inline.Valid}, gen)
+		m = &pageMeta{rows: sum.Rows, columns: sum.Columns, inline: r.inline.String, valid: r.inline.Valid}
 	}
+	c.put(r.key, &sum, m, gen)
 }
 
 // forget drops what is kept of handle, whatever its tenant.

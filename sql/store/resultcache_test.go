@@ -91,12 +91,12 @@ func TestResultCacheKeepsNoSummaryReadBeforeAChange(t *testing.T) {
 		t.Fatal("an empty cache had a summary")
 	}
 	c.forget(key.handle) // meanwhile the result is deleted
-	c.put(key, Summary{Handle: key.handle}, gen)
+	c.put(key, &Summary{Handle: key.handle}, nil, gen)
 	if _, ok, _ := c.get(key); ok {
 		t.Error("a summary read before its result was deleted was kept")
 	}
 	_, _, gen = c.get(key)
-	c.put(key, Summary{Handle: key.handle}, gen)
+	c.put(key, &Summary{Handle: key.handle}, nil, gen)
 	if _, ok, _ := c.get(key); !ok {
 		t.Error("a summary read after the last change was not kept")
 	}

@@ -203,7 +203,7 @@ func (s *Store) Result(ctx context.Context, handle string) (Summary, error) {
 		if err != nil {
 			return Summary{}, fmt.Errorf("result %q: %w", handle, err)
 		}
-		s.results.put(key, sum, gen)
+		s.results.put(key, &sum, nil, gen)
 	}
 	s.touch(ctx, handle)
 	return sum, nil

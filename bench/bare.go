@@ -40,17 +40,17 @@ func bareRun(ctx context.Context, dag overheadDAG, lat time.Duration) (time.Dura
 	return wall, <-errs
 }
 
-// bareCase measures reps runs (after one warm-up) of dag's bare shape at lat:
-// the floor that Go's timers and scheduler set on this machine.
-func bareCase(ctx context.Context, dag overheadDAG, lat time.Duration, reps int) (DAGStat, error) {
+// bareCase measures reps runs (after warmup others) of dag's bare shape at
+// lat: the floor that Go's timers and scheduler set on this machine.
+func bareCase(ctx context.Context, dag overheadDAG, lat time.Duration, warmup, reps int) (DAGStat, error) {
 	critical := msOf(time.Duration(dag.depth) * lat)
 	var over, rel []float64
-	for i := range reps + 1 {
+	for i := range warmup + reps {
 		wall, err := bareRun(ctx, dag, lat)
 		if err != nil {
 			return DAGStat{}, err
 		}
-		if i > 0 {
+		if i >= warmup {
 			over = append(over, (msOf(wall)-critical)/float64(len(dag.steps)))
 			rel = append(rel, ratio(msOf(wall), critical))
 		}

@@ -45,8 +45,8 @@ func TestBareRunWaitsForDependencies(t *testing.T) {
 }
 
 // BenchmarkOverhead runs make bench's orchestration-overhead section alone
-// (both DAGs at L=0 and 20 ms, 30 runs each, with the bare goroutines' floor)
-// and logs its rows:
+// (both DAGs at L=0 and 20 ms, 30 runs each after 5 warm-ups, with the bare
+// goroutines' floor) and logs its rows:
 //
 //	go test ./bench -run '^$' -bench '^BenchmarkOverhead$' -benchtime 1x -v
 func BenchmarkOverhead(b *testing.B) {

@@ -129,12 +129,12 @@ func (s *suite) runNode(ctx context.Context, script, dag string, latencyMs int) 
 	if node == "" {
 		node = "node"
 	}
-	runs, warmup := p.Runs, 5
+	runs, warmup := p.Runs, s.warmupRuns()
 	if runs == 0 {
 		runs = 30
 	}
 	if s.cfg.Quick {
-		runs, warmup = 3, 1
+		runs = 3
 	}
 	dir, err := os.MkdirTemp(s.cfg.WorkDir, "langgraph-")
 	if err != nil {

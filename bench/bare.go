@@ -40,8 +40,8 @@ func bareRun(ctx context.Context, dag overheadDAG, lat time.Duration) (time.Dura
 	return wall, <-errs
 }
 
-// bareCase measures reps runs (after warmup others) of dag's bare shape at
-// lat: the floor that Go's timers and scheduler set on this machine.
+// bareCase measures reps runs (after warmup unmeasured ones) of dag's bare
+// shape at lat: the floor that Go's timers and scheduler set on this machine.
 func bareCase(ctx context.Context, dag overheadDAG, lat time.Duration, warmup, reps int) (DAGStat, error) {
 	critical := msOf(time.Duration(dag.depth) * lat)
 	var over, rel []float64

@@ -130,7 +130,8 @@ func (st overheadStat) rows(dag overheadDAG, lat time.Duration) []Row {
 	return []Row{over, withKey(rel, dag.relKey), taken}
 }
 
-// overheadCase measures reps runs (after warmup others) of dag at latency lat.
+// overheadCase measures reps runs (after warmup unmeasured ones) of dag at
+// latency lat.
 func (s *suite) overheadCase(ctx context.Context, dag overheadDAG, lat time.Duration, warmup, reps int) (overheadStat, error) {
 	// The scripted LLM sleeps half a step's latency per call, for a tool call
 	// and an answer; a tool-less agent makes one call, so it gets 2 × lat.

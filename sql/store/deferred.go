@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	dbsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -78,22 +79,36 @@ func (s *Store) writePending(ctx context.Context, q execer, ps []*Pending, ignor
 	return insertManyWith(ctx, q, verb+` INTO mrswarm.results
 		(tenant, handle, source, dataset, row_count, columns, head, stats, text, created_at, bytes, last_used, inline_rows) VALUES `,
 		13, ps, func(p *Pending) []any {
-			sum := p.sum
-			cols, _ := json.Marshal(sum.Columns)
-			head, _ := json.Marshal(sum.Head) // strings and nils
-			return []any{p.tenant, sum.Handle, sum.Source, sum.Dataset, sum.Rows, string(cols), string(head), "null",
-				sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, p.data}
+			r, sum := p.row(), p.sum
+			return []any{r.key.tenant, sum.Handle, sum.Source, sum.Dataset, sum.Rows, r.cols, r.head, r.stats,
+				sum.Text, sum.CreatedAt, sum.Bytes, sum.CreatedAt, r.inline}
 		})
 }
 
-// stored forgets pending results once written.
-func (s *Store) stored(ps []*Pending) {
+// row is p's metadata row as writePending inserts it.
+func (p *Pending) row() storedRow {
+	cols, _ := json.Marshal(p.sum.Columns)
+	head, _ := json.Marshal(p.sum.Head) // strings and nils
+	return storedRow{key: resultKey{tenant: p.tenant, handle: p.sum.Handle}, sum: p.sum, cols: string(cols), head: string(head),
+		stats: "null", inline: dbsql.NullString{String: p.data, Valid: true}}
+}
+
+// stored forgets pending results once written, and keeps each as reading
+// its row back gives it (see [resultCache.keepStored]; gen was read before
+// the write began), so that a step's dependents and the report read the
+// findings the run log has just written without asking DuckDB.
+func (s *Store) stored(ps []*Pending, gen uint64) {
 	s.pendingMu.Lock()
-	defer s.pendingMu.Unlock()
+	var written []*Pending
 	for _, p := range ps {
 		if s.pending[p.sum.Handle] == p {
 			delete(s.pending, p.sum.Handle)
+			written = append(written, p)
 		}
+	}
+	s.pendingMu.Unlock()
+	for _, p := range written {
+		s.results.keepStored(p.row(), gen)
 	}
 }
 
@@ -103,10 +118,11 @@ func (s *Store) flushPending(ctx context.Context, h string) error {
 	if !ok {
 		return nil
 	}
+	gen := s.results.generation()
 	if err := s.writePending(ctx, s.db, []*Pending{p}, true); err != nil {
 		return fmt.Errorf("result %s: %w", h, err)
 	}
-	s.stored([]*Pending{p})
+	s.stored([]*Pending{p}, gen)
 	return nil
 }
 

@@ -169,7 +169,22 @@ func TestStoredResultReadsAsItsRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	handles = append(handles, text.Handle, typed.Handle)
+	keptAsRead(t, s, handles...)
+}
+
+// keptAsRead checks that each handle is kept by the result cache, and that
+// its kept summary and first page equal those read back from DuckDB.
+func keptAsRead(t *testing.T, s *Store, handles ...string) {
+	t.Helper()
+	ctx := t.Context()
 	for _, h := range handles {
+		key := resultKey{tenant: TenantOf(ctx), handle: h}
+		if _, ok, _ := s.results.get(key); !ok { // before a read could keep it
+			t.Errorf("%s: summary not kept once stored", h)
+		}
+		if _, ok, _ := s.results.getMeta(key); !ok {
+			t.Errorf("%s: page metadata not kept once stored", h)
+		}
 		kept, err := s.Result(ctx, h)
 		if err != nil {
 			t.Fatal(err)
@@ -177,9 +192,6 @@ func TestStoredResultReadsAsItsRow(t *testing.T) {
 		keptPage, err := s.GetPage(ctx, h, 0, 3, false)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if _, ok, _ := s.results.get(resultKey{tenant: TenantOf(ctx), handle: h}); !ok {
-			t.Errorf("%s: not kept once stored", h)
 		}
 		s.results.forget(h) // read it back from DuckDB
 		read, err := s.Result(ctx, h)
@@ -197,4 +209,37 @@ func TestStoredResultReadsAsItsRow(t *testing.T) {
 			t.Errorf("%s: page from what was kept differs from one read back (-read +kept):\n%s", h, diff)
 		}
 	}
+}
+
+// TestWrittenFindingsReadAsTheirRow: a deferred result (a step's findings) is
+// kept once a RunBatch or a flush has written it, as reading its row back
+// gives it, so the report and the step's dependents read it without asking
+// DuckDB.
+func TestWrittenFindingsReadAsTheirRow(t *testing.T) {
+	s := newStore(t, Options{})
+	ctx := t.Context()
+	cols := []Column{{Name: "kind"}, {Name: "text"}, {Name: "handles"}}
+	var handles []string
+	var batch []*Pending
+	for _, text := range []string{"é\n, \"quoted\"", "revenue rose 12.5 %"} {
+		sum, p, err := s.SaveRowsDeferred(ctx, "step:run_test/a", "", cols,
+			[][]any{{"summary", text, ""}, {"finding", "north leads", "res_0123456789ab"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == nil {
+			t.Fatalf("%s: saved at once, not deferred", sum.Handle)
+		}
+		handles, batch = append(handles, sum.Handle), append(batch, p)
+	}
+	if err := s.WriteRunBatch(ctx, RunBatch{Results: batch[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.flushPending(ctx, handles[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.pendingResult(ctx, handles[0]); ok {
+		t.Fatal("still pending once written")
+	}
+	keptAsRead(t, s, handles...)
 }

@@ -248,6 +248,7 @@ func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
 		s.deferredMu.Lock()
 		defer s.deferredMu.Unlock()
 	}
+	gen := s.results.generation() // before the rows are visible: see resultCache.keepStored
 	err := s.writeRunTx(ctx, b, false)
 	if errors.Is(err, errStoredKey) {
 		err = s.writeRunTx(ctx, b, true)
@@ -256,7 +257,7 @@ func (s *Store) WriteRunBatch(ctx context.Context, b RunBatch) error {
 		return fmt.Errorf("write runs: %w", err)
 	}
 	if len(b.Results) > 0 {
-		s.stored(b.Results)
+		s.stored(b.Results, gen)
 		s.retain(ctx, "")
 	}
 	return nil

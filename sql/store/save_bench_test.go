@@ -110,4 +110,24 @@ func BenchmarkResultRead(b *testing.B) {
 			}
 		}
 	})
+	// A step's findings, saved deferred and written by the run log's next
+	// batch, then read for the first time (by a dependent, or the report).
+	b.Run("findings_first_read_after_write", func(b *testing.B) {
+		cols := []Column{{Name: "kind"}, {Name: "text"}, {Name: "handles"}}
+		for b.Loop() {
+			b.StopTimer()
+			f, p, err := s.SaveRowsDeferred(ctx, "step:run_bench/a", "sales", cols,
+				[][]any{{"summary", "brand A leads revenue", ""}, {"finding", "north grew 12 %", sum.Handle}})
+			if err == nil {
+				err = s.WriteRunBatch(ctx, RunBatch{Results: []*Pending{p}})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if _, err := s.Result(ctx, f.Handle); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

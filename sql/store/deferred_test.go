@@ -89,3 +89,55 @@ func TestDeferredResultInUserSQL(t *testing.T) {
 		t.Errorf("rows: %v, %v", p.Rows, err)
 	}
 }
+
+// TestPinPendingResult: pinning a result that its run log's batch has not yet
+// written (a step's findings, in the millisecond after the step) holds once
+// the batch writes it, and across a restart; unpinning it before then too.
+func TestPinPendingResult(t *testing.T) {
+	ctx := t.Context()
+	dir, path := t.TempDir(), filepath.Join(t.TempDir(), "store.duckdb")
+	s, err := Open(ctx, path, Options{DataRoot: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := inlineCases()["findings"]
+	pinned, p, err := s.SaveRowsDeferred(ctx, "step:run_1/a", "sales", tc.cols, tc.rows)
+	if err != nil || p == nil {
+		t.Fatalf("SaveRowsDeferred: %v, pending %v", err, p)
+	}
+	unpinned, pu, err := s.SaveRowsDeferred(ctx, "step:run_1/b", "sales", tc.cols, tc.rows)
+	if err != nil || pu == nil {
+		t.Fatalf("SaveRowsDeferred: %v, pending %v", err, pu)
+	}
+	if err := s.SetPinned(ctx, pinned.Handle, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPinned(ctx, unpinned.Handle, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPinned(ctx, unpinned.Handle, false); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		if got, err := s.Result(ctx, pinned.Handle); err != nil || !got.Pinned {
+			t.Errorf("%s: pinned %v, %v; want pinned", when, got.Pinned, err)
+		}
+		if got, err := s.Result(ctx, unpinned.Handle); err != nil || got.Pinned {
+			t.Errorf("%s: unpinned result reads pinned %v, %v", when, got.Pinned, err)
+		}
+	}
+	check("before the batch")
+	if err := s.WriteRunBatch(ctx, RunBatch{Results: []*Pending{p, pu}}); err != nil {
+		t.Fatal(err)
+	}
+	check("after the batch")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(ctx, path, Options{DataRoot: dir}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check("after a restart")
+}

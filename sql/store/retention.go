@@ -157,6 +157,11 @@ func (s *Store) SetPinned(ctx context.Context, handle string, pinned bool) error
 	if _, err := s.Result(ctx, handle); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	// A result its run log's batch has not yet written has no row to update:
+	// write it now (the batch then skips it).
+	if err := s.flushPending(ctx, handle); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	defer s.results.forget(handle) // once the update has ended
 	if _, err := s.db.ExecContext(ctx, `UPDATE mrswarm.results SET pinned = ? WHERE handle = ? AND tenant = ?`,
 		pinned, handle, TenantOf(ctx)); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,11 +13,7 @@ import (
 // restart; one deleted before its batch is never written.
 func TestDeferredResults(t *testing.T) {
 	ctx := t.Context()
-	dir, path := t.TempDir(), filepath.Join(t.TempDir(), "store.duckdb")
-	s, err := Open(ctx, path, Options{DataRoot: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, restart := fileStore(t)
 	tc := inlineCases()["findings"]
 	sum, p, err := s.SaveRowsDeferred(ctx, "step:run_1/a", "sales", tc.cols, tc.rows)
 	if err != nil || p == nil {
@@ -50,13 +45,7 @@ func TestDeferredResults(t *testing.T) {
 	if err := s.WriteRunBatch(ctx, RunBatch{Results: []*Pending{p, pg}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(ctx, path, Options{DataRoot: dir}); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = restart(s, Options{})
 	if got, err := s.Result(ctx, sum.Handle); err != nil || !cmp.Equal(sum, got) {
 		t.Errorf("Result after the write and a restart: %v (-saved +read):\n%s", err, cmp.Diff(sum, got))
 	}
@@ -95,11 +84,7 @@ func TestDeferredResultInUserSQL(t *testing.T) {
 // the batch writes it, and across a restart; unpinning it before then too.
 func TestPinPendingResult(t *testing.T) {
 	ctx := t.Context()
-	dir, path := t.TempDir(), filepath.Join(t.TempDir(), "store.duckdb")
-	s, err := Open(ctx, path, Options{DataRoot: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, restart := fileStore(t)
 	tc := inlineCases()["findings"]
 	pinned, p, err := s.SaveRowsDeferred(ctx, "step:run_1/a", "sales", tc.cols, tc.rows)
 	if err != nil || p == nil {
@@ -132,12 +117,6 @@ func TestPinPendingResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after the batch")
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(ctx, path, Options{DataRoot: dir}); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = restart(s, Options{})
 	check("after a restart")
 }

@@ -28,6 +28,40 @@ func newStore(t testing.TB, opts Options) *Store {
 	return s
 }
 
+// fileStore opens a store on a file in a temporary folder. restart closes the
+// store it is given and opens the same file again with opts (their DataRoot
+// set), as a restart of the server does; the last store opened is closed
+// when the test ends.
+func fileStore(t *testing.T) (s *Store, restart func(s *Store, opts Options) *Store) {
+	t.Helper()
+	dir, path := t.TempDir(), filepath.Join(t.TempDir(), "store.duckdb")
+	var last *Store
+	open := func(opts Options) *Store {
+		t.Helper()
+		opts.DataRoot = dir
+		s, err := Open(t.Context(), path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = s
+		return s
+	}
+	t.Cleanup(func() {
+		if last != nil {
+			last.Close()
+		}
+	})
+	restart = func(s *Store, opts Options) *Store {
+		t.Helper()
+		last = nil
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return open(opts)
+	}
+	return open(Options{}), restart
+}
+
 // writeFile writes a file under dir and returns its path.
 func writeFile(t *testing.T, dir, name, body string) string {
 	t.Helper()

@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -107,11 +106,7 @@ func TestInlineResultsMatchTables(t *testing.T) {
 // and retention remove them as they remove tables.
 func TestInlineResultsLifecycle(t *testing.T) {
 	ctx := t.Context()
-	dir, path := t.TempDir(), filepath.Join(t.TempDir(), "store.duckdb")
-	s, err := Open(ctx, path, Options{DataRoot: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, restart := fileStore(t)
 	tc := inlineCases()["findings"]
 	saved, err := s.SaveRows(ctx, "step:run_1/a", "sales", tc.cols, tc.rows)
 	if err != nil {
@@ -121,14 +116,7 @@ func TestInlineResultsLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(ctx, path, Options{DataRoot: dir, Retention: Retention{MaxBytes: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = restart(s, Options{Retention: Retention{MaxBytes: 1}})
 	got, err := s.Result(ctx, saved.Handle)
 	if diff := cmp.Diff(saved, got); diff != "" || err != nil {
 		t.Errorf("after restart err %v (-saved +read):\n%s", err, diff)

@@ -177,6 +177,18 @@ func TestStoredResultReadsAsItsRow(t *testing.T) {
 func keptAsRead(t *testing.T, s *Store, handles ...string) {
 	t.Helper()
 	ctx := t.Context()
+	summaryAndPage := func(h string) (Summary, Page) {
+		t.Helper()
+		sum, err := s.Result(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.GetPage(ctx, h, 0, 3, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, page
+	}
 	for _, h := range handles {
 		key := resultKey{tenant: TenantOf(ctx), handle: h}
 		if _, ok, _ := s.results.get(key); !ok { // before a read could keep it
@@ -185,23 +197,9 @@ func keptAsRead(t *testing.T, s *Store, handles ...string) {
 		if _, ok, _ := s.results.getMeta(key); !ok {
 			t.Errorf("%s: page metadata not kept once stored", h)
 		}
-		kept, err := s.Result(ctx, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keptPage, err := s.GetPage(ctx, h, 0, 3, false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		kept, keptPage := summaryAndPage(h)
 		s.results.forget(h) // read it back from DuckDB
-		read, err := s.Result(ctx, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readPage, err := s.GetPage(ctx, h, 0, 3, false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		read, readPage := summaryAndPage(h)
 		if diff := cmp.Diff(read, kept, cmpopts.EquateNaNs()); diff != "" {
 			t.Errorf("%s: summary kept when stored differs from its row read back (-read +kept):\n%s", h, diff)
 		}

@@ -175,3 +175,49 @@ func TestLevelIsMeanInFlight(t *testing.T) {
 		t.Errorf("%d in flight after every call ended", m.inFlight)
 	}
 }
+
+// TestSampleSplitsHeldTokens: a call's prompt tokens are split into those its
+// host held from the session's last call there (prompt and answer) and new
+// ones; on another host, after a conversation that shrank, or without a
+// session, all are new. The pool forgets a session once it ends.
+func TestSampleSplitsHeldTokens(t *testing.T) {
+	a, b := newReleased(), &scripted{name: "http://b", models: []string{"m"}}
+	p, err := New([]Host{{Backend: a, Limit: 2}, {Backend: b, Limit: 2}}, Config{Model: "m", Adaptive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ma, mb := p.members[0], p.members[1]
+	ctx, end := llm.WithSession(t.Context())
+	s := llm.SessionOf(ctx)
+	type split struct{ fresh, held int64 }
+	var got []split
+	for _, c := range []struct {
+		m                  *member
+		prompt, completion int64
+	}{
+		{ma, 500, 100}, // first turn
+		{ma, 750, 120}, // held 600
+		{mb, 900, 80},  // another host holds nothing
+		{mb, 1000, 50}, // held 980
+		{mb, 400, 50},  // shorter than what the host held: a new conversation
+	} {
+		p.mu.Lock()
+		sm := p.sampleLocked(c.m, s, llm.Usage{PromptTokens: c.prompt, CompletionTokens: c.completion}, time.Second)
+		p.mu.Unlock()
+		got = append(got, split{sm.fresh, sm.held})
+	}
+	p.mu.Lock()
+	none := p.sampleLocked(ma, nil, llm.Usage{PromptTokens: 700}, time.Second)
+	p.mu.Unlock()
+	got = append(got, split{none.fresh, none.held})
+	want := []split{{500, 0}, {150, 600}, {900, 0}, {20, 980}, {400, 0}, {700, 0}}
+	if !slices.Equal(got, want) {
+		t.Errorf("new and held tokens %v, want %v", got, want)
+	}
+	end()
+	waitFor(t, "the ended session forgotten", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.held) == 0
+	})
+}

@@ -19,24 +19,34 @@ import (
 // in all, each call getting an equal share (processor sharing), so a call
 // takes its tokens ÷ (speed(k)/k) seconds while k stay the same. A call's
 // prompt tokens are its first message's length, and it answers 100
-// completion tokens. The simulation (see simulate) moves the clock from one
-// call's end to the next.
+// completion tokens. With cache, it keeps each conversation's processed
+// tokens, as Ollama does for the conversation on a slot: a session's next
+// call processes only its prompt's new tokens (it still reports all of
+// them). With durations, it reports its prompt and decode time (Ollama's
+// prompt_eval_duration and eval_duration) on the virtual clock. The
+// simulation (see simulate) moves the clock from one call's end to the
+// next.
 type sharedServer struct {
-	speed func(k int) float64
+	speed     func(k int) float64
+	cache     bool
+	durations bool
 
-	mu      sync.Mutex // guards running, overlapped, started
+	mu      sync.Mutex // guards the fields below
 	running []*simCall
 	// overlapped counts the calls that ran beside another one at some point.
 	overlapped int
 	started    int
+	kept       map[*llm.Session]int64 // the tokens processed of each conversation (with cache)
 }
 
 // simCall is one call on a sharedServer.
 type simCall struct {
-	left   float64 // tokens still to process
-	tokens int64   // prompt tokens
-	beside bool    // ran beside another call
-	done   chan struct{}
+	left    float64 // tokens still to process, the completion's last
+	tokens  int64   // prompt tokens
+	beside  bool    // ran beside another call
+	elapsed float64 // seconds it has run
+	prompt  float64 // seconds its prompt took, once processed
+	done    chan struct{}
 }
 
 const simCompletion = 100
@@ -49,8 +59,13 @@ func (s *sharedServer) Capabilities(context.Context, string) ([]string, error) {
 
 func (s *sharedServer) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
 	prompt := int64(len(req.Messages[0].Content))
-	c := &simCall{left: float64(prompt + simCompletion), tokens: prompt, done: make(chan struct{})}
+	sess := llm.SessionOf(ctx)
 	s.mu.Lock()
+	fresh := prompt
+	if k := s.kept[sess]; s.cache && sess != nil && k <= prompt {
+		fresh -= k
+	}
+	c := &simCall{left: float64(fresh + simCompletion), tokens: prompt, done: make(chan struct{})}
 	s.running = append(s.running, c)
 	s.started++
 	if len(s.running) > 1 {
@@ -64,9 +79,23 @@ func (s *sharedServer) Chat(ctx context.Context, req llm.Request) (llm.Response,
 	case <-ctx.Done():
 		return llm.Response{}, ctx.Err()
 	}
-	return llm.Response{Model: req.Model, Message: llm.Message{Role: "assistant", Content: "ok"}, DoneReason: "stop",
-		Usage: llm.Usage{PromptTokens: c.tokens, CompletionTokens: simCompletion}}, nil
+	u := llm.Usage{PromptTokens: c.tokens, CompletionTokens: simCompletion}
+	s.mu.Lock()
+	if s.cache && sess != nil {
+		if s.kept == nil {
+			s.kept = map[*llm.Session]int64{}
+		}
+		s.kept[sess] = prompt + simCompletion
+	}
+	if s.durations {
+		u.PromptEvalDuration = seconds(c.prompt)
+		u.EvalDuration = seconds(c.elapsed - c.prompt)
+	}
+	s.mu.Unlock()
+	return llm.Response{Model: req.Model, Message: llm.Message{Role: "assistant", Content: "ok"}, DoneReason: "stop", Usage: u}, nil
 }
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // advance moves the server's calls on by d seconds and returns those that ended.
 func (s *sharedServer) advance(d float64) []*simCall {
@@ -79,7 +108,11 @@ func (s *sharedServer) advance(d float64) []*simCall {
 	per := s.speed(k) / float64(k)
 	var ended []*simCall
 	s.running = slices.DeleteFunc(s.running, func(c *simCall) bool {
+		if c.left > simCompletion && c.left-d*per <= simCompletion {
+			c.prompt = c.elapsed + (c.left-simCompletion)/per
+		}
 		c.left -= d * per
+		c.elapsed += d
 		if c.left > 1e-6 {
 			return false
 		}
@@ -195,9 +228,8 @@ type simRun struct {
 // back, and the clock moves to the next call's end (or pool timer) only once
 // every session is either running a call or waiting for a slot it cannot
 // get.
-func simulate(t *testing.T, speed func(int) float64, limit int, adaptive bool, campaigns int) simRun {
+func simulate(t *testing.T, srv *sharedServer, limit int, adaptive bool, campaigns int) simRun {
 	t.Helper()
-	srv := &sharedServer{speed: speed}
 	p, err := New([]Host{{Backend: srv, Limit: limit}}, Config{Model: "m", Adaptive: adaptive})
 	if err != nil {
 		t.Fatal(err)
@@ -309,9 +341,23 @@ func step(t *testing.T, srv *sharedServer, ts *simTimers, clk *clock) {
 // conversations' kept slots must not outlast a narrowed window), probes
 // come ever more seldom (after 50, 100, 200, 400 calls), and its campaigns
 // take hardly longer than fixed at 1. Where the server has two slots, it must
-// find them and come close to fixed at 2.
+// find them and come close to fixed at 2. Each case runs on three servers:
+// one that processes every prompt whole; one that keeps each conversation's
+// processed prompt (Ollama), where a conversation's later turns cost only
+// their new tokens while reporting all of them, so that the later stages'
+// long conversations, alone, must not look faster than the first stage's
+// calls in parallel; and that one reporting its prompt and decode times.
 func TestAdaptiveSettlesCheaply(t *testing.T) {
 	const campaigns = 30 // 960 calls
+	servers := map[string]func(speed func(int) float64) *sharedServer{
+		"whole prompts": func(speed func(int) float64) *sharedServer { return &sharedServer{speed: speed} },
+		"whole prompts, server times": func(speed func(int) float64) *sharedServer {
+			return &sharedServer{speed: speed, durations: true}
+		},
+		"prompt cache, server times": func(speed func(int) float64) *sharedServer {
+			return &sharedServer{speed: speed, cache: true, durations: true}
+		},
+	}
 	for name, tc := range map[string]struct {
 		speed     func(k int) float64 // the server's tokens/s with k calls running
 		window    int                 // the adaptive window at the end
@@ -320,29 +366,33 @@ func TestAdaptiveSettlesCheaply(t *testing.T) {
 		maxOver   float64             // adaptive's time ÷ the better fixed one's, at most
 	}{
 		// Clearly worse: each probe is given up after two calls
-		// (quickSamples); 5 probes of 4 calls beside another.
+		// (quickSamples); 5 probes of 4 calls beside another. With the
+		// prompt cache a campaign takes a sixth of the time, and the same
+		// probes weigh 0.7 %.
 		"slower in parallel": {speed: func(k int) float64 { return 1000 * []float64{0, 1, 0.8}[k] },
-			window: 1, maxBeside: 24, best: 1, maxOver: 1.004},
+			window: 1, maxBeside: 24, best: 1, maxOver: 1.008},
 		// Hardly worse: each probe needs minSamples calls; 5 probes of 6.
 		"a little slower in parallel": {speed: func(k int) float64 { return 1000 * []float64{0, 1, 0.95}[k] },
 			window: 1, maxBeside: 32, best: 1, maxOver: 1.004},
 		"two slots": {speed: func(k int) float64 { return 1000 * float64(min(k, 2)) },
 			window: 2, best: 2, maxOver: 1.01},
 	} {
-		t.Run(name, func(t *testing.T) {
-			got := simulate(t, tc.speed, 2, true, campaigns)
-			best := simulate(t, tc.speed, tc.best, false, campaigns)
-			over := got.took.Seconds() / best.took.Seconds()
-			t.Logf("adaptive: %d of %d calls beside another, %v; fixed %d: %v (%.4f×)", got.overlapped, got.calls, got.took, tc.best, best.took, over)
-			if got.window != tc.window {
-				t.Errorf("window %d at the end, want %d", got.window, tc.window)
-			}
-			if tc.maxBeside > 0 && got.overlapped > tc.maxBeside {
-				t.Errorf("%d of %d calls ran beside another, want at most %d", got.overlapped, got.calls, tc.maxBeside)
-			}
-			if over > tc.maxOver {
-				t.Errorf("adaptive took %v, %.4f× fixed %d's %v; want at most %.3f×", got.took, over, tc.best, best.took, tc.maxOver)
-			}
-		})
+		for server, newServer := range servers {
+			t.Run(name+"/"+server, func(t *testing.T) {
+				got := simulate(t, newServer(tc.speed), 2, true, campaigns)
+				best := simulate(t, newServer(tc.speed), tc.best, false, campaigns)
+				over := got.took.Seconds() / best.took.Seconds()
+				t.Logf("adaptive: %d of %d calls beside another, %v; fixed %d: %v (%.4f×)", got.overlapped, got.calls, got.took, tc.best, best.took, over)
+				if got.window != tc.window {
+					t.Errorf("window %d at the end, want %d", got.window, tc.window)
+				}
+				if tc.maxBeside > 0 && got.overlapped > tc.maxBeside {
+					t.Errorf("%d of %d calls ran beside another, want at most %d", got.overlapped, got.calls, tc.maxBeside)
+				}
+				if over > tc.maxOver {
+					t.Errorf("adaptive took %v, %.4f× fixed %d's %v; want at most %.3f×", got.took, over, tc.best, best.took, tc.maxOver)
+				}
+			})
+		}
 	}
 }

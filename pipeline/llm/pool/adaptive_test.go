@@ -2,6 +2,7 @@ package pool
 
 import (
 	"github.com/google/go-cmp/cmp"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func saturate(c *concurrency, rate perCall, calls int) []int {
 	var ws []int
 	for range calls {
 		lvl := c.window
-		c.finished(lvl, simTokens, time.Duration(simTokens/rate(lvl)*float64(time.Second)), false)
+		c.finished(lvl, sample{completion: simTokens, wall: time.Duration(simTokens / rate(lvl) * float64(time.Second))}, false)
 		ws = append(ws, c.window)
 	}
 	return ws
@@ -111,14 +112,14 @@ func TestAdaptiveHysteresis(t *testing.T) {
 	three := c.throughput(3)
 	dip := 1.05 * three / 4 // a per-call rate 5 % over level 3's throughput
 	for range 20 {
-		c.finished(4, simTokens, time.Duration(simTokens/dip*float64(time.Second)), false)
+		c.finished(4, sample{completion: simTokens, wall: time.Duration(simTokens / dip * float64(time.Second))}, false)
 	}
 	if c.window != 4 {
 		t.Fatalf("window %d after a 5%% gain on a kept level, want 4", c.window)
 	}
 	loss := 0.9 * three / 4
 	for range 20 {
-		c.finished(4, simTokens, time.Duration(simTokens/loss*float64(time.Second)), false)
+		c.finished(4, sample{completion: simTokens, wall: time.Duration(simTokens / loss * float64(time.Second))}, false)
 	}
 	if c.window != 3 {
 		t.Errorf("window %d after a loss, want 3", c.window)
@@ -144,8 +145,8 @@ func TestAdaptiveReprobeBacksOff(t *testing.T) {
 		t.Errorf("calls at window 1 between probes %v, want %v first", ones, want)
 	}
 	for range 20 * maxReprobeCalls {
-		c.finished(2, simTokens, 3*time.Second, false)
-		c.finished(1, simTokens, time.Second, false)
+		c.finished(2, sample{completion: simTokens, wall: 3 * time.Second}, false)
+		c.finished(1, sample{completion: simTokens, wall: time.Second}, false)
 	}
 	if c.gap != maxReprobeCalls {
 		t.Errorf("gap %d after many failed probes, want %d", c.gap, maxReprobeCalls)
@@ -159,13 +160,13 @@ func TestAdaptiveLearnsFromOverlap(t *testing.T) {
 	rate := func(c int) float64 { return []float64{0, 100, 33, 20, 15}[c] }
 	saturate(c, rate, minSamples)
 	for range 10 {
-		c.finished(1, simTokens, time.Second, false)
+		c.finished(1, sample{completion: simTokens, wall: time.Second}, false)
 	}
 	if c.window != 2 {
 		t.Fatalf("window %d after calls that started alone, want 2", c.window)
 	}
 	for range judgeAt(2) {
-		c.finished(2, simTokens, 3*time.Second, false)
+		c.finished(2, sample{completion: simTokens, wall: 3 * time.Second}, false)
 	}
 	if c.window != 1 {
 		t.Errorf("window %d after two slow overlapping calls, want 1", c.window)
@@ -179,12 +180,12 @@ func TestAdaptiveUnavailable(t *testing.T) {
 	if c.window != 6 {
 		t.Fatalf("window %d, want 6", c.window)
 	}
-	c.finished(0, 0, 0, true)
+	c.finished(0, sample{}, true)
 	if c.window != 3 {
 		t.Errorf("window %d after an unavailable host, want 3", c.window)
 	}
-	c.finished(0, 0, 0, true)
-	c.finished(0, 0, 0, true)
+	c.finished(0, sample{}, true)
+	c.finished(0, sample{}, true)
 	if c.window != 1 {
 		t.Errorf("window %d, want never below 1", c.window)
 	}
@@ -195,5 +196,82 @@ func TestFixedConcurrency(t *testing.T) {
 	c := newConcurrency(4, false)
 	if got := saturate(c, slots(1), 6); slices.ContainsFunc(got, func(w int) bool { return w != 4 }) {
 		t.Errorf("windows %v, want 4 throughout", got)
+	}
+}
+
+// TestFitPrompt: the prompt costs that fit what a host's calls alone showed.
+// Ollama holds a conversation's processed tokens and charges only the new
+// ones; a server that keeps nothing charges all of them alike; calls that
+// held nothing, or held in one proportion, cannot tell the two apart.
+func TestFitPrompt(t *testing.T) {
+	type call struct{ fresh, held, seconds float64 }
+	fit := func(calls []call) (float64, float64) {
+		var nn, hh, nh, np, hp float64
+		for _, c := range calls {
+			nn, hh, nh = nn+c.fresh*c.fresh, hh+c.held*c.held, nh+c.fresh*c.held
+			np, hp = np+c.fresh*c.seconds, hp+c.held*c.seconds
+		}
+		return fitPrompt(nn, hh, nh, np, hp)
+	}
+	const ms = 1e-3
+	for name, tc := range map[string]struct {
+		calls       []call
+		fresh, held float64
+	}{
+		"held for free": {calls: []call{{1200, 0, 1.2}, {150, 1300, 0.15}, {400, 0, 0.4}, {200, 1500, 0.2}},
+			fresh: ms, held: 0},
+		"nothing kept": {calls: []call{{1200, 0, 1.2}, {150, 1300, 1.45}, {400, 0, 0.4}, {200, 1500, 1.7}},
+			fresh: ms, held: ms},
+		// Noise would make the held cost negative: it is 0 and the fresh
+		// cost fits alone.
+		"held below nothing": {calls: []call{{1000, 0, 1}, {100, 1000, 0.09}, {100, 2000, 0.08}},
+			fresh: 1.017 / 1.02 * ms, held: 0},
+		"nothing held":   {calls: []call{{1000, 0, 0.5}, {500, 0, 0.25}}, fresh: ms / 2, held: ms / 2},
+		"one proportion": {calls: []call{{100, 100, 0.2}, {200, 200, 0.4}}, fresh: ms, held: ms},
+		"no prompts":     {calls: []call{{0, 0, 0}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fresh, held := fit(tc.calls)
+			if math.Abs(fresh-tc.fresh) > 1e-9 || math.Abs(held-tc.held) > 1e-9 {
+				t.Errorf("costs %.4g, %.4g s per new, held token; want %.4g, %.4g", fresh, held, tc.fresh, tc.held)
+			}
+		})
+	}
+}
+
+// TestAdaptiveCountsNewPromptTokens: on a server that reports its times, a
+// call's work is what the host takes for it alone, its held prompt tokens at
+// their cost (next to nothing here), so that a long conversation's later
+// turns alone do not look faster than first turns in parallel. Alone, first
+// turns of 1200 new tokens and later turns of 150 new and 1300 held tokens
+// each take a second per 1000 processed tokens. Two first turns at once each
+// take 1.6 times as long: the host gains a quarter. Counted whole, the later
+// turns' 1550 tokens in 0.25 s made one call look more than twice as fast as
+// two, and the window went back to 1.
+func TestAdaptiveCountsNewPromptTokens(t *testing.T) {
+	const decode = 100 // completion tokens of every call
+	alone := func(fresh, held int64) sample {
+		took := time.Duration(fresh+decode) * time.Millisecond
+		return sample{fresh: fresh, held: held, completion: decode, promptEval: time.Duration(fresh) * time.Millisecond,
+			eval: decode * time.Millisecond, wall: took}
+	}
+	c := newConcurrency(2, true)
+	for _, s := range []sample{alone(1200, 0), alone(150, 1300), alone(1200, 0), alone(150, 1300)} {
+		c.finished(1, s, false)
+	}
+	if c.window != 2 {
+		t.Fatalf("window %d after %d calls alone, want 2", c.window, minSamples)
+	}
+	first := alone(1200, 0)
+	first.promptEval, first.eval, first.wall = first.promptEval*16/10, first.eval*16/10, first.wall*16/10
+	for range judgeAt(2) {
+		c.finished(2, first, false)
+		c.finished(1, alone(150, 1300), false) // a later turn alone, between the parallel stages
+	}
+	if c.window != 2 {
+		t.Errorf("window %d after two at once gained a quarter, want 2", c.window)
+	}
+	if got, want := c.throughput(2)/c.throughput(1), 2/1.6; math.Abs(got-want) > 1e-9 {
+		t.Errorf("throughput of two ÷ one %.3f, want %.3f", got, want)
 	}
 }

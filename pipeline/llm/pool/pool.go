@@ -107,6 +107,9 @@ type Pool struct {
 	mu      sync.Mutex    // guards the state fields of every member, wake and waiting
 	wake    chan struct{} // closed and replaced when a slot frees or a state changes
 	waiting int           // calls waiting for a slot
+	// held is what each live session's last call left processed on its
+	// host, for adaptive hosts (see sampleLocked).
+	held map[*llm.Session]heldTokens
 
 	// afterFunc runs f after d unless stopped (time.AfterFunc; tests replace it).
 	afterFunc func(d time.Duration, f func()) (stop func() bool)

@@ -178,13 +178,14 @@ func (p *Pool) release(ctx context.Context, g grant, model string, u llm.Usage, 
 	switch {
 	case err == nil:
 		p.upLocked(m)
-		m.conc.finished(lvl, u.PromptTokens+u.CompletionTokens, wall, false)
-		p.holdLocked(g, llm.SessionOf(ctx), wall)
+		s := llm.SessionOf(ctx)
+		m.conc.finished(lvl, p.sampleLocked(m, s, u, wall), false)
+		p.holdLocked(g, s, wall)
 	case ctx.Err() != nil:
 		// Stopped by the caller: says nothing about the host.
 	case errors.Is(err, llm.ErrUnavailable):
 		m.errors++
-		m.conc.finished(lvl, u.PromptTokens+u.CompletionTokens, wall, true)
+		m.conc.finished(lvl, sample{}, true)
 		p.downLocked(m, err)
 	case errors.Is(err, llm.ErrModelNotFound):
 		m.errors++

@@ -87,3 +87,40 @@ func (p *Pool) dropHold(m *member, h *hold) {
 	}
 	p.broadcastLocked()
 }
+
+// heldTokens are the tokens of a conversation a host holds processed: the
+// prompt and answer of the session's last call there.
+type heldTokens struct {
+	m      *member
+	tokens int64
+}
+
+// sampleLocked is what a call of session s (nil: none) on m that reported u
+// and took wall shows m's concurrency. Its prompt's tokens are split into
+// those m held of the conversation from the session's last call there (Ollama
+// keeps them for the conversation on a slot and reports them again) and the
+// new ones; a held prompt that another call evicted in between is evaluated
+// again, and its time is the cost of the level that evicted it. It notes what
+// m now holds of the conversation, until the session ends.
+func (p *Pool) sampleLocked(m *member, s *llm.Session, u llm.Usage, wall time.Duration) sample {
+	sm := sample{fresh: u.PromptTokens, completion: u.CompletionTokens, promptEval: u.PromptEvalDuration, eval: u.EvalDuration, wall: wall}
+	if s == nil || !m.conc.adaptive {
+		return sm
+	}
+	h, ok := p.held[s]
+	if ok && h.m == m && h.tokens <= sm.fresh {
+		sm.fresh, sm.held = sm.fresh-h.tokens, h.tokens
+	}
+	if !ok {
+		if p.held == nil {
+			p.held = map[*llm.Session]heldTokens{}
+		}
+		s.AfterEnd(func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			delete(p.held, s)
+		})
+	}
+	p.held[s] = heldTokens{m: m, tokens: u.PromptTokens + u.CompletionTokens}
+	return sm
+}

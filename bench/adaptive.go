@@ -40,7 +40,8 @@ const defaultRounds = 15
 // keeps what it learned across its runs, as a server does; its first run
 // (where the adaptive one starts at one call) is a warm-up. The pools take
 // turns run by run for o.Rounds rounds, so that a machine whose load drifts
-// slows all alike; the rows are medians, the notes every run with the calls
+// slows all alike, in an order that changes from round to round (see
+// roundOrder); the rows are medians, the notes every run with the calls
 // that ran beside another (for the adaptive pool: what its probes cost).
 func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 	o := s.cfg.Ollama
@@ -60,16 +61,17 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 		envs[i] = e
 	}
 	runs := make([][]poolRun, len(configs))
-	for range s.rounds() {
-		for i, e := range envs {
+	for r := range s.rounds() {
+		for _, i := range roundOrder(r, len(envs)) {
+			e := envs[i]
 			e.backend.take()
 			_, wall, err := e.run(ctx, e.opts)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", configs[i].name, err)
 			}
-			r := e.backend.take()
-			r.wall = wall
-			runs[i] = append(runs[i], r)
+			run := e.backend.take()
+			run.wall = wall
+			runs[i] = append(runs[i], run)
 		}
 	}
 	stats := make([]Stat, len(configs))
@@ -82,6 +84,22 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 	}
 	rows := append(adaptiveRows(o, configs, stats), perTokenRow(o, runs[0], runs[2]))
 	return rows, adaptiveNotes(configs, envs, runs), nil
+}
+
+// roundOrder is the order in which round r runs n pools: each rotation of
+// 0…n-1, then each reversed, so that over 2n rounds each pool runs as often
+// just after every other one (three pools: 012 120 201 210 021 102). Ollama's
+// slots hold what the run before left, and in a fixed order one pool always
+// ran after the same other one.
+func roundOrder(r, n int) []int {
+	order := make([]int, n)
+	for k := range order {
+		order[k] = (r + k) % n
+	}
+	if (r/n)%2 == 1 {
+		slices.Reverse(order)
+	}
+	return order
 }
 
 // msPerToken is the wall time of runs per completion token they generated,

@@ -2,33 +2,39 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mrswarm/mrswarm/internal/ollamatest"
+	"github.com/mrswarm/mrswarm/internal/ollamaproc"
 	"github.com/mrswarm/mrswarm/internal/tinymodel"
 	"github.com/mrswarm/mrswarm/pipeline/llm"
 	"github.com/mrswarm/mrswarm/pipeline/llm/pool"
 )
 
-// BenchmarkOllamaAdaptive runs make bench's adaptive-concurrency section alone
-// on the test binary's Ollama (OLLAMA_NUM_PARALLEL, default 2, with the tiny
-// model at make bench's num_ctx): the campaign through a pool fixed at 1,
+// BenchmarkOllamaAdaptive runs make bench's adaptive-concurrency section alone,
+// on an Ollama started as make bench starts it (OLLAMA_NUM_PARALLEL=2, the tiny
+// model of the default seed at its num_ctx, not the test binary's shared server
+// and its model of ollamatest.Seed): the campaign through a pool fixed at 1,
 // fixed at 2 and adaptive, as many measured runs each as make bench makes
 // (defaultRounds), the pools taking turns. It reports each median wall time
 // and the adaptive speedup over sequential, the value of
 // ollama_parallel_speedup_adaptive, and logs every run:
 //
-//	MRSWARM_REQUIRE_OLLAMA=1 go test ./bench -run '^$' -bench OllamaAdaptive -benchtime 1x -v
+//	go test ./bench -run '^$' -bench OllamaAdaptive -benchtime 1x -v
 func BenchmarkOllamaAdaptive(b *testing.B) {
-	srv := ollamatest.Shared(b)
+	proc, err := ollamaproc.Launch(b.Context(), ollamaproc.Config{NumParallel: 2, ToolsModel: "-"})
+	if err != nil {
+		b.Fatalf("start Ollama (make ollama): %v", err)
+	}
+	b.Cleanup(func() { proc.Stop() })
 	s, err := newSuite(Config{WorkDir: b.TempDir(), Log: io.Discard}.withDefaults())
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.cfg.Ollama = &OllamaTarget{Host: srv.Host, Model: srv.Model, NumParallel: 2, NumCtx: tinymodel.NumCtx}
+	s.cfg.Ollama = &OllamaTarget{Host: proc.Host, Model: proc.Model, NumParallel: 2, NumCtx: tinymodel.NumCtx}
 	var rows []Row
 	for b.Loop() {
 		var notes []string
@@ -108,5 +114,32 @@ func TestPerTokenRow(t *testing.T) {
 	}
 	if r := perTokenRow(o, seq, []poolRun{{wall: time.Second}}); r.Value != 0 {
 		t.Errorf("without tokens: %v, want 0", r.Value)
+	}
+}
+
+// TestRoundOrder: over 2n rounds every pool runs first as often, and each
+// pool just after every other one equally often.
+func TestRoundOrder(t *testing.T) {
+	const n = 3
+	first := map[int]int{}
+	after := map[[2]int]int{}
+	var got []string
+	for r := range 2 * n {
+		order := roundOrder(r, n)
+		got = append(got, fmt.Sprint(order))
+		first[order[0]]++
+		for k := 1; k < n; k++ {
+			after[[2]int{order[k-1], order[k]}]++
+		}
+	}
+	for i := range n {
+		if first[i] != 2 {
+			t.Errorf("pool %d first in %d of %d rounds, want 2 (orders %v)", i, first[i], 2*n, got)
+		}
+		for j := range n {
+			if want := 2; i != j && after[[2]int{i, j}] != want {
+				t.Errorf("pool %d just after %d in %d rounds, want %d (orders %v)", j, i, after[[2]int{i, j}], want, got)
+			}
+		}
 	}
 }

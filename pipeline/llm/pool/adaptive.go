@@ -17,9 +17,8 @@ const (
 	// probe then costs a few calls, not a whole parallel stage.
 	quickSamples = 2
 	clearLoss    = 0.15
-	// recentCalls is how many of a level's last calls its rate is the median
-	// of: a call stalled by the machine (a GC pause, a busy core) moves it
-	// not at all.
+	// recentCalls is how many of a level's last calls its rate is taken
+	// over (see level.rate).
 	recentCalls = 8
 	// reprobeCalls is how many calls pass before a level that brought no gain
 	// is tried again (the host's load or model may have changed); each time
@@ -32,9 +31,9 @@ const (
 // concurrency learns how many calls one host should run at once, between 1
 // and its limit. Every call is filed under its level, the mean number of
 // calls in flight on the host over its life (see member.end; a call that
-// started alone and ran beside another is parallel), and each level keeps the
-// median of its recent calls' rate: the work a call gave the host per second
-// of its wall time. The wall time, not the server's own times, because what
+// started alone and ran beside another is parallel), and each level keeps its
+// recent calls' rate: the work they gave the host per second of their wall
+// time (see level.rate). The wall time, not the server's own times, because what
 // parallel calls cost may lie outside them: on Ollama a conversation whose
 // cached prompt another one's turn evicted has its whole prompt evaluated
 // again, and on a CPU-bound server two calls at once share the cores.
@@ -123,14 +122,31 @@ func (l *level) rates(c costs) []float64 {
 	return rs
 }
 
-// rate is the median of the level's recent calls' rates.
+// rate is the work of the level's recent calls per second of their wall
+// time, all together but for the slowest (of two or more): a call stalled by
+// the machine (a GC pause, a busy core) moves it not at all. Together, not
+// the median of their rates, because an agent's calls differ in size: a
+// first turn's long prompt, a later turn's short one, an answer of 35 or of
+// 200 tokens. On the real Ollama a level's calls ran at 0.5–1.1 of their
+// work per second, and the median of four or eight such rates missed by
+// more than the gain a level must show (see TestAdaptiveJudgesCallsOfMixedSize).
 func (l *level) rate(c costs) float64 {
-	rs := l.rates(c)
-	if len(rs) == 0 {
+	calls := l.calls()
+	slowest := -1
+	if len(calls) > 1 {
+		rs := l.rates(c)
+		slowest = slices.Index(rs, slices.Min(rs))
+	}
+	var work, wall float64
+	for i, s := range calls {
+		if i != slowest {
+			work, wall = work+s.work(c), wall+s.wall.Seconds()
+		}
+	}
+	if wall <= 0 {
 		return 0
 	}
-	slices.Sort(rs)
-	return rs[len(rs)/2]
+	return work / wall
 }
 
 // costs are the host's costs alone, from its recent calls of level 1: the

@@ -275,3 +275,38 @@ func TestAdaptiveCountsNewPromptTokens(t *testing.T) {
 		t.Errorf("throughput of two ÷ one %.3f, want %.3f", got, want)
 	}
 }
+
+// TestAdaptiveJudgesCallsOfMixedSize: calls recorded on the real Ollama (the
+// tiny model, two slots; BenchmarkOllamaAdaptive, a probe that the median of
+// rates gave up): eight calls of the campaign's later agents alone, then the
+// first stage's four calls two at once. Their rates (work per wall second)
+// spread over 0.5–1.1; the median of each level's rates made two at once
+// 1.07 times one, short of minGain, though together the four calls did a
+// third more work per second of two slots than the eight did alone.
+func TestAdaptiveJudgesCallsOfMixedSize(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	call := func(fresh, held, completion int64, pe, ev, wall int) sample {
+		return sample{fresh: fresh, held: held, completion: completion, promptEval: ms(pe), eval: ms(ev), wall: ms(wall)}
+	}
+	alone := []sample{call(1179, 0, 35, 687, 41, 736), call(221, 1214, 111, 161, 100, 271), call(1234, 0, 34, 1018, 48, 1077),
+		call(49, 1268, 57, 90, 66, 188), call(1174, 0, 35, 395, 30, 435), call(220, 1209, 147, 89, 87, 189),
+		call(1490, 0, 85, 523, 62, 604), call(190, 1575, 98, 131, 67, 211)}
+	two := []sample{call(417, 0, 42, 429, 44, 490), call(219, 494, 117, 94, 263, 366), call(218, 459, 205, 189, 230, 426),
+		call(450, 0, 44, 334, 183, 529)}
+	c := newConcurrency(2, true)
+	for _, s := range alone {
+		c.finished(1, s, false)
+	}
+	if c.window != 2 {
+		t.Fatalf("window %d after the calls alone, want 2", c.window)
+	}
+	c.warm = 0 // the recorded calls at two were those measured
+	for _, s := range two {
+		c.finished(2, s, false)
+	}
+	gain := c.throughput(2) / c.throughput(1)
+	t.Logf("two at once %.2f× one", gain)
+	if gain < 1+minGain || c.window != 2 {
+		t.Errorf("two at once %.2f× one, window %d; want at least %.2f× and window 2", gain, c.window, 1+minGain)
+	}
+}

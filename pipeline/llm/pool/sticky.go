@@ -99,9 +99,10 @@ type heldTokens struct {
 // and took wall shows m's concurrency. Its prompt's tokens are split into
 // those m held of the conversation from the session's last call there (Ollama
 // keeps them for the conversation on a slot and reports them again) and the
-// new ones; a held prompt that another call evicted in between is evaluated
-// again, and its time is the cost of the level that evicted it. It notes what
-// m now holds of the conversation, until the session ends.
+// new ones. A held prompt that another call evicted meanwhile is evaluated
+// again: work the call would not have needed alone, so its wall time shows
+// as a lower rate at its level. It notes what m now holds of the
+// conversation, until the session ends.
 func (p *Pool) sampleLocked(m *member, s *llm.Session, u llm.Usage, wall time.Duration) sample {
 	sm := sample{fresh: u.PromptTokens, completion: u.CompletionTokens, promptEval: u.PromptEvalDuration, eval: u.EvalDuration, wall: wall}
 	if s == nil || !m.conc.adaptive {

@@ -47,11 +47,11 @@ const (
 // answer's part from its tokens at the decode speed they showed. Ollama
 // keeps a conversation's processed prompt and reports its tokens again with
 // every turn; counted as work, they made a long conversation's later turns
-// alone look several times faster than the first turns of the conversations
-// that start in parallel, and a host that two calls at once made a quarter
-// faster kept one. Without server times the work is the call's tokens,
-// prompt and completion (calls when it reports none): what the server kept
-// cannot be told apart then.
+// alone look twice as fast per call as the first turns of the conversations
+// that start in parallel, and a host on which two calls at once ran that
+// first stage a quarter faster kept one. Without server times the work is
+// the call's tokens, prompt and completion (calls when it reports none):
+// what the server kept cannot be told apart then.
 //
 // The host's throughput at level c is c × rate(c). The window (calls allowed
 // at once) starts at 1 and rises by one once its level is measured (leaving

@@ -342,11 +342,13 @@ func step(t *testing.T, srv *sharedServer, ts *simTimers, clk *clock) {
 // come ever more seldom (after 50, 100, 200, 400 calls), and its campaigns
 // take hardly longer than fixed at 1. Where the server has two slots, it must
 // find them and come close to fixed at 2. Each case runs on three servers:
-// one that processes every prompt whole; one that keeps each conversation's
-// processed prompt (Ollama), where a conversation's later turns cost only
-// their new tokens while reporting all of them, so that the later stages'
-// long conversations, alone, must not look faster than the first stage's
-// calls in parallel; and that one reporting its prompt and decode times.
+// one that processes every prompt whole, without and with its prompt and
+// decode times reported (without them the pool counts tokens), and one that
+// keeps each conversation's processed prompt as Ollama does and reports its
+// times. There a conversation's later turns cost only their new tokens while
+// reporting all of them, and the later stages' long conversations alone must
+// not look faster than the first stage's calls in parallel. (Without server
+// times the pool cannot tell what a server kept: see concurrency.)
 func TestAdaptiveSettlesCheaply(t *testing.T) {
 	const campaigns = 30 // 960 calls
 	servers := map[string]func(speed func(int) float64) *sharedServer{

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -27,11 +28,12 @@ type poolConfig struct {
 }
 
 // defaultRounds is OllamaTarget.Rounds when unset. A campaign on the tiny
-// model lasts 2.3–5.1 s with the same pool (its answers differ run to run),
-// and with 7 rounds the median ratio of two pools that ran alike (the adaptive
-// one sequential in 6 of its 7 runs) read 0.93–1.06 over six make bench runs;
-// 15 rounds narrow that by about √(15/7), for ~1.5 more minutes.
-const defaultRounds = 15
+// model lasts 2.0–6.2 s with the same pool (its answers differ run to run).
+// With 7 rounds the median ratio of two pools that ran alike read 0.93–1.06
+// over six make bench runs; with 15, eight readings of the adaptive speedup
+// spread over 0.957–1.12, and the last one's 90 % bootstrap interval was
+// 1.05–1.23. 30 rounds narrow that by about √2, for ~3.5 more minutes.
+const defaultRounds = 30
 
 // adaptive runs campaign_optimization on the real Ollama through a pool of
 // that one host: fixed at one call at a time (and one step), fixed at
@@ -74,15 +76,13 @@ func (s *suite) adaptive(ctx context.Context) ([]Row, []string, error) {
 			runs[i] = append(runs[i], run)
 		}
 	}
-	stats := make([]Stat, len(configs))
+	walls := make([][]time.Duration, len(configs))
 	for i, rs := range runs {
-		var ws []time.Duration
 		for _, r := range rs {
-			ws = append(ws, r.wall)
+			walls[i] = append(walls[i], r.wall)
 		}
-		stats[i] = statOf(ws)
 	}
-	rows := append(adaptiveRows(o, configs, stats), perTokenRow(o, runs[0], runs[2]))
+	rows := append(adaptiveRows(o, configs, walls), perTokenRow(o, runs[0], runs[2]))
 	return rows, adaptiveNotes(configs, envs, runs), nil
 }
 
@@ -149,7 +149,11 @@ func statOf(ds []time.Duration) Stat {
 	return Stat{Median: ds[len(ds)/2], Min: ds[0], N: len(ds)}
 }
 
-func adaptiveRows(o *OllamaTarget, configs []poolConfig, stats []Stat) []Row {
+func adaptiveRows(o *OllamaTarget, configs []poolConfig, walls [][]time.Duration) []Row {
+	stats := make([]Stat, len(walls))
+	for i, ws := range walls {
+		stats[i] = statOf(ws)
+	}
 	scale := ollamaScale(o, o.NumCtx)
 	var rows []Row
 	for i, c := range configs {
@@ -160,10 +164,47 @@ func adaptiveRows(o *OllamaTarget, configs []poolConfig, stats []Stat) []Row {
 		}
 		rows = append(rows, r)
 	}
+	lo, hi := medianRatioInterval(walls[0], walls[2], intervalShare)
 	speedup := Row{Section: sectionAdaptive, Name: "adaptive speedup over sequential", Scale: scale,
 		Value: ratio(stats[0].ms(), stats[2].ms()), Unit: "×", Samples: stats[2].N,
-		Note: "sequential wall ÷ adaptive wall, runs taking turns; ≥ 1 means parallel is not slower"}
+		Note: fmt.Sprintf("sequential wall ÷ adaptive wall, runs taking turns; ≥ 1 means parallel is not slower; "+
+			"%.0f %% bootstrap interval %.3g–%.3g", 100*intervalShare, lo, hi)}
 	return append(rows, withKey(speedup, KeyOllamaParallelSpeedupAdaptive))
+}
+
+// intervalShare is the share of the bootstrap distribution the speedup's
+// interval covers.
+const intervalShare = 0.9
+
+// bootstrapResamples is how many times medianRatioInterval draws the samples
+// again.
+const bootstrapResamples = 2000
+
+// medianRatioInterval is the central share of the bootstrap distribution of
+// median(num) ÷ median(den): each resample draws both samples again, with
+// replacement, and takes the ratio of their medians. The seed is fixed, so
+// the same runs give the same interval. What it shows is how far the ratio
+// could move with other runs of the same pools: a campaign's wall time on the
+// tiny model spreads over ±40 % with its answers.
+func medianRatioInterval(num, den []time.Duration, share float64) (lo, hi float64) {
+	if len(num) == 0 || len(den) == 0 {
+		return 0, 0
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	a, b := make([]time.Duration, len(num)), make([]time.Duration, len(den))
+	rs := make([]float64, bootstrapResamples)
+	for k := range rs {
+		for i := range a {
+			a[i] = num[rng.IntN(len(num))]
+		}
+		for i := range b {
+			b[i] = den[rng.IntN(len(den))]
+		}
+		rs[k] = ratio(msOf(statOf(a).Median), msOf(statOf(b).Median))
+	}
+	slices.Sort(rs)
+	tail := int((1 - share) / 2 * bootstrapResamples)
+	return rs[tail], rs[len(rs)-1-tail]
 }
 
 // adaptiveNotes are the failed runs, every run's wall time with its calls

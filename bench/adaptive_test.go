@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func BenchmarkOllamaAdaptive(b *testing.B) {
 		b.Log(strings.Join(notes, "\n"))
 	}
 	for _, r := range rows {
-		b.Logf("%s: %.3g %s", r.Name, r.Value, r.Unit)
+		b.Logf("%s: %.3g %s (%s)", r.Name, r.Value, r.Unit, r.Note)
 	}
 	names := []string{"fixed-1-ms", "fixed-2-ms", "adaptive-ms", "speedup", "per-token-speedup"}
 	for i, r := range rows {
@@ -141,5 +142,43 @@ func TestRoundOrder(t *testing.T) {
 				t.Errorf("pool %d just after %d in %d rounds, want %d (orders %v)", j, i, after[[2]int{i, j}], want, got)
 			}
 		}
+	}
+}
+
+// TestMedianRatioInterval: the bootstrap interval of a ratio of medians is
+// one point where neither sample varies, holds the estimate, straddles 1 for
+// two samples of the same runs, narrows as the samples grow, and reads the
+// same twice.
+func TestMedianRatioInterval(t *testing.T) {
+	secs := func(vs ...float64) []time.Duration {
+		var ds []time.Duration
+		for _, v := range vs {
+			ds = append(ds, time.Duration(v*float64(time.Second)))
+		}
+		return ds
+	}
+	if lo, hi := medianRatioInterval(secs(4, 4, 4), secs(2, 2, 2, 2), 0.9); lo != 2 || hi != 2 {
+		t.Errorf("constant samples: %v–%v, want 2–2", lo, hi)
+	}
+	spread := secs(3.8, 5.2, 4.1, 6.2, 4.6, 3.9, 5.5, 4.8, 4.3, 5.0, 4.0, 5.9, 4.4, 4.7, 3.7)
+	lo, hi := medianRatioInterval(spread, spread, 0.9)
+	if !(lo < 1 && 1 < hi) {
+		t.Errorf("the same runs twice: %v–%v, want an interval around 1", lo, hi)
+	}
+	faster := make([]time.Duration, len(spread))
+	for i, d := range spread {
+		faster[i] = d * 9 / 10
+	}
+	est := msOf(statOf(spread).Median) / msOf(statOf(faster).Median)
+	lo, hi = medianRatioInterval(spread, faster, 0.9)
+	if !(lo <= est && est <= hi) || hi-lo <= 0 {
+		t.Errorf("interval %v–%v, want one around the estimate %v", lo, hi, est)
+	}
+	if lo2, hi2 := medianRatioInterval(spread, faster, 0.9); lo2 != lo || hi2 != hi {
+		t.Errorf("the same runs read %v–%v, then %v–%v", lo, hi, lo2, hi2)
+	}
+	long, longFaster := slices.Concat(spread, spread, spread, spread), slices.Concat(faster, faster, faster, faster)
+	if lo4, hi4 := medianRatioInterval(long, longFaster, 0.9); hi4-lo4 >= hi-lo {
+		t.Errorf("four times the runs: %v–%v, not narrower than %v–%v", lo4, hi4, lo, hi)
 	}
 }

@@ -58,7 +58,7 @@ type OllamaTarget struct {
 	// of the tiny model takes tens of seconds on two cores).
 	Reps int
 	// Rounds is how many measured runs each pool of the adaptive-concurrency
-	// section makes, taking turns (default 15; Quick 1): one campaign's wall
+	// section makes, taking turns (default 30; Quick 1): one campaign's wall
 	// time varies ±40 % with the model's outputs.
 	Rounds int
 }

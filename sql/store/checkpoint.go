@@ -35,15 +35,17 @@ type checkpointer struct {
 // in an idle process), and its background scavenger returns pages only down
 // to about 110 % of the heap goal the burst raised: an idle server kept the
 // heap a burst of work left behind (after loading the beverage data, 8-11 MiB
-// of RSS). DuckDB's allocator returns its own freed memory the same way
-// (allocator_background_threads). It runs at most once per pause, on the
-// checkpoint goroutine; writes that do not pause never meet it. The C
-// library's malloc, where DuckDB keeps its C++ objects, gives back on free
-// only what reaches the top of a heap; the chunks freed in between are
-// returned here too (trimMalloc).
+// of RSS). It runs at most once per pause, on the checkpoint goroutine;
+// writes that do not pause never meet it. The C library's malloc, where
+// DuckDB keeps its C++ objects, gives back on free only what reaches the top
+// of a heap; the chunks freed in between are returned here too (trimMalloc).
+// So are the pages DuckDB's jemalloc holds freed (purgeAllocator): its
+// background thread (allocator_background_threads) returns them too, but
+// over its decay time, and the checkpoint itself frees what the log held.
 func returnFreedHeap() {
 	debug.FreeOSMemory()
 	trimMalloc()
+	_ = purgeAllocator() // an error leaves the pages to the background thread
 }
 
 // startCheckpointer starts the loop for the store's database file (s.file,

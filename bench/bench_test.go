@@ -84,6 +84,20 @@ func checkRows(t *testing.T, rows []Row) {
 			t.Errorf("section %q has no ratio", sec)
 		}
 	}
+	// Every scale's cold load has DuckDB by itself next to it, reading the
+	// file and copying the typed table.
+	for _, r := range rows {
+		if r.Name != "cold load throughput" {
+			continue
+		}
+		for _, alone := range []string{"DuckDB alone: CREATE TABLE AS", "DuckDB alone: copy"} {
+			if !slices.ContainsFunc(rows, func(o Row) bool {
+				return strings.HasPrefix(o.Name, alone) && o.Scale == r.Scale && o.Unit == "rows/s" && o.Value > 0
+			}) {
+				t.Errorf("scale %s: no %q row with its rows/s", r.Scale, alone)
+			}
+		}
+	}
 	if !slices.ContainsFunc(rows, func(r Row) bool { return strings.HasPrefix(r.Name, "cold load, money as") && r.Ratio > 0 }) {
 		t.Error("no cold load of formatted money with its ratio to the plain load")
 	}

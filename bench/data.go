@@ -2,10 +2,14 @@ package bench
 
 import (
 	"context"
+	dbsql "database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // DuckDB by itself, next to the cold load
 
 	"github.com/mrswarm/mrswarm/sql/store"
 	"github.com/mrswarm/mrswarm/sql/tools"
@@ -37,7 +41,17 @@ func (s *suite) loading(ctx context.Context) ([]Row, []string, error) {
 func (s *suite) loadRows(ctx context.Context, d dataSet) ([]Row, error) {
 	s.logf("   loading %s", d.scale)
 	reps := s.repsFor(d.rows)
-	cold, err := repeat(reps, func() (time.Duration, error) { return s.coldLoad(ctx, d) })
+	// The cold load takes turns with DuckDB by itself on the same file, so
+	// the machine's noise falls on both alike.
+	var ctas, copies []time.Duration
+	cold, err := repeat(reps, func() (time.Duration, error) {
+		c, cp, err := s.duckdbAlone(ctx, d)
+		ctas, copies = append(ctas, c), append(copies, cp)
+		if err != nil {
+			return 0, fmt.Errorf("DuckDB alone: %w", err)
+		}
+		return s.coldLoad(ctx, d)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cold load: %w", err)
 	}
@@ -77,9 +91,14 @@ func (s *suite) loadRows(ctx context.Context, d dataSet) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	through := throughputRow(d, cold)
 	return append([]Row{
 		row("cold load (fresh database)", cold),
-		throughputRow(d, cold),
+		through,
+		withRatioOver(duckdbAloneRow(d, "DuckDB alone: CREATE TABLE AS SELECT * FROM read_csv(…) into a fresh database file",
+			statOf(ctas), "", "rows ÷ median; a plain read_csv, no cleaning, no roles, no metadata"), through.Value, "this ÷ cold load"),
+		withRatioOver(duckdbAloneRow(d, "DuckDB alone: copy of the same table, already typed, into a new table of that file",
+			statOf(copies), KeyDuckDBWriteRowsPerS1M, "rows ÷ median; no parsing at all: the floor a load's table write sets"), through.Value, "this ÷ cold load"),
 		withRatio(row("cache-hit load (same file, unchanged)", hit), cold.ms(), "cold ÷ this"),
 		withRatio(row("re-upload of identical bytes (hash, no ingest)", upload), cold.ms(), "cold ÷ this"),
 		withNote(row(fmt.Sprintf("%d tool calls, CSV re-read before each (original pattern)", len(names)), reread), toolsNote),
@@ -95,6 +114,60 @@ func throughputRow(d dataSet, cold Stat) Row {
 		r = withKey(r, KeyCSVLoadRowsPerS1M)
 	}
 	return r
+}
+
+// duckdbAloneRow is the throughput DuckDB reaches by itself on the cold
+// load's file; key names it at 1M rows.
+func duckdbAloneRow(d dataSet, name string, st Stat, key, note string) Row {
+	r := Row{Section: sectionLoading, Name: name, Scale: d.scale,
+		Value: ratio(float64(d.rows), st.Median.Seconds()), Unit: "rows/s", Samples: st.N, Note: note}
+	if key != "" && d.rows == 1_000_000 {
+		r = withKey(r, key)
+	}
+	return r
+}
+
+// duckdbAlone times DuckDB by itself, through the driver mrswarm links with
+// its default settings, on the cold load's file in a fresh database file:
+// a plain CREATE TABLE AS SELECT * FROM read_csv(…), then a copy of that
+// table into a new one, each with its CHECKPOINT (the load's table is on disk
+// when LoadFile returns).
+func (s *suite) duckdbAlone(ctx context.Context, d dataSet) (ctas, copied time.Duration, err error) {
+	dir, err := os.MkdirTemp(s.cfg.WorkDir, "duckdb-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := dbsql.Open("duckdb", filepath.Join(dir, "alone.duckdb"))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	exec := func(q string) (time.Duration, error) {
+		return timed(func() error {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return err
+			}
+			_, err := db.ExecContext(ctx, "CHECKPOINT")
+			return err
+		})
+	}
+	path := strings.ReplaceAll(d.path, "'", "''")
+	if ctas, err = exec("CREATE TABLE sales AS SELECT * FROM read_csv('" + path + "')"); err != nil {
+		return 0, 0, err
+	}
+	if copied, err = exec("CREATE TABLE copied AS SELECT * FROM sales"); err != nil {
+		return 0, 0, err
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM copied").Scan(&n); err != nil {
+		return 0, 0, err
+	}
+	if n != d.rows {
+		return 0, 0, fmt.Errorf("%s: %d rows, want %d", d.path, n, d.rows)
+	}
+	return ctas, copied, nil
 }
 
 // withRatio sets r's ratio to numerator ÷ r.Value ("other ÷ this").

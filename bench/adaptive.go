@@ -143,12 +143,6 @@ type poolRun struct {
 	tokens        int64
 }
 
-// statOf is the median and minimum of ds (not empty).
-func statOf(ds []time.Duration) Stat {
-	ds = slices.Sorted(slices.Values(ds))
-	return Stat{Median: ds[len(ds)/2], Min: ds[0], N: len(ds)}
-}
-
 func adaptiveRows(o *OllamaTarget, configs []poolConfig, walls [][]time.Duration) []Row {
 	stats := make([]Stat, len(walls))
 	for i, ws := range walls {

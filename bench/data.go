@@ -46,10 +46,10 @@ func (s *suite) loadRows(ctx context.Context, d dataSet) ([]Row, error) {
 	var ctas, copies []time.Duration
 	cold, err := repeat(reps, func() (time.Duration, error) {
 		c, cp, err := s.duckdbAlone(ctx, d)
-		ctas, copies = append(ctas, c), append(copies, cp)
 		if err != nil {
 			return 0, fmt.Errorf("DuckDB alone: %w", err)
 		}
+		ctas, copies = append(ctas, c), append(copies, cp)
 		return s.coldLoad(ctx, d)
 	})
 	if err != nil {

@@ -29,8 +29,13 @@ func repeat(n int, fn func() (time.Duration, error)) (Stat, error) {
 		}
 		ds = append(ds, d)
 	}
-	slices.Sort(ds)
-	return Stat{Median: ds[len(ds)/2], Min: ds[0], N: n}, nil
+	return statOf(ds), nil
+}
+
+// statOf is the median and minimum of ds (not empty).
+func statOf(ds []time.Duration) Stat {
+	ds = slices.Sorted(slices.Values(ds))
+	return Stat{Median: ds[len(ds)/2], Min: ds[0], N: len(ds)}
 }
 
 // timed returns the wall time of fn.
